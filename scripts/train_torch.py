@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Train the shipped xinsheng model with PyTorch on the corpus `xinsheng prepare` wrote.
+
+Same architecture, tensor names, heads, losses and model directory format as `xinsheng train` (candle):
+a BERT encoder (post-LN, GELU-erf, [CLS] -> tanh pooler) with linear heads `heads.<task>.*`;
+cross-entropy for sentiment/emotion over the rows labeled for each task, binary cross-entropy for the
+multi-label categories head. It exists because candle training on this CPU is much slower (see README,
+"Training speed"); `xinsheng train` stays the supported way to train and fine-tune.
+
+    cargo run --release -- prepare --out build/dataset --max-length 160
+    python3 scripts/train_torch.py --data build/dataset --out models/default --epochs 3
+
+Writes OUT/config.json (HF BertConfig + `xinsheng` block), OUT/tokenizer.json, OUT/model.safetensors (f16),
+OUT/train_log.jsonl; checkpoints to OUT/checkpoint.pt every --checkpoint-every steps (`--resume` continues).
+Category thresholds are chosen on dev_categories.jsonl (best F1 on a 0.05 grid, ties nearest 0.5, the same
+rule as `xinsheng train`).
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+SENTIMENT = ["negative", "neutral", "positive"]
+EMOTION = ["none", "like", "happiness", "sadness", "anger", "disgust", "fear", "surprise"]
+CATEGORIES = ["service_attitude", "process", "product_quality", "price", "other"]
+
+
+class Layer(nn.Module):
+    def __init__(self, h, ffn, heads, p):
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
+        self.attn_out = nn.Linear(h, h)
+        self.attn_norm = nn.LayerNorm(h, eps=1e-12)
+        self.ffn_in, self.ffn_out = nn.Linear(h, ffn), nn.Linear(ffn, h)
+        self.ffn_norm = nn.LayerNorm(h, eps=1e-12)
+        self.drop = nn.Dropout(p)
+
+    def forward(self, x, bias):
+        b, t, h = x.shape
+        d = h // self.heads
+        split = lambda y: y.view(b, t, self.heads, d).transpose(1, 2)
+        q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(d) + bias
+        probs = self.drop(scores.softmax(-1))
+        ctx = (probs @ v).transpose(1, 2).reshape(b, t, h)
+        x = self.attn_norm(x + self.drop(self.attn_out(ctx)))
+        return self.ffn_norm(x + self.drop(self.ffn_out(F.gelu(self.ffn_in(x)))))
+
+
+class Net(nn.Module):
+    def __init__(self, vocab, h, layers, heads, ffn, max_pos, p, head_sizes):
+        super().__init__()
+        self.word = nn.Embedding(vocab, h)
+        self.pos = nn.Embedding(max_pos, h)
+        self.tok = nn.Embedding(2, h)
+        self.emb_norm = nn.LayerNorm(h, eps=1e-12)
+        self.drop = nn.Dropout(p)
+        self.layers = nn.ModuleList([Layer(h, ffn, heads, p) for _ in range(layers)])
+        self.pooler = nn.Linear(h, h)
+        self.heads = nn.ModuleDict({k: nn.Linear(h, n) for k, n in head_sizes.items()})
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+                if isinstance(m, nn.Linear):
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, ids, mask):
+        t = ids.shape[1]
+        x = self.word(ids) + self.pos.weight[:t] + self.tok.weight[0]
+        x = self.drop(self.emb_norm(x))
+        bias = ((mask - 1.0) * 1e4)[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, bias)
+        pooled = torch.tanh(self.pooler(x[:, 0]))
+        return {k: head(pooled) for k, head in self.heads.items()}
+
+    def hf_state(self):
+        """Tensors under the Hugging Face BertModel names the candle loader reads."""
+        out = {
+            "bert.embeddings.word_embeddings.weight": self.word.weight,
+            "bert.embeddings.position_embeddings.weight": self.pos.weight,
+            "bert.embeddings.token_type_embeddings.weight": self.tok.weight,
+            "bert.embeddings.LayerNorm.weight": self.emb_norm.weight,
+            "bert.embeddings.LayerNorm.bias": self.emb_norm.bias,
+            "bert.pooler.dense.weight": self.pooler.weight,
+            "bert.pooler.dense.bias": self.pooler.bias,
+        }
+        for i, l in enumerate(self.layers):
+            p = f"bert.encoder.layer.{i}."
+            for name, mod in [
+                ("attention.self.query", l.q), ("attention.self.key", l.k), ("attention.self.value", l.v),
+                ("attention.output.dense", l.attn_out), ("attention.output.LayerNorm", l.attn_norm),
+                ("intermediate.dense", l.ffn_in), ("output.dense", l.ffn_out), ("output.LayerNorm", l.ffn_norm),
+            ]:
+                out[p + name + ".weight"] = mod.weight
+                out[p + name + ".bias"] = mod.bias
+        for k, head in self.heads.items():
+            out[f"heads.{k}.weight"] = head.weight
+            out[f"heads.{k}.bias"] = head.bias
+        return {k: v.detach().to(torch.float16).contiguous() for k, v in out.items()}
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def batches(rows, bs, rng):
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    out = []
+    for w in range(0, len(order), bs * 50):
+        win = sorted(order[w:w + bs * 50], key=lambda i: len(rows[i]["ids"]))
+        out += [win[i:i + bs] for i in range(0, len(win), bs)]
+    rng.shuffle(out)
+    return out
+
+
+def tensors(rows, idx):
+    t = max(len(rows[i]["ids"]) for i in idx)
+    ids = torch.zeros(len(idx), t, dtype=torch.long)
+    mask = torch.zeros(len(idx), t)
+    for r, i in enumerate(idx):
+        x = rows[i]["ids"]
+        ids[r, :len(x)] = torch.tensor(x)
+        mask[r, :len(x)] = 1
+    return ids, mask
+
+
+def loss_of(logits, rows, idx):
+    total = 0.0
+    for task in ("sentiment", "emotion"):
+        sel = [r for r, i in enumerate(idx) if rows[i].get(task) is not None]
+        if sel:
+            gold = torch.tensor([rows[idx[r]][task] for r in sel])
+            total = total + F.cross_entropy(logits[task][sel].float(), gold)
+    sel = [r for r, i in enumerate(idx) if rows[i].get("categories") is not None]
+    if sel and "categories" in logits:
+        gold = torch.tensor([rows[idx[r]]["categories"] for r in sel], dtype=torch.float)
+        total = total + F.binary_cross_entropy_with_logits(logits["categories"][sel].float(), gold)
+    return total
+
+
+@torch.no_grad()
+def predict(net, rows, bs=64):
+    net.eval()
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]["ids"]))
+    out = [None] * len(rows)
+    for s in range(0, len(order), bs):
+        idx = order[s:s + bs]
+        ids, mask = tensors(rows, idx)
+        logits = net(ids, mask)
+        for r, i in enumerate(idx):
+            out[i] = {k: v[r].float() for k, v in logits.items()}
+    net.train()
+    return out
+
+
+def best_threshold(gold, probs):
+    best = (-1e9, 0.5)
+    for step in range(1, 20):
+        t = step * 0.05
+        tp = sum(1 for g, p in zip(gold, probs) if g == 1 and p >= t)
+        fp = sum(1 for g, p in zip(gold, probs) if g == 0 and p >= t)
+        fn = sum(1 for g, p in zip(gold, probs) if g == 1 and p < t)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        score = f1 - 1e-6 * abs(t - 0.5)
+        if score > best[0]:
+            best = (score, t)
+    return round(best[1], 2)
+
+
+def binary_accuracy(net, rows):
+    preds = predict(net, rows)
+    ok = sum(1 for r, p in zip(rows, preds)
+             if (0 if p["sentiment"][0] > p["sentiment"][2] else 2) == r["sentiment"])
+    return ok / max(1, len(rows))
+
+
+# glibc returns PyTorch's large activation buffers to the OS after every step and faults them back in on
+# the next; on this machine that tripled the step time (measured: 5.5 s -> 1.7 s per f32 step). Keep them.
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "2000000000", "MALLOC_TRIM_THRESHOLD_": "20000000000",
+              "MALLOC_TOP_PAD_": "1000000000"}
+
+
+def main():
+    if any(k not in os.environ for k in MALLOC_ENV):
+        os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, **MALLOC_ENV})
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default="build/dataset")
+    ap.add_argument("--out", default="models/default")
+    ap.add_argument("--tokenizer", default="../shared/models/chinese-bert-tokenizer-21128")
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=1024)
+    ap.add_argument("--max-length", type=int, default=160)
+    ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--warmup", type=float, default=0.06)
+    ap.add_argument("--weight-decay", type=float, default=0.01)
+    ap.add_argument("--clip-norm", type=float, default=1.0)
+    ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (AMX) for the forward pass")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0 = --epochs)")
+    ap.add_argument("--checkpoint-every", type=int, default=500)
+    ap.add_argument("--eval-every", type=int, default=0, help="print ChnSentiCorp dev accuracy every N steps")
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    train = read(os.path.join(args.data, "train.jsonl"))
+    dev = {f[4:-6]: read(os.path.join(args.data, f)) for f in sorted(os.listdir(args.data))
+           if f.startswith("dev_") and f.endswith(".jsonl")}
+    for split in [train] + list(dev.values()):
+        for r in split:
+            if len(r["ids"]) > args.max_length:
+                raise SystemExit(f"{args.data}: a row has {len(r['ids'])} tokens > --max-length "
+                                 f"{args.max_length}; run `xinsheng prepare --max-length {args.max_length}`")
+    vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
+    head_sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
+    net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, head_sizes)
+    decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    per_epoch = math.ceil(len(train) / args.batch_size)
+    total = args.max_steps or math.ceil(args.epochs * per_epoch)
+    warmup = round(args.warmup * total)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warmup if s < warmup else max(0.0, 1 - (s - warmup) / max(1, total - warmup)))
+    os.makedirs(args.out, exist_ok=True)
+    ckpt = os.path.join(args.out, "checkpoint.pt")
+    step = 0
+    if args.resume and os.path.exists(ckpt):
+        state = torch.load(ckpt, weights_only=False)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        step = state["step"]
+        print(f"resumed at step {step}", file=sys.stderr)
+    log = open(os.path.join(args.out, "train_log.jsonl"), "a")
+    net.train()
+    started, seen, tokens = time.time(), 0, 0
+    epoch_batches, epoch_of = None, -1
+    while step < total:
+        epoch = step // per_epoch
+        if epoch != epoch_of:
+            epoch_batches, epoch_of = batches(train, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
+        idx = epoch_batches[step % per_epoch]
+        ids, mask = tensors(train, idx)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            logits = net(ids, mask)
+        loss = loss_of(logits, train, idx)
+        opt.zero_grad()
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip_norm)
+        opt.step()
+        sched.step()
+        step += 1
+        seen += len(idx)
+        tokens += int(mask.sum())
+        el = time.time() - started
+        log.write(json.dumps({"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0],
+                              "grad_norm": float(gn), "examples_per_second": seen / el,
+                              "tokens_per_second": tokens / el}) + "\n")
+        if step % 50 == 0:
+            log.flush()
+            print(f"step {step}/{total} epoch {epoch} loss {loss.item():.4f} {seen / el:.0f} ex/s "
+                  f"{tokens / el:.0f} tok/s", file=sys.stderr, flush=True)
+        if args.eval_every and step % args.eval_every == 0 and "chnsenticorp" in dev:
+            print(f"step {step} chnsenticorp dev binary accuracy {binary_accuracy(net, dev['chnsenticorp']):.4f}",
+                  file=sys.stderr, flush=True)
+        if step % args.checkpoint_every == 0 or step == total:
+            torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "step": step}, ckpt + ".tmp")
+            os.replace(ckpt + ".tmp", ckpt)
+    log.close()
+
+    thresholds = [0.5] * len(CATEGORIES)
+    if "categories" in dev:
+        rows = [r for r in dev["categories"] if r.get("categories") is not None]
+        preds = predict(net, rows)
+        thresholds = [best_threshold([r["categories"][j] for r in rows],
+                                     [float(torch.sigmoid(p["categories"][j])) for p in preds])
+                      for j in range(len(CATEGORIES))]
+    config = {
+        "model_type": "bert", "vocab_size": vocab, "hidden_size": args.hidden,
+        "num_hidden_layers": args.layers, "num_attention_heads": args.heads, "intermediate_size": args.ffn,
+        "hidden_act": "gelu", "hidden_dropout_prob": args.dropout, "attention_probs_dropout_prob": args.dropout,
+        "max_position_embeddings": args.max_length, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+        "xinsheng": {
+            "format_version": 1, "max_length": args.max_length,
+            "heads": [
+                {"name": "sentiment", "labels": SENTIMENT, "multi_label": False},
+                {"name": "emotion", "labels": EMOTION, "multi_label": False},
+                {"name": "categories", "labels": CATEGORIES, "multi_label": True, "thresholds": thresholds},
+            ],
+            "training": {"trainer": "scripts/train_torch.py", "options": vars(args), "steps": total,
+                         "examples_per_second": seen / max(1e-9, time.time() - started)},
+        },
+    }
+    save_file(net.hf_state(), os.path.join(args.out, "model.safetensors"))
+    with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+    shutil.copy(os.path.join(args.tokenizer, "tokenizer.json"), os.path.join(args.out, "tokenizer.json"))
+    if "chnsenticorp" in dev:
+        print(f"chnsenticorp dev binary accuracy {binary_accuracy(net, dev['chnsenticorp']):.4f}", file=sys.stderr)
+    print(json.dumps({"out": args.out, "steps": total, "thresholds": thresholds}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+//! The analysis of one text or conversation (the contract in DESIGN.md): the model's heads, risk,
+//! keywords and masked text. [`Analyzer`] owns the model and the text resources; it is `Send + Sync`.
+//!
+//! The model sees the normalized text ([`crate::text::normalize`]), not masked: masking replaces the
+//! digits and names the model never learned anything from, and the training data is not masked either.
+//! `masked_text` is the caller's original text with PII masked.
+
+use crate::model::config::ModelKind;
+use crate::model::{HeadProbs, Model, ModelError};
+use crate::risk::{self, ModelSignals, Risk};
+use crate::text::{mask, normalize, KeywordExtractor};
+use candle_core::Device;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Longest accepted text, in characters (longer texts are an input error, not silently cut).
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Keywords per analysis.
+pub const KEYWORDS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error("text is empty")]
+    EmptyText,
+    #[error("text has {0} characters; the limit is {MAX_TEXT_CHARS}")]
+    TooLong(usize),
+    #[error("request needs `text` or a non-empty `turns` list")]
+    NoInput,
+    #[error("turn {0}: speaker must be \"customer\" or \"agent\"")]
+    BadSpeaker(usize),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Turn {
+    pub speaker: String,
+    pub text: String,
+}
+
+/// One thing to analyze: a text, or a conversation (`turns`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Request {
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub turns: Option<Vec<Turn>>,
+}
+
+impl Request {
+    pub fn text(t: impl Into<String>) -> Self {
+        Self {
+            text: Some(t.into()),
+            turns: None,
+        }
+    }
+
+    /// CLI input: a JSON object with `text` or `turns`, otherwise the input is the text itself.
+    pub fn from_cli_input(input: &str) -> Result<Self, String> {
+        let trimmed = input.trim();
+        if trimmed.starts_with('{') {
+            if let Ok(r) = serde_json::from_str::<Request>(trimmed) {
+                if r.text.is_some() || r.turns.is_some() {
+                    return Ok(r);
+                }
+            }
+        }
+        if trimmed.is_empty() {
+            return Err("no text given (pass it as an argument or on standard input)".into());
+        }
+        Ok(Self::text(trimmed))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LabelScore {
+    pub label: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Sentiment {
+    pub label: String,
+    pub score: f32,
+    pub scores: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One analysis (DESIGN.md contract). Conversation fields are present only for conversations; `labels`
+/// only for a plain Hugging Face classifier.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<LabelScore>,
+    pub categories: Vec<LabelScore>,
+    pub category_scores: serde_json::Map<String, serde_json::Value>,
+    pub risk: Risk,
+    pub keywords: Vec<String>,
+    pub masked_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<LabelScore>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turns: Option<Vec<Analysis>>,
+    /// Customer turns' sentiment as positive − negative, in turn order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handoff_turn: Option<Option<usize>>,
+}
+
+/// Phrases with which a customer asks for a human.
+const HUMAN_REQUEST: &[&str] = &["转人工", "人工客服", "人工服务", "找人工", "真人"];
+
+pub struct Analyzer {
+    pub model: Model,
+    keywords: KeywordExtractor,
+    pub batch_size: usize,
+}
+
+fn round4(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+impl Analyzer {
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
+        Ok(Self {
+            model: Model::load(dir, device)?,
+            keywords: KeywordExtractor::builtin(),
+            batch_size: 32,
+        })
+    }
+
+    /// Analyzes one request.
+    pub fn analyze(&self, req: &Request) -> Result<Analysis, AnalyzeError> {
+        self.analyze_batch(std::slice::from_ref(req))
+            .pop()
+            .expect("one result per request")
+    }
+
+    /// Analyzes many requests with one batched model pass; one result per request, in order.
+    pub fn analyze_batch(&self, reqs: &[Request]) -> Vec<Result<Analysis, AnalyzeError>> {
+        // Every text the model must see: single texts, each turn, and each conversation's customer side.
+        let mut texts: Vec<String> = Vec::new();
+        let plans: Vec<Result<Plan, AnalyzeError>> = reqs.iter().map(|r| plan(r, &mut texts)).collect();
+        let normalized: Vec<String> = texts.par_iter().map(|t| normalize(t)).collect();
+        let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
+        let probs = match self.model.predict_texts(&refs, self.batch_size) {
+            Ok(p) => p,
+            Err(e) => {
+                let msg = e.to_string();
+                return reqs
+                    .iter()
+                    .map(|_| Err(AnalyzeError::Model(ModelError::Device(msg.clone()))))
+                    .collect();
+            }
+        };
+        plans
+            .into_par_iter()
+            .map(|p| {
+                let p = p?;
+                let one = |i: usize, speaker: Option<&str>| {
+                    self.single(&texts[i], &normalized[i], &probs[i], speaker)
+                };
+                match p {
+                    Plan::Text(i) => Ok(one(i, None)),
+                    Plan::Conversation { turns, customer, all } => {
+                        let per_turn: Vec<Analysis> =
+                            turns.iter().map(|(i, s)| one(*i, Some(s.as_str()))).collect();
+                        let mut overall = one(customer, None);
+                        overall.masked_text = mask(&texts[all]);
+                        Ok(self.conversation(overall, per_turn))
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn single(&self, original: &str, normalized: &str, probs: &HeadProbs, speaker: Option<&str>) -> Analysis {
+        let cfg = &self.model.config;
+        let mut a = Analysis {
+            sentiment: None,
+            emotion: None,
+            categories: Vec::new(),
+            category_scores: serde_json::Map::new(),
+            risk: risk::assess("", ModelSignals::default()),
+            keywords: self.keywords.extract(normalized, KEYWORDS),
+            masked_text: mask(original),
+            labels: None,
+            speaker: speaker.map(str::to_string),
+            turns: None,
+            trajectory: None,
+            handoff_turn: None,
+        };
+        let mut signals = ModelSignals::default();
+        for (head, p) in cfg.heads.iter().zip(probs) {
+            let best = p
+                .iter()
+                .enumerate()
+                .fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b });
+            match head.name.as_str() {
+                "sentiment" => {
+                    signals.negative = p[0];
+                    a.sentiment = Some(Sentiment {
+                        label: head.labels[best.0].clone(),
+                        score: round4(best.1),
+                        scores: head
+                            .labels
+                            .iter()
+                            .zip(p)
+                            .map(|(l, &x)| (l.clone(), round4(x).into()))
+                            .collect(),
+                    });
+                }
+                "emotion" => {
+                    if let Some(i) = head.labels.iter().position(|l| l == "anger") {
+                        signals.anger = p[i];
+                    }
+                    a.emotion = Some(LabelScore {
+                        label: head.labels[best.0].clone(),
+                        score: round4(best.1),
+                    });
+                }
+                "categories" => {
+                    let mut over: Vec<LabelScore> = Vec::new();
+                    for (j, (l, &x)) in head.labels.iter().zip(p).enumerate() {
+                        a.category_scores.insert(l.clone(), round4(x).into());
+                        if x >= head.threshold(j) {
+                            over.push(LabelScore {
+                                label: l.clone(),
+                                score: round4(x),
+                            });
+                        }
+                    }
+                    over.sort_by(|x, y| y.score.total_cmp(&x.score));
+                    signals.any_category = !over.is_empty();
+                    a.categories = over;
+                }
+                _ => {
+                    let mut labels: Vec<LabelScore> = head
+                        .labels
+                        .iter()
+                        .zip(p)
+                        .map(|(l, &x)| LabelScore {
+                            label: l.clone(),
+                            score: round4(x),
+                        })
+                        .collect();
+                    labels.sort_by(|x, y| y.score.total_cmp(&x.score));
+                    a.labels = Some(labels);
+                }
+            }
+        }
+        // A plain HF classifier has no sentiment head; its risk comes from the phrase rules alone.
+        if cfg.kind == ModelKind::HfClassifier {
+            signals = ModelSignals::default();
+        }
+        a.risk = risk::assess(normalized, signals);
+        a
+    }
+
+    /// Combines per-turn analyses into the conversation analysis.
+    fn conversation(&self, mut overall: Analysis, turns: Vec<Analysis>) -> Analysis {
+        let mut trajectory = Vec::new();
+        let mut handoff = None;
+        let mut negative_run = 0;
+        for (i, t) in turns.iter().enumerate() {
+            if t.speaker.as_deref() != Some("customer") {
+                continue;
+            }
+            let (neg, pos) = t
+                .sentiment
+                .as_ref()
+                .map(|s| {
+                    let g = |k: &str| s.scores.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as f32;
+                    (g("negative"), g("positive"))
+                })
+                .unwrap_or((0.0, 0.0));
+            trajectory.push(round4(pos - neg));
+            negative_run = if neg >= 0.5 { negative_run + 1 } else { 0 };
+            let asks_human = HUMAN_REQUEST.iter().any(|h| t.masked_text.contains(h));
+            if handoff.is_none() && (asks_human || t.risk.escalate || negative_run >= 2) {
+                handoff = Some(i);
+            }
+        }
+        // The conversation's risk also counts what any single turn triggered.
+        for t in &turns {
+            for e in &t.risk.evidence {
+                if !overall.risk.reasons.contains(&e.reason) {
+                    overall.risk.reasons.push(e.reason);
+                    overall.risk.evidence.push(e.clone());
+                }
+            }
+            if t.risk.priority < overall.risk.priority {
+                overall.risk.priority = t.risk.priority;
+                overall.risk.respond_within_minutes = t.risk.respond_within_minutes;
+                overall.risk.route = t.risk.route;
+            }
+            overall.risk.escalate |= t.risk.escalate;
+            overall.risk.score = overall.risk.score.max(t.risk.score);
+        }
+        overall.trajectory = Some(trajectory);
+        overall.handoff_turn = Some(handoff);
+        overall.turns = Some(turns);
+        overall
+    }
+}
+
+enum Plan {
+    Text(usize),
+    Conversation {
+        turns: Vec<(usize, String)>,
+        /// The customer's turns joined (the overall sentiment is the customer's).
+        customer: usize,
+        /// All turns joined (for the masked text).
+        all: usize,
+    },
+}
+
+fn check_text(t: &str) -> Result<(), AnalyzeError> {
+    if t.trim().is_empty() {
+        return Err(AnalyzeError::EmptyText);
+    }
+    let n = t.chars().count();
+    if n > MAX_TEXT_CHARS {
+        return Err(AnalyzeError::TooLong(n));
+    }
+    Ok(())
+}
+
+fn plan(r: &Request, texts: &mut Vec<String>) -> Result<Plan, AnalyzeError> {
+    if let Some(turns) = r.turns.as_ref().filter(|t| !t.is_empty()) {
+        for (i, t) in turns.iter().enumerate() {
+            if t.speaker != "customer" && t.speaker != "agent" {
+                return Err(AnalyzeError::BadSpeaker(i));
+            }
+            check_text(&t.text)?;
+        }
+        let mut idx = Vec::new();
+        for t in turns {
+            idx.push((texts.len(), t.speaker.clone()));
+            texts.push(t.text.clone());
+        }
+        let customer: Vec<&str> = turns
+            .iter()
+            .filter(|t| t.speaker == "customer")
+            .map(|t| t.text.as_str())
+            .collect();
+        let customer_text = if customer.is_empty() {
+            turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("。")
+        } else {
+            customer.join("。")
+        };
+        texts.push(customer_text);
+        let all = turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n");
+        texts.push(all);
+        return Ok(Plan::Conversation {
+            turns: idx,
+            customer: texts.len() - 2,
+            all: texts.len() - 1,
+        });
+    }
+    match &r.text {
+        Some(t) => {
+            check_text(t)?;
+            texts.push(t.clone());
+            Ok(Plan::Text(texts.len() - 1))
+        }
+        None => Err(AnalyzeError::NoInput),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_input_forms() {
+        assert_eq!(Request::from_cli_input(" 太差了 ").unwrap(), Request::text("太差了"));
+        let r = Request::from_cli_input(r#"{"turns": [{"speaker": "customer", "text": "在吗"}]}"#).unwrap();
+        assert_eq!(r.turns.unwrap().len(), 1);
+        // Braces that are not a request are text.
+        assert_eq!(Request::from_cli_input("{不是JSON").unwrap(), Request::text("{不是JSON"));
+        assert!(Request::from_cli_input("  ").is_err());
+    }
+
+    #[test]
+    fn plans_check_input() {
+        let mut texts = Vec::new();
+        assert!(matches!(plan(&Request::text(" "), &mut texts), Err(AnalyzeError::EmptyText)));
+        assert!(matches!(plan(&Request::default(), &mut texts), Err(AnalyzeError::NoInput)));
+        let long = "差".repeat(MAX_TEXT_CHARS + 1);
+        assert!(matches!(plan(&Request::text(long), &mut texts), Err(AnalyzeError::TooLong(_))));
+        let bad = Request {
+            text: None,
+            turns: Some(vec![Turn {
+                speaker: "bot".into(),
+                text: "hi".into(),
+            }]),
+        };
+        assert!(matches!(plan(&bad, &mut texts), Err(AnalyzeError::BadSpeaker(0))));
+        assert!(texts.is_empty());
+    }
+}

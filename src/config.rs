@@ -1,0 +1,169 @@
+//! All configuration in one place: the command line (clap), where every flag also reads an
+//! `XINSHENG_*` environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// xinsheng (心声): sentiment, emotion, complaint categories, risk, keywords and PII masking for Chinese
+/// customer-service text.
+#[derive(Debug, Parser)]
+#[command(name = "xinsheng", version, about, long_about = None)]
+pub struct Settings {
+    /// Model directory (config.json + tokenizer.json + model.safetensors). Default: the shipped model.
+    #[arg(long, global = true, env = "XINSHENG_MODEL", default_value = "models/default")]
+    pub model: PathBuf,
+    /// Device: cpu, cuda or cuda:N (CUDA needs a build with `--features cuda`).
+    #[arg(long, global = true, env = "XINSHENG_DEVICE", default_value = "cpu")]
+    pub device: String,
+    /// Worker threads for inference (0 = one per core).
+    #[arg(long, global = true, env = "XINSHENG_THREADS", default_value_t = 0)]
+    pub threads: usize,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyze one text (argument, or standard input) and print the analysis as JSON.
+    Analyze(AnalyzeArgs),
+    /// Label a JSONL file: every row gets an `analysis` (or an `error`), in input order.
+    Label(LabelArgs),
+    /// Train a model from scratch on ../shared/data, or fine-tune a model on your own labeled JSONL.
+    Train(TrainArgs),
+    /// Evaluate a model on a labeled JSONL file; prints accuracy, macro-F1, per-class figures and the
+    /// confusion matrix as JSON.
+    Eval(EvalArgs),
+    /// Write the training corpus as token ids (for scripts/train_torch.py), without training.
+    Prepare(PrepareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The text. Read from standard input when absent. A JSON object with `turns` is analyzed as a
+    /// conversation.
+    #[arg(env = "XINSHENG_TEXT")]
+    pub text: Option<String>,
+    /// Print compact one-line JSON instead of indented JSON.
+    #[arg(long, env = "XINSHENG_COMPACT")]
+    pub compact: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Input file (.jsonl): one JSON object per line.
+    #[arg(long, env = "XINSHENG_INPUT")]
+    pub input: PathBuf,
+    /// Output file (.jsonl): the input rows plus `analysis` (or `error`).
+    #[arg(long, env = "XINSHENG_OUTPUT")]
+    pub output: PathBuf,
+    /// The field holding the text.
+    #[arg(long, env = "XINSHENG_TEXT_FIELD", default_value = "text")]
+    pub text_field: String,
+    /// Texts per model batch.
+    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
+    pub batch_size: usize,
+    /// Rows read and analyzed at a time (bounded memory; length-sorted within a window).
+    #[arg(long, env = "XINSHENG_WINDOW", default_value_t = 1024)]
+    pub window: usize,
+    /// No progress bar.
+    #[arg(long, env = "XINSHENG_QUIET")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CorpusArgs {
+    /// Shared data directory (the public JSONL sets).
+    #[arg(long, env = "XINSHENG_DATA", default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Train on this labeled JSONL instead (rows: text + sentiment|label, emotion, categories).
+    #[arg(long, env = "XINSHENG_TRAIN_FILE")]
+    pub train_file: Option<PathBuf>,
+    /// Dev file for --train-file (default: 5% of it held out by hash).
+    #[arg(long, env = "XINSHENG_DEV_FILE")]
+    pub dev_file: Option<PathBuf>,
+    /// Directory with tokenizer.json for a model trained from scratch.
+    #[arg(
+        long,
+        env = "XINSHENG_TOKENIZER",
+        default_value = "../shared/models/chinese-bert-tokenizer-21128"
+    )]
+    pub tokenizer: PathBuf,
+    /// Tokens per window (incl. [CLS] and [SEP]); longer texts keep their head and tail.
+    #[arg(long, env = "XINSHENG_MAX_LENGTH", default_value_t = 128)]
+    pub max_length: usize,
+    /// Use only this many training examples (quick runs).
+    #[arg(long, env = "XINSHENG_LIMIT")]
+    pub limit: Option<usize>,
+    /// Seed for initialization, sampling and data order.
+    #[arg(long, env = "XINSHENG_SEED", default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    /// Output model directory (checkpoints go to OUT/checkpoint).
+    #[arg(long, env = "XINSHENG_OUT")]
+    pub out: PathBuf,
+    /// Fine-tune: start from this model directory (its heads, tokenizer and weights).
+    #[arg(long, env = "XINSHENG_INIT")]
+    pub init: Option<PathBuf>,
+    #[arg(long, env = "XINSHENG_LAYERS", default_value_t = 4)]
+    pub layers: usize,
+    #[arg(long, env = "XINSHENG_HIDDEN", default_value_t = 256)]
+    pub hidden: usize,
+    #[arg(long, env = "XINSHENG_ATTENTION_HEADS", default_value_t = 4)]
+    pub attention_heads: usize,
+    #[arg(long, env = "XINSHENG_FFN", default_value_t = 1024)]
+    pub ffn: usize,
+    #[arg(long, env = "XINSHENG_EPOCHS", default_value_t = 2.0)]
+    pub epochs: f64,
+    /// Stop after this many optimizer steps (overrides --epochs).
+    #[arg(long, env = "XINSHENG_MAX_STEPS")]
+    pub max_steps: Option<usize>,
+    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, env = "XINSHENG_LR", default_value_t = 5e-4)]
+    pub lr: f64,
+    /// Warmup as a fraction of all steps.
+    #[arg(long, env = "XINSHENG_WARMUP", default_value_t = 0.06)]
+    pub warmup: f64,
+    #[arg(long, env = "XINSHENG_WEIGHT_DECAY", default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Clip the global gradient norm (0 = off).
+    #[arg(long, env = "XINSHENG_CLIP_NORM", default_value_t = 1.0)]
+    pub clip_norm: f64,
+    #[arg(long, env = "XINSHENG_DROPOUT", default_value_t = 0.1)]
+    pub dropout: f64,
+    /// Save a checkpoint every N steps (0 = only at the end).
+    #[arg(long, env = "XINSHENG_CHECKPOINT_EVERY", default_value_t = 200)]
+    pub checkpoint_every: usize,
+    /// Continue from OUT/checkpoint (same options).
+    #[arg(long, env = "XINSHENG_RESUME")]
+    pub resume: bool,
+    /// Store final weights as f32 instead of f16.
+    #[arg(long, env = "XINSHENG_F32")]
+    pub f32: bool,
+    /// No progress bar.
+    #[arg(long, env = "XINSHENG_QUIET")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labeled JSONL: text + any of sentiment (name) or label (0/1), emotion, categories (list).
+    #[arg(long, env = "XINSHENG_EVAL_DATA")]
+    pub data: PathBuf,
+    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    /// Directory to write train.jsonl, dev_*.jsonl and stats.json into.
+    #[arg(long, env = "XINSHENG_OUT")]
+    pub out: PathBuf,
+}

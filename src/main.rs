@@ -1,0 +1,184 @@
+//! The `xinsheng` command line: parses [`Settings`] and calls the library. Exit codes: 0 ok, 2 bad usage or
+//! bad input, 1 anything else.
+
+use clap::Parser;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xinsheng::config::{Command, CorpusArgs, Settings, TrainArgs};
+use xinsheng::train::{self, TrainOptions};
+
+/// A failure with the exit code it should produce.
+struct Failure {
+    code: u8,
+    msg: String,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            code: 1,
+            msg: e.to_string(),
+        }
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        msg: msg.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let settings = Settings::parse();
+    if settings.threads > 0 {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.threads)
+            .build_global();
+    }
+    match run(settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.msg);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// The shipped model is found from the working directory, or beside the crate when run elsewhere.
+fn resolve_model(path: PathBuf) -> PathBuf {
+    if path.exists() || path.is_absolute() {
+        return path;
+    }
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&path);
+    if beside.exists() {
+        beside
+    } else {
+        path
+    }
+}
+
+fn load_analyzer(s: &Settings) -> Result<xinsheng::analysis::Analyzer, Failure> {
+    let device = xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
+    let dir = resolve_model(s.model.clone());
+    xinsheng::analysis::Analyzer::load(&dir, &device).map_err(|e| usage(e.to_string()))
+}
+
+fn run(s: Settings) -> Result<(), Failure> {
+    match &s.command {
+        Command::Analyze(a) => {
+            let input = match &a.text {
+                Some(t) => t.clone(),
+                None => {
+                    let mut buf = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut buf)
+                        .map_err(|e| usage(format!("standard input is not UTF-8 text: {e}")))?;
+                    buf
+                }
+            };
+            let request = xinsheng::analysis::Request::from_cli_input(&input).map_err(usage)?;
+            let analyzer = load_analyzer(&s)?;
+            let analysis = analyzer.analyze(&request).map_err(|e| usage(e.to_string()))?;
+            let out = if a.compact {
+                serde_json::to_string(&analysis)?
+            } else {
+                serde_json::to_string_pretty(&analysis)?
+            };
+            println!("{out}");
+            Ok(())
+        }
+        Command::Label(l) => {
+            let analyzer = load_analyzer(&s)?;
+            let opts = xinsheng::label::LabelOptions {
+                text_field: l.text_field.clone(),
+                batch_size: l.batch_size,
+                window: l.window,
+                progress: !l.quiet,
+            };
+            let summary = xinsheng::label::label_file(&analyzer, &l.input, &l.output, &opts)
+                .map_err(|e| match e {
+                    xinsheng::label::LabelError::Input { .. } => usage(e.to_string()),
+                    other => Failure::from(other),
+                })?;
+            eprintln!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
+        Command::Train(t) => {
+            let opts = train_options(t);
+            let summary = train::run(&opts, t.resume, !t.quiet).map_err(|e| match e {
+                train::TrainError::Usage(_) | train::TrainError::Data(_) => usage(e.to_string()),
+                other => Failure::from(other),
+            })?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Eval(e) => {
+            let device = xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
+            let model = xinsheng::model::Model::load(&resolve_model(s.model.clone()), &device)
+                .map_err(|e| usage(e.to_string()))?;
+            let examples = train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
+            let report = train::eval::evaluate(&model, &examples, e.batch_size)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Prepare(p) => {
+            let mut opts = corpus_options(&p.corpus);
+            opts.out = p.out.clone();
+            let counts = train::prepare(&opts, &p.out).map_err(|e| usage(e.to_string()))?;
+            println!("{}", serde_json::to_string_pretty(&counts)?);
+            Ok(())
+        }
+    }
+}
+
+fn corpus_options(c: &CorpusArgs) -> TrainOptions {
+    TrainOptions {
+        data_dir: c.data.clone(),
+        train_file: c.train_file.clone(),
+        dev_file: c.dev_file.clone(),
+        init: None,
+        tokenizer_dir: c.tokenizer.clone(),
+        out: PathBuf::new(),
+        layers: 4,
+        hidden: 256,
+        attention_heads: 4,
+        ffn: 1024,
+        max_length: c.max_length,
+        epochs: 1.0,
+        max_steps: None,
+        batch_size: 64,
+        lr: 5e-4,
+        warmup: 0.06,
+        weight_decay: 0.01,
+        clip_norm: 1.0,
+        dropout: 0.1,
+        seed: c.seed,
+        checkpoint_every: 0,
+        limit: c.limit,
+        f16: true,
+    }
+}
+
+fn train_options(t: &TrainArgs) -> TrainOptions {
+    TrainOptions {
+        init: t.init.clone(),
+        out: t.out.clone(),
+        layers: t.layers,
+        hidden: t.hidden,
+        attention_heads: t.attention_heads,
+        ffn: t.ffn,
+        epochs: t.epochs,
+        max_steps: t.max_steps,
+        batch_size: t.batch_size,
+        lr: t.lr,
+        warmup: t.warmup,
+        weight_decay: t.weight_decay,
+        clip_norm: t.clip_norm,
+        dropout: t.dropout,
+        checkpoint_every: t.checkpoint_every,
+        f16: !t.f32,
+        ..corpus_options(&t.corpus)
+    }
+}

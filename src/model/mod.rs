@@ -1,0 +1,219 @@
+//! A model directory: `config.json` + `tokenizer.json` + `model.safetensors` → probabilities per head.
+
+pub mod bert;
+pub mod config;
+pub mod device;
+pub mod tokenize;
+
+use bert::BertEncoder;
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{Linear, VarBuilder};
+use config::{HeadSpec, ModelConfig, ModelKind};
+use std::path::{Path, PathBuf};
+use tokenize::TextEncoder;
+
+/// Errors of the model layer. Every variant that concerns a file names it.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{file}: file is missing")]
+    Missing { file: String },
+    #[error("{file}: {msg}")]
+    Invalid { file: String, msg: String },
+    #[error("{file}: cannot read: {msg}")]
+    Io { file: String, msg: String },
+    #[error("device: {0}")]
+    Device(String),
+    #[error("inference failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+impl ModelError {
+    pub(crate) fn file(path: &Path, e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ModelError::Missing {
+                file: path.display().to_string(),
+            }
+        } else {
+            ModelError::Io {
+                file: path.display().to_string(),
+                msg: e.to_string(),
+            }
+        }
+    }
+}
+
+/// Encoder + heads, built from a [`VarBuilder`] (a safetensors file, or a `VarMap` while training).
+pub struct Network {
+    pub encoder: BertEncoder,
+    pub heads: Vec<Linear>,
+}
+
+impl Network {
+    pub fn new(cfg: &ModelConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let bert_vb = if cfg.kind == ModelKind::HfClassifier
+            && !vb.contains_tensor("bert.embeddings.word_embeddings.weight")
+            && vb.contains_tensor("embeddings.word_embeddings.weight")
+        {
+            vb.clone()
+        } else {
+            vb.pp("bert")
+        };
+        let encoder = BertEncoder::new(&cfg.bert, bert_vb)?;
+        let h = cfg.bert.hidden_size;
+        let heads = cfg
+            .heads
+            .iter()
+            .map(|head| candle_nn::linear(h, head.labels.len(), vb.pp(cfg.head_prefix(head))))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Self { encoder, heads })
+    }
+
+    /// Logits per head, each `[batch, labels]`.
+    pub fn logits(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        train: bool,
+    ) -> candle_core::Result<Vec<Tensor>> {
+        let pooled = self.encoder.forward(ids, mask, train)?;
+        self.heads.iter().map(|h| h.forward(&pooled)).collect()
+    }
+}
+
+/// Builds the padded `[batch, seq]` id and mask tensors for a batch of encoded texts.
+pub fn batch_tensors(
+    batch: &[&[u32]],
+    pad: u32,
+    device: &Device,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let t = batch.iter().map(|s| s.len()).max().unwrap_or(1).max(1);
+    let mut ids = Vec::with_capacity(batch.len() * t);
+    let mut mask = Vec::with_capacity(batch.len() * t);
+    for s in batch {
+        ids.extend_from_slice(s);
+        mask.extend(std::iter::repeat_n(1f32, s.len()));
+        ids.extend(std::iter::repeat_n(pad, t - s.len()));
+        mask.extend(std::iter::repeat_n(0f32, t - s.len()));
+    }
+    Ok((
+        Tensor::from_vec(ids, (batch.len(), t), device)?,
+        Tensor::from_vec(mask, (batch.len(), t), device)?,
+    ))
+}
+
+/// Turns logits into probabilities: softmax, or independent sigmoids for a multi-label head.
+pub fn probabilities(head: &HeadSpec, logits: &Tensor) -> candle_core::Result<Vec<Vec<f32>>> {
+    let p = if head.multi_label {
+        candle_nn::ops::sigmoid(logits)?
+    } else {
+        candle_nn::ops::softmax_last_dim(logits)?
+    };
+    p.to_dtype(DType::F32)?.to_vec2::<f32>()
+}
+
+/// A loaded model directory, ready for inference. `Send + Sync`: share it behind an `Arc`.
+pub struct Model {
+    pub dir: PathBuf,
+    pub config: ModelConfig,
+    pub encoder: TextEncoder,
+    network: Network,
+    device: Device,
+}
+
+/// Probabilities of one text: one vector per head, in `config.heads` order.
+pub type HeadProbs = Vec<Vec<f32>>;
+
+impl Model {
+    /// Loads and checks a model directory. Errors name the file and what is wrong with it.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
+        if !dir.is_dir() {
+            return Err(ModelError::Missing {
+                file: dir.display().to_string(),
+            });
+        }
+        let config = ModelConfig::load(dir)?;
+        let encoder = TextEncoder::load(dir, config.max_length)?;
+        let weights = dir.join("model.safetensors");
+        if !weights.is_file() {
+            return Err(ModelError::Missing {
+                file: weights.display().to_string(),
+            });
+        }
+        let invalid = |msg: String| ModelError::Invalid {
+            file: weights.display().to_string(),
+            msg,
+        };
+        // SAFETY: the file is memory-mapped read-only; it must not be modified while the model lives,
+        // which holds for model directories (training writes a new file and renames it into place).
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
+            .map_err(|e| invalid(format!("not a safetensors file: {e}")))?;
+        let network = Network::new(&config, vb)
+            .map_err(|e| invalid(format!("does not match config.json: {e}")))?;
+        let vocab = config.bert.vocab_size;
+        let tokenizer_vocab = encoder.vocab_size();
+        if tokenizer_vocab > vocab {
+            return Err(ModelError::Invalid {
+                file: dir.join("tokenizer.json").display().to_string(),
+                msg: format!(
+                    "tokenizer has {tokenizer_vocab} tokens but config.json vocab_size is {vocab}"
+                ),
+            });
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+            encoder,
+            network,
+            device: device.clone(),
+        })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Runs one padded batch of already-encoded texts.
+    pub fn predict_encoded(&self, batch: &[&[u32]]) -> Result<Vec<HeadProbs>, ModelError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (ids, mask) = batch_tensors(batch, self.encoder.pad_id(), &self.device)?;
+        let logits = self.network.logits(&ids, &mask, false)?;
+        let mut out: Vec<HeadProbs> = vec![Vec::with_capacity(logits.len()); batch.len()];
+        for (head, l) in self.config.heads.iter().zip(&logits) {
+            for (row, p) in out.iter_mut().zip(probabilities(head, l)?) {
+                row.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Encodes and predicts many texts: sorted by length, cut into batches of at most `batch_size`
+    /// texts so padding is small, results returned in input order.
+    pub fn predict_texts(
+        &self,
+        texts: &[&str],
+        batch_size: usize,
+    ) -> Result<Vec<HeadProbs>, ModelError> {
+        let encoded: Vec<Vec<u32>> = texts.iter().map(|t| self.encoder.encode(t)).collect();
+        self.predict_many(&encoded, batch_size)
+    }
+
+    /// Like [`Model::predict_texts`] for already-encoded texts.
+    pub fn predict_many(
+        &self,
+        encoded: &[Vec<u32>],
+        batch_size: usize,
+    ) -> Result<Vec<HeadProbs>, ModelError> {
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].len());
+        let mut out: Vec<Option<HeadProbs>> = vec![None; encoded.len()];
+        for chunk in order.chunks(batch_size.max(1)) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_slice()).collect();
+            for (&i, p) in chunk.iter().zip(self.predict_encoded(&batch)?) {
+                out[i] = Some(p);
+            }
+        }
+        Ok(out.into_iter().map(|p| p.unwrap_or_default()).collect())
+    }
+}

@@ -1,0 +1,36 @@
+//! Text processing that runs before (and beside) the model: normalization, PII masking and
+//! keyword extraction.
+//!
+//! * [`normalize`](normalize::normalize) — width folding, traditional → simplified, invisible
+//!   characters, whitespace and conservative ASR filler removal.
+//! * [`mask`](pii::mask) — masking of phone numbers, resident IDs, bank cards, e-mails and names.
+//! * [`KeywordExtractor`] — jieba TF-IDF keywords with a customer-service dictionary.
+
+pub mod keywords;
+pub mod normalize;
+pub mod pii;
+
+use std::path::PathBuf;
+
+pub use keywords::KeywordExtractor;
+pub use normalize::{normalize, normalize_with, NormalizeOptions};
+pub use pii::{is_valid_resident_id, luhn_valid, mask};
+
+/// Errors raised while loading text resources (dictionaries, stop-word lists).
+#[derive(Debug, thiserror::Error)]
+pub enum TextError {
+    /// The file exists but could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of the file is malformed (`line` is 1-based).
+    #[error("{}:{line}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}

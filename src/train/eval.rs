@@ -1,0 +1,124 @@
+//! `xinsheng eval`: run a model over labeled examples and report every head the examples carry labels for.
+
+use super::data::Example;
+use super::metrics::{self, MultiLabelReport, SingleLabelReport};
+use crate::model::{Model, ModelError};
+use serde::Serialize;
+
+/// Metrics per head. Sentiment on a set with no neutral gold label (the binary review sets) is scored as
+/// negative-vs-positive: the prediction is whichever of the two has the higher probability (`mode: binary`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub examples: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<SingleLabelReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<SingleLabelReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<MultiLabelReport>,
+}
+
+impl EvalReport {
+    /// The headline figures (for the model card in config.json).
+    pub fn headline(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({"examples": self.examples});
+        if let Some(s) = &self.sentiment {
+            v["sentiment_accuracy"] = s.accuracy.into();
+            v["sentiment_macro_f1"] = s.macro_f1.into();
+            v["sentiment_mode"] = self.sentiment_mode.into();
+        }
+        if let Some(e) = &self.emotion {
+            v["emotion_accuracy"] = e.accuracy.into();
+            v["emotion_macro_f1"] = e.macro_f1.into();
+            if let Some(a) = e.per_class.get("anger") {
+                v["anger_recall"] = a.recall.into();
+            }
+        }
+        if let Some(c) = &self.categories {
+            v["categories_macro_f1"] = c.macro_f1.into();
+            v["categories_micro_f1"] = c.micro_f1.into();
+        }
+        v
+    }
+}
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter()
+        .enumerate()
+        .fold((0, f32::MIN), |best, (i, &x)| if x > best.1 { (i, x) } else { best })
+        .0
+}
+
+/// Evaluates `model` on `examples` (texts already normalized or not: the model's path normalizes nothing,
+/// so pass what the model should see — [`super::data::read_examples`] normalizes).
+pub fn evaluate(model: &Model, examples: &[Example], batch: usize) -> Result<EvalReport, ModelError> {
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let probs = model.predict_texts(&texts, batch)?;
+    let mut report = EvalReport {
+        examples: examples.len(),
+        sentiment_mode: None,
+        sentiment: None,
+        emotion: None,
+        categories: None,
+    };
+    for (hi, head) in model.config.heads.iter().enumerate() {
+        match head.name.as_str() {
+            "sentiment" => {
+                let labeled: Vec<(usize, u8)> = examples
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| e.sentiment.map(|s| (i, s)))
+                    .collect();
+                if labeled.is_empty() {
+                    continue;
+                }
+                let binary = labeled.iter().all(|&(_, s)| s != 1);
+                let pairs: Vec<(usize, usize)> = labeled
+                    .iter()
+                    .map(|&(i, s)| {
+                        let p = &probs[i][hi];
+                        let pred = if binary {
+                            if p[0] > p[2] {
+                                0
+                            } else {
+                                2
+                            }
+                        } else {
+                            argmax(p)
+                        };
+                        (s as usize, pred)
+                    })
+                    .collect();
+                report.sentiment_mode = Some(if binary { "binary" } else { "three_way" });
+                report.sentiment = Some(metrics::single_label(&head.labels, &pairs));
+            }
+            "emotion" => {
+                let pairs: Vec<(usize, usize)> = examples
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| e.emotion.map(|g| (g as usize, argmax(&probs[i][hi]))))
+                    .filter(|&(g, _)| g < head.labels.len())
+                    .collect();
+                if !pairs.is_empty() {
+                    report.emotion = Some(metrics::single_label(&head.labels, &pairs));
+                }
+            }
+            "categories" => {
+                let rows: Vec<(Vec<u8>, Vec<f32>)> = examples
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| e.categories.clone().map(|c| (c, probs[i][hi].clone())))
+                    .filter(|(c, _)| c.len() == head.labels.len())
+                    .collect();
+                if !rows.is_empty() {
+                    let t: Vec<f32> = (0..head.labels.len()).map(|j| head.threshold(j)).collect();
+                    report.categories = Some(metrics::multi_label(&head.labels, &t, &rows));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(report)
+}

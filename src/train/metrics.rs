@@ -1,0 +1,226 @@
+//! Evaluation metrics: accuracy, macro-F1, per-class precision/recall and the confusion matrix for a
+//! single-label head; per-label precision/recall/F1 at the model's thresholds for a multi-label head.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassReport {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: usize,
+}
+
+/// Report for a single-label head. `confusion[gold][predicted]`, rows and columns in `labels` order.
+#[derive(Debug, Clone, Serialize)]
+pub struct SingleLabelReport {
+    pub examples: usize,
+    pub accuracy: f64,
+    /// Mean F1 over the classes that occur in the gold labels.
+    pub macro_f1: f64,
+    pub per_class: BTreeMap<String, ClassReport>,
+    pub labels: Vec<String>,
+    pub confusion: Vec<Vec<usize>>,
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// `pairs`: (gold, predicted) class indices.
+pub fn single_label(labels: &[String], pairs: &[(usize, usize)]) -> SingleLabelReport {
+    let n = labels.len();
+    let mut confusion = vec![vec![0usize; n]; n];
+    for &(g, p) in pairs {
+        confusion[g][p] += 1;
+    }
+    let correct: usize = (0..n).map(|i| confusion[i][i]).sum();
+    let mut per_class = BTreeMap::new();
+    let mut f1_sum = 0.0;
+    let mut present = 0;
+    for (i, label) in labels.iter().enumerate() {
+        let support: usize = confusion[i].iter().sum();
+        let predicted: usize = (0..n).map(|g| confusion[g][i]).sum();
+        let p = ratio(confusion[i][i], predicted);
+        let r = ratio(confusion[i][i], support);
+        if support > 0 {
+            f1_sum += f1(p, r);
+            present += 1;
+        }
+        per_class.insert(
+            label.clone(),
+            ClassReport {
+                precision: p,
+                recall: r,
+                f1: f1(p, r),
+                support,
+            },
+        );
+    }
+    SingleLabelReport {
+        examples: pairs.len(),
+        accuracy: ratio(correct, pairs.len()),
+        macro_f1: if present == 0 {
+            0.0
+        } else {
+            f1_sum / present as f64
+        },
+        per_class,
+        labels: labels.to_vec(),
+        confusion,
+    }
+}
+
+/// Report for a multi-label head at given thresholds.
+#[derive(Debug, Clone, Serialize)]
+pub struct MultiLabelReport {
+    pub examples: usize,
+    /// Mean F1 over labels with at least one gold positive.
+    pub macro_f1: f64,
+    pub micro_f1: f64,
+    /// Share of examples whose predicted label set equals the gold set.
+    pub exact_match: f64,
+    pub per_label: BTreeMap<String, ClassReport>,
+    pub thresholds: Vec<f32>,
+}
+
+/// `rows`: (gold 0/1 per label, probability per label).
+pub fn multi_label(labels: &[String], thresholds: &[f32], rows: &[(Vec<u8>, Vec<f32>)]) -> MultiLabelReport {
+    let n = labels.len();
+    let (mut tp, mut fp, mut fneg) = (vec![0usize; n], vec![0usize; n], vec![0usize; n]);
+    let mut exact = 0;
+    for (gold, probs) in rows {
+        let mut same = true;
+        for i in 0..n {
+            let pred = probs[i] >= thresholds[i];
+            let g = gold[i] == 1;
+            match (g, pred) {
+                (true, true) => tp[i] += 1,
+                (false, true) => fp[i] += 1,
+                (true, false) => fneg[i] += 1,
+                _ => {}
+            }
+            same &= g == pred;
+        }
+        exact += same as usize;
+    }
+    let mut per_label = BTreeMap::new();
+    let (mut f1_sum, mut present) = (0.0, 0);
+    for i in 0..n {
+        let p = ratio(tp[i], tp[i] + fp[i]);
+        let r = ratio(tp[i], tp[i] + fneg[i]);
+        let support = tp[i] + fneg[i];
+        if support > 0 {
+            f1_sum += f1(p, r);
+            present += 1;
+        }
+        per_label.insert(
+            labels[i].clone(),
+            ClassReport {
+                precision: p,
+                recall: r,
+                f1: f1(p, r),
+                support,
+            },
+        );
+    }
+    let (stp, sfp, sfn) = (
+        tp.iter().sum::<usize>(),
+        fp.iter().sum::<usize>(),
+        fneg.iter().sum::<usize>(),
+    );
+    MultiLabelReport {
+        examples: rows.len(),
+        macro_f1: if present == 0 {
+            0.0
+        } else {
+            f1_sum / present as f64
+        },
+        micro_f1: f1(ratio(stp, stp + sfp), ratio(stp, stp + sfn)),
+        exact_match: ratio(exact, rows.len()),
+        per_label,
+        thresholds: thresholds.to_vec(),
+    }
+}
+
+/// The threshold in 0.05..=0.95 that maximizes F1 of one label (ties: the one nearest 0.5).
+pub fn best_threshold(gold: &[u8], probs: &[f32]) -> f32 {
+    let mut best = (f64::MIN, 0.5f32);
+    for step in 1..20 {
+        let t = step as f32 * 0.05;
+        let (mut tp, mut fp, mut fneg) = (0, 0, 0);
+        for (&g, &p) in gold.iter().zip(probs) {
+            match (g == 1, p >= t) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fneg += 1,
+                _ => {}
+            }
+        }
+        let score = f1(ratio(tp, tp + fp), ratio(tp, tp + fneg)) - 1e-6 * (t - 0.5).abs() as f64;
+        if score > best.0 {
+            best = (score, t);
+        }
+    }
+    best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn single_label_by_hand() {
+        // gold a,a,b,b ; predicted a,b,b,b
+        let r = single_label(&labels(&["a", "b", "c"]), &[(0, 0), (0, 1), (1, 1), (1, 1)]);
+        assert_eq!(r.accuracy, 0.75);
+        assert_eq!(r.confusion, vec![vec![1, 1, 0], vec![0, 2, 0], vec![0, 0, 0]]);
+        let a = &r.per_class["a"];
+        assert_eq!((a.precision, a.recall), (1.0, 0.5));
+        let b = &r.per_class["b"];
+        assert!((b.precision - 2.0 / 3.0).abs() < 1e-12 && b.recall == 1.0);
+        // c has no support: not in the macro average.
+        let want = (f1(1.0, 0.5) + f1(2.0 / 3.0, 1.0)) / 2.0;
+        assert!((r.macro_f1 - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn multi_label_by_hand() {
+        let rows = vec![
+            (vec![1, 0], vec![0.9, 0.2]),
+            (vec![1, 1], vec![0.4, 0.8]),
+            (vec![0, 0], vec![0.1, 0.7]),
+        ];
+        let r = multi_label(&labels(&["x", "y"]), &[0.5, 0.5], &rows);
+        assert_eq!(r.per_label["x"].recall, 0.5);
+        assert_eq!(r.per_label["y"].precision, 0.5);
+        assert!((r.exact_match - 1.0 / 3.0).abs() < 1e-12);
+        let r2 = multi_label(&labels(&["x", "y"]), &[0.3, 0.75], &rows);
+        assert_eq!(r2.exact_match, 1.0);
+    }
+
+    #[test]
+    fn threshold_search_finds_the_gap() {
+        let gold = [1, 1, 0, 0];
+        let probs = [0.35, 0.4, 0.2, 0.1];
+        let t = best_threshold(&gold, &probs);
+        assert!(t > 0.2 && t <= 0.35, "{t}");
+    }
+}
