@@ -204,7 +204,7 @@ def main():
     ap.add_argument("--tokenizer", default="../shared/models/chinese-bert-tokenizer-21128")
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--heads", "--attention-heads", dest="heads", type=int, default=4)
     ap.add_argument("--ffn", type=int, default=1024)
     ap.add_argument("--max-length", type=int, default=160)
     ap.add_argument("--epochs", type=float, default=3.0)

@@ -145,7 +145,8 @@ impl Analyzer {
     pub fn analyze_batch(&self, reqs: &[Request]) -> Vec<Result<Analysis, AnalyzeError>> {
         // Every text the model must see: single texts, each turn, and each conversation's customer side.
         let mut texts: Vec<String> = Vec::new();
-        let plans: Vec<Result<Plan, AnalyzeError>> = reqs.iter().map(|r| plan(r, &mut texts)).collect();
+        let plans: Vec<Result<Plan, AnalyzeError>> =
+            reqs.iter().map(|r| plan(r, &mut texts)).collect();
         let normalized: Vec<String> = texts.par_iter().map(|t| normalize(t)).collect();
         let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
         let probs = match self.model.predict_texts(&refs, self.batch_size) {
@@ -167,9 +168,15 @@ impl Analyzer {
                 };
                 match p {
                     Plan::Text(i) => Ok(one(i, None)),
-                    Plan::Conversation { turns, customer, all } => {
-                        let per_turn: Vec<Analysis> =
-                            turns.iter().map(|(i, s)| one(*i, Some(s.as_str()))).collect();
+                    Plan::Conversation {
+                        turns,
+                        customer,
+                        all,
+                    } => {
+                        let per_turn: Vec<Analysis> = turns
+                            .iter()
+                            .map(|(i, s)| one(*i, Some(s.as_str())))
+                            .collect();
                         let mut overall = one(customer, None);
                         overall.masked_text = mask(&texts[all]);
                         Ok(self.conversation(overall, per_turn))
@@ -179,7 +186,13 @@ impl Analyzer {
             .collect()
     }
 
-    fn single(&self, original: &str, normalized: &str, probs: &HeadProbs, speaker: Option<&str>) -> Analysis {
+    fn single(
+        &self,
+        original: &str,
+        normalized: &str,
+        probs: &HeadProbs,
+        speaker: Option<&str>,
+    ) -> Analysis {
         let cfg = &self.model.config;
         let mut a = Analysis {
             sentiment: None,
@@ -275,7 +288,8 @@ impl Analyzer {
                 .sentiment
                 .as_ref()
                 .map(|s| {
-                    let g = |k: &str| s.scores.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as f32;
+                    let g =
+                        |k: &str| s.scores.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) as f32;
                     (g("negative"), g("positive"))
                 })
                 .unwrap_or((0.0, 0.0));
@@ -350,12 +364,20 @@ fn plan(r: &Request, texts: &mut Vec<String>) -> Result<Plan, AnalyzeError> {
             .map(|t| t.text.as_str())
             .collect();
         let customer_text = if customer.is_empty() {
-            turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("。")
+            turns
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>()
+                .join("。")
         } else {
             customer.join("。")
         };
         texts.push(customer_text);
-        let all = turns.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n");
+        let all = turns
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         texts.push(all);
         return Ok(Plan::Conversation {
             turns: idx,
@@ -379,21 +401,37 @@ mod tests {
 
     #[test]
     fn cli_input_forms() {
-        assert_eq!(Request::from_cli_input(" 太差了 ").unwrap(), Request::text("太差了"));
-        let r = Request::from_cli_input(r#"{"turns": [{"speaker": "customer", "text": "在吗"}]}"#).unwrap();
+        assert_eq!(
+            Request::from_cli_input(" 太差了 ").unwrap(),
+            Request::text("太差了")
+        );
+        let r = Request::from_cli_input(r#"{"turns": [{"speaker": "customer", "text": "在吗"}]}"#)
+            .unwrap();
         assert_eq!(r.turns.unwrap().len(), 1);
         // Braces that are not a request are text.
-        assert_eq!(Request::from_cli_input("{不是JSON").unwrap(), Request::text("{不是JSON"));
+        assert_eq!(
+            Request::from_cli_input("{不是JSON").unwrap(),
+            Request::text("{不是JSON")
+        );
         assert!(Request::from_cli_input("  ").is_err());
     }
 
     #[test]
     fn plans_check_input() {
         let mut texts = Vec::new();
-        assert!(matches!(plan(&Request::text(" "), &mut texts), Err(AnalyzeError::EmptyText)));
-        assert!(matches!(plan(&Request::default(), &mut texts), Err(AnalyzeError::NoInput)));
+        assert!(matches!(
+            plan(&Request::text(" "), &mut texts),
+            Err(AnalyzeError::EmptyText)
+        ));
+        assert!(matches!(
+            plan(&Request::default(), &mut texts),
+            Err(AnalyzeError::NoInput)
+        ));
         let long = "差".repeat(MAX_TEXT_CHARS + 1);
-        assert!(matches!(plan(&Request::text(long), &mut texts), Err(AnalyzeError::TooLong(_))));
+        assert!(matches!(
+            plan(&Request::text(long), &mut texts),
+            Err(AnalyzeError::TooLong(_))
+        ));
         let bad = Request {
             text: None,
             turns: Some(vec![Turn {
@@ -401,7 +439,10 @@ mod tests {
                 text: "hi".into(),
             }]),
         };
-        assert!(matches!(plan(&bad, &mut texts), Err(AnalyzeError::BadSpeaker(0))));
+        assert!(matches!(
+            plan(&bad, &mut texts),
+            Err(AnalyzeError::BadSpeaker(0))
+        ));
         assert!(texts.is_empty());
     }
 }

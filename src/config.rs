@@ -10,7 +10,12 @@ use std::path::PathBuf;
 #[command(name = "xinsheng", version, about, long_about = None)]
 pub struct Settings {
     /// Model directory (config.json + tokenizer.json + model.safetensors). Default: the shipped model.
-    #[arg(long, global = true, env = "XINSHENG_MODEL", default_value = "models/default")]
+    #[arg(
+        long,
+        global = true,
+        env = "XINSHENG_MODEL",
+        default_value = "models/default"
+    )]
     pub model: PathBuf,
     /// Device: cpu, cuda or cuda:N (CUDA needs a build with `--features cuda`).
     #[arg(long, global = true, env = "XINSHENG_DEVICE", default_value = "cpu")]

@@ -154,7 +154,10 @@ pub fn label_file(
             match outcome {
                 Ok(a) => {
                     summary.analyzed += 1;
-                    row.insert("analysis".into(), serde_json::to_value(a).expect("serializable"));
+                    row.insert(
+                        "analysis".into(),
+                        serde_json::to_value(a).expect("serializable"),
+                    );
                 }
                 Err(e) => {
                     summary.errors += 1;
@@ -166,7 +169,10 @@ pub fn label_file(
             writer.write_all(b"\n").map_err(out_err)?;
         }
         let rate = summary.rows as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{} rows · {rate:.0} rows/s · {} errors", summary.rows, summary.errors));
+        bar.set_message(format!(
+            "{} rows · {rate:.0} rows/s · {} errors",
+            summary.rows, summary.errors
+        ));
     }
     writer.flush().map_err(out_err)?;
     drop(writer);
@@ -194,7 +200,10 @@ mod tests {
         let (row, req) = parse_row("[1,2]", "text");
         assert_eq!(row["raw"], serde_json::json!([1, 2]));
         assert!(req.is_err());
-        let (_, req) = parse_row(r#"{"turns": [{"speaker": "customer", "text": "在吗"}]}"#, "text");
+        let (_, req) = parse_row(
+            r#"{"turns": [{"speaker": "customer", "text": "在吗"}]}"#,
+            "text",
+        );
         assert!(req.unwrap().turns.is_some());
         let (_, req) = parse_row(r#"{"turns": "nope"}"#, "text");
         assert!(req.unwrap_err().contains("turns"));

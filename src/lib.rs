@@ -1,10 +1,10 @@
 //! xinsheng (心声): reads the voice of Chinese customers — sentiment, emotion, complaint categories, risk,
 //! keywords and PII-masked text for customer-service text and conversations.
 
+pub mod analysis;
 pub mod config;
+pub mod label;
 pub mod model;
+pub mod risk;
 pub mod text;
 pub mod train;
-pub mod analysis;
-pub mod label;
-pub mod risk;

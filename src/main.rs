@@ -60,7 +60,8 @@ fn resolve_model(path: PathBuf) -> PathBuf {
 }
 
 fn load_analyzer(s: &Settings) -> Result<xinsheng::analysis::Analyzer, Failure> {
-    let device = xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
+    let device =
+        xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
     let dir = resolve_model(s.model.clone());
     xinsheng::analysis::Analyzer::load(&dir, &device).map_err(|e| usage(e.to_string()))
 }
@@ -80,7 +81,9 @@ fn run(s: Settings) -> Result<(), Failure> {
             };
             let request = xinsheng::analysis::Request::from_cli_input(&input).map_err(usage)?;
             let analyzer = load_analyzer(&s)?;
-            let analysis = analyzer.analyze(&request).map_err(|e| usage(e.to_string()))?;
+            let analysis = analyzer
+                .analyze(&request)
+                .map_err(|e| usage(e.to_string()))?;
             let out = if a.compact {
                 serde_json::to_string(&analysis)?
             } else {
@@ -115,7 +118,8 @@ fn run(s: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Eval(e) => {
-            let device = xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
+            let device = xinsheng::model::device::parse_device(&s.device)
+                .map_err(|e| usage(e.to_string()))?;
             let model = xinsheng::model::Model::load(&resolve_model(s.model.clone()), &device)
                 .map_err(|e| usage(e.to_string()))?;
             let examples = train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;

@@ -56,7 +56,18 @@ const RULES: &[Rule] = &[
     Rule {
         reason: "regulator_threat",
         urgent: true,
-        phrases: &["12315", "12345", "工信部", "消协", "消费者协会", "市场监管", "工商局", "银保监", "金融监管", "通信管理局"],
+        phrases: &[
+            "12315",
+            "12345",
+            "工信部",
+            "消协",
+            "消费者协会",
+            "市场监管",
+            "工商局",
+            "银保监",
+            "金融监管",
+            "通信管理局",
+        ],
     },
     Rule {
         reason: "media_threat",
@@ -71,31 +82,88 @@ const RULES: &[Rule] = &[
     Rule {
         reason: "safety",
         urgent: true,
-        phrases: &["起火", "着火", "漏电", "触电", "爆炸", "冒烟", "受伤", "食物中毒", "烫伤", "进医院"],
+        phrases: &[
+            "起火",
+            "着火",
+            "漏电",
+            "触电",
+            "爆炸",
+            "冒烟",
+            "受伤",
+            "食物中毒",
+            "烫伤",
+            "进医院",
+        ],
     },
     Rule {
         reason: "service_outage",
         urgent: false,
-        phrases: &["断网", "停机", "打不开", "用不了", "无法使用", "没信号", "没有信号", "上不了网"],
+        phrases: &[
+            "断网",
+            "停机",
+            "打不开",
+            "用不了",
+            "无法使用",
+            "没信号",
+            "没有信号",
+            "上不了网",
+        ],
     },
     Rule {
         reason: "churn_threat",
         urgent: false,
-        phrases: &["销户", "退网", "转网", "不用了", "退订", "注销", "换一家", "再也不用"],
+        phrases: &[
+            "销户",
+            "退网",
+            "转网",
+            "不用了",
+            "退订",
+            "注销",
+            "换一家",
+            "再也不用",
+        ],
     },
     Rule {
         reason: "supervisor_demand",
         urgent: false,
-        phrases: &["找你们领导", "叫你们领导", "找你们经理", "叫你们经理", "找你们主管", "叫你们主管", "让你们领导"],
+        phrases: &[
+            "找你们领导",
+            "叫你们领导",
+            "找你们经理",
+            "叫你们经理",
+            "找你们主管",
+            "叫你们主管",
+            "让你们领导",
+        ],
     },
     Rule {
         reason: "repeat_contact",
         urgent: false,
-        phrases: &["第三次", "第二次", "第四次", "第五次", "三次", "又打", "多次", "好几次", "三番五次", "一直没人"],
+        phrases: &[
+            "第三次",
+            "第二次",
+            "第四次",
+            "第五次",
+            "三次",
+            "又打",
+            "多次",
+            "好几次",
+            "三番五次",
+            "一直没人",
+        ],
     },
 ];
 
-const NEGATIONS: &[&str] = &["不是要", "不会", "没想", "不想", "并不", "没有要", "不打算", "不用去"];
+const NEGATIONS: &[&str] = &[
+    "不是要",
+    "不会",
+    "没想",
+    "不想",
+    "并不",
+    "没有要",
+    "不打算",
+    "不用去",
+];
 const QUESTION: &[&str] = &["吗", "什么", "怎么", "如何", "哪", "多少", "？", "?"];
 const INTENT: &[&str] = &["要", "去", "就", "会", "必须", "一定", "马上"];
 
@@ -107,7 +175,16 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
 /// Whether the phrase at byte `pos` of `clause` is negated or only asked about.
 fn suppressed(clause: &str, pos: usize) -> bool {
     let before = &clause[..pos];
-    let near: String = before.chars().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+    let near: String = before
+        .chars()
+        .rev()
+        .take(7)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    // "是不是要…" asks a (rhetorical) question; it does not negate.
+    let near = near.replace("是不是", "");
     if NEGATIONS.iter().any(|n| near.contains(n)) {
         return true;
     }
@@ -196,7 +273,9 @@ pub fn assess(text: &str, m: ModelSignals) -> Risk {
     } else {
         0.6
     };
-    let score = rule_weight.max(0.7 * m.negative + 0.3 * m.anger).clamp(0.0, 1.0);
+    let score = rule_weight
+        .max(0.7 * m.negative + 0.3 * m.anger)
+        .clamp(0.0, 1.0);
     let (minutes, route) = match priority {
         "A" => (15, "complaints"),
         "B" => (30, "customer_service"),
@@ -249,15 +328,24 @@ mod tests {
     fn grades() {
         let calm = ModelSignals::default();
         let r = assess("我想查一下话费", calm);
-        assert_eq!((r.priority, r.escalate, r.respond_within_minutes), ("C", false, 120));
+        assert_eq!(
+            (r.priority, r.escalate, r.respond_within_minutes),
+            ("C", false, 120)
+        );
         let neg = ModelSignals {
             negative: 0.8,
             ..Default::default()
         };
         let r = assess("等了很久还没到", neg);
-        assert_eq!((r.priority, r.escalate, r.route), ("B", false, "customer_service"));
+        assert_eq!(
+            (r.priority, r.escalate, r.route),
+            ("B", false, "customer_service")
+        );
         let r = assess("再不退款我就去12315投诉", neg);
-        assert_eq!((r.priority, r.escalate, r.respond_within_minutes), ("A", true, 15));
+        assert_eq!(
+            (r.priority, r.escalate, r.respond_within_minutes),
+            ("A", true, 15)
+        );
         assert!(r.score >= 0.9);
         assert_eq!(r.evidence[0].phrase.as_deref(), Some("12315"));
         let angry = ModelSignals {

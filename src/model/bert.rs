@@ -37,9 +37,7 @@ impl Norm {
         let var = xc.sqr()?.mean_keepdim(D::Minus1)?;
         let normed = xc.broadcast_div(&(var + self.eps)?.sqrt()?)?;
         let b = self.inner.bias().expect("layer norm built with a bias");
-        normed
-            .broadcast_mul(self.inner.weight())?
-            .broadcast_add(b)
+        normed.broadcast_mul(self.inner.weight())?.broadcast_add(b)
     }
 }
 
@@ -105,8 +103,11 @@ impl BertEncoder {
             h,
         );
         let token_type = Embedding::new(
-            emb.pp("token_type_embeddings")
-                .get_with_hints((cfg.type_vocab_size, h), "weight", init)?,
+            emb.pp("token_type_embeddings").get_with_hints(
+                (cfg.type_vocab_size, h),
+                "weight",
+                init,
+            )?,
             h,
         );
         let emb_norm = Norm::new(h, cfg.layer_norm_eps, emb.pp("LayerNorm"))?;

@@ -153,13 +153,13 @@ impl ModelConfig {
     pub fn parse(text: &str) -> Result<Self, String> {
         let raw: serde_json::Value =
             serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-        let bert: BertConfig = serde_json::from_value(raw.clone())
-            .map_err(|e| format!("not a BERT config: {e}"))?;
+        let bert: BertConfig =
+            serde_json::from_value(raw.clone()).map_err(|e| format!("not a BERT config: {e}"))?;
         let extras: HfExtras = serde_json::from_value(raw.clone())
             .map_err(|e| format!("bad `xinsheng`, `id2label` or `problem_type`: {e}"))?;
         if bert.hidden_size == 0
             || bert.num_attention_heads == 0
-            || bert.hidden_size % bert.num_attention_heads != 0
+            || !bert.hidden_size.is_multiple_of(bert.num_attention_heads)
         {
             return Err(format!(
                 "hidden_size {} is not a positive multiple of num_attention_heads {}",
@@ -266,7 +266,11 @@ fn validate_heads(heads: &[HeadSpec]) -> Result<(), String> {
             _ => None,
         };
         if let Some(expect) = expect {
-            if h.labels.iter().map(String::as_str).ne(expect.iter().copied()) {
+            if h.labels
+                .iter()
+                .map(String::as_str)
+                .ne(expect.iter().copied())
+            {
                 return Err(format!(
                     "head {:?} must have labels {:?} in that order, found {:?}",
                     h.name, expect, h.labels

@@ -14,7 +14,9 @@ pub fn parse_device(name: &str) -> Result<Device, ModelError> {
         Some(rest) => rest
             .strip_prefix(':')
             .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| ModelError::Device(format!("bad device {name:?}: use cpu, cuda or cuda:N")))?,
+            .ok_or_else(|| {
+                ModelError::Device(format!("bad device {name:?}: use cpu, cuda or cuda:N"))
+            })?,
         None => {
             return Err(ModelError::Device(format!(
                 "unknown device {name:?}: use cpu, cuda or cuda:N"

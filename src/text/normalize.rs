@@ -215,10 +215,7 @@ static STUTTERS: Lazy<Vec<(Regex, &'static str)>> = Lazy::new(|| {
         .iter()
         .map(|m| {
             let pattern = format!("{m}(?:[\\s,，、]*{m})+");
-            (
-                Regex::new(&pattern).expect("stutter pattern is valid"),
-                *m,
-            )
+            (Regex::new(&pattern).expect("stutter pattern is valid"), *m)
         })
         .collect()
 });
@@ -324,7 +321,10 @@ fn content_follows(toks: &[Tok<'_>], i: usize) -> bool {
     match next_non_space(toks, i + 1).map(|j| (j, &toks[j])) {
         Some((_, Tok::Word(_))) => true,
         Some((j, Tok::Punct(p))) if is_comma_like(*p) => {
-            matches!(next_non_space(toks, j + 1).map(|k| &toks[k]), Some(Tok::Word(_)))
+            matches!(
+                next_non_space(toks, j + 1).map(|k| &toks[k]),
+                Some(Tok::Word(_))
+            )
         }
         _ => false,
     }

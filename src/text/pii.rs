@@ -143,7 +143,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             _ => return false,
         }
     }
-    count >= 2 && sum % 10 == 0
+    count >= 2 && sum.is_multiple_of(10)
 }
 
 /// Whether `id` is a valid 18-character resident identity number (GB 11643-1999): 17 digits
@@ -186,7 +186,7 @@ fn valid_date(d: &[u8]) -> bool {
     if !(1900..=2099).contains(&year) || !(1..=12).contains(&month) || day == 0 {
         return false;
     }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
     let days = match month {
         2 if leap => 29,
         2 => 28,
@@ -273,22 +273,22 @@ fn mask_once(text: &str) -> (String, bool) {
 /// All detectors in priority order; a later hit overlapping an earlier one is dropped.
 fn detect(text: &str) -> Vec<Hit> {
     let t = Text::new(text);
+    // Accepted hits, kept sorted by start; they never overlap.
     let mut hits: Vec<Hit> = Vec::new();
-    let mut add = |found: Vec<Hit>, hits: &mut Vec<Hit>| {
-        for hit in found {
-            let overlaps = hits
-                .iter()
-                .any(|h| hit.span.start < h.span.end && h.span.start < hit.span.end);
-            if !overlaps {
-                hits.push(hit);
-            }
+    let found = [
+        detect_emails(&t),
+        detect_numbers(&t),
+        detect_titled_names(&t),
+        detect_introduced_names(&t),
+    ];
+    for hit in found.into_iter().flatten() {
+        let at = hits.partition_point(|h| h.span.start < hit.span.start);
+        let clear_before = at == 0 || hits[at - 1].span.end <= hit.span.start;
+        let clear_after = hits.get(at).is_none_or(|h| hit.span.end <= h.span.start);
+        if clear_before && clear_after {
+            hits.insert(at, hit);
         }
-    };
-    add(detect_emails(&t), &mut hits);
-    add(detect_numbers(&t), &mut hits);
-    add(detect_titled_names(&t), &mut hits);
-    add(detect_introduced_names(&t), &mut hits);
-    hits.sort_by_key(|h| h.span.start);
+    }
     hits
 }
 
@@ -358,9 +358,7 @@ fn is_x(c: char) -> bool {
 /// Latin letters, digits and `_` (ASCII and full-width): characters that glue a digit run into
 /// a larger code.
 fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || c == '_'
-        || matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９')
+    c.is_ascii_alphanumeric() || c == '_' || matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '０'..='９')
 }
 
 fn is_group_separator(c: char) -> bool {
@@ -522,7 +520,9 @@ fn glued_after(t: &Text<'_>, end: usize) -> bool {
     match t.char(end) {
         None => false,
         Some(c) if is_word_char(c) => true,
-        Some('.' | '．' | '/' | ':' | '：' | ',') => t.char(end + 1).and_then(digit_value).is_some(),
+        Some('.' | '．' | '/' | ':' | '：' | ',') => {
+            t.char(end + 1).and_then(digit_value).is_some()
+        }
         _ => false,
     }
 }
@@ -533,13 +533,32 @@ fn after_id_keyword(t: &Text<'_>, start: usize) -> bool {
     before.contains("身份证") || before.contains("证件")
 }
 
-/// Mobile number with an optional prefix; returns the number of prefix digits.
-fn mobile_prefix(d: &str) -> Option<usize> {
+/// Mobile number with an optional prefix, written as one block or grouped the way phone numbers
+/// are (`3-4-4`, `3-8`, `7-4`); `groups` are the lengths of the digit groups. Returns the number
+/// of prefix digits.
+fn mobile_prefix(d: &str, groups: &[usize]) -> Option<usize> {
     ["", "0", "86", "0086"].iter().find_map(|p| {
         let rest = d.strip_prefix(p)?;
         let b = rest.as_bytes();
-        (b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1])).then_some(p.len())
+        let number = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]);
+        (number && phone_shaped(groups, p.len())).then_some(p.len())
     })
+}
+
+/// Whether digit groups of these lengths, after dropping `prefix` leading digits, have the
+/// shape of a written mobile number.
+fn phone_shaped(groups: &[usize], prefix: usize) -> bool {
+    let mut rest = prefix;
+    let mut lens = Vec::with_capacity(groups.len());
+    for &len in groups {
+        if rest >= len {
+            rest -= len;
+        } else {
+            lens.push(len - rest);
+            rest = 0;
+        }
+    }
+    matches!(lens.as_slice(), [11] | [3, 4, 4] | [3, 8] | [7, 4])
 }
 
 /// Landline number with area code; returns the length of the area code.
@@ -574,7 +593,12 @@ fn is_bank_card(d: &str) -> bool {
 
 /// Classifies the digits of a candidate number; returns the kind and how many leading digits
 /// and trailing digits stay visible.
-fn classify_number(t: &Text<'_>, digits: &str, start: usize) -> Option<(PiiKind, usize, usize)> {
+fn classify_number(
+    t: &Text<'_>,
+    digits: &str,
+    groups: &[usize],
+    start: usize,
+) -> Option<(PiiKind, usize, usize)> {
     let has_x = digits.ends_with('X');
     if digits.len() == 18 && is_valid_resident_id(digits) {
         return Some((PiiKind::ResidentId, 0, 0));
@@ -585,7 +609,7 @@ fn classify_number(t: &Text<'_>, digits: &str, start: usize) -> Option<(PiiKind,
     if digits.len() == 15 && is_valid_legacy_resident_id(digits) && after_id_keyword(t, start) {
         return Some((PiiKind::ResidentId, 0, 0));
     }
-    if let Some(prefix) = mobile_prefix(digits) {
+    if let Some(prefix) = mobile_prefix(digits, groups) {
         return Some((PiiKind::Mobile, prefix + 1, 0));
     }
     if let Some(area) = landline_area(digits) {
@@ -627,7 +651,8 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
                         continue;
                     }
                     let digits: String = run[i..=j].iter().map(|g| g.digits.as_str()).collect();
-                    if let Some(class) = classify_number(t, &digits, start) {
+                    let groups: Vec<usize> = run[i..=j].iter().map(|g| g.digits.len()).collect();
+                    if let Some(class) = classify_number(t, &digits, &groups, start) {
                         found = Some((j, class));
                         break;
                     }
@@ -635,7 +660,14 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
             }
             match found {
                 Some((j, (kind, keep_head, keep_tail))) => {
-                    hits.push(number_hit(t, kind, run[i].start, run[j].end, keep_head, keep_tail));
+                    hits.push(number_hit(
+                        t,
+                        kind,
+                        run[i].start,
+                        run[j].end,
+                        keep_head,
+                        keep_tail,
+                    ));
                     i = j + 1;
                 }
                 None => i += 1,
@@ -696,6 +728,10 @@ const COMPOUND_SURNAMES: &[&str] = &[
 
 static SURNAME_SET: Lazy<HashSet<char>> = Lazy::new(|| SURNAMES.chars().collect());
 
+/// Surnames that are also everyday function words (`向`, `于`, `何` …): before another surname
+/// they are read as the function word (`向王明先生` → `向王先生`).
+const FUNCTION_WORD_SURNAMES: &str = "向于何余常万文易方高";
+
 fn is_surname(c: char) -> bool {
     SURNAME_SET.contains(&c)
 }
@@ -715,7 +751,8 @@ const TITLES: &[&str] = &[
 ];
 
 /// Characters that never belong to a given name: particles, pronouns, common verbs.
-const NON_NAME_CHARS: &str = "的了是在我你您他她它们这那哪位个和与跟给对被把说也都就还又吗呢吧啊呀哈嘛哦\
+const NON_NAME_CHARS: &str =
+    "的了是在我你您他她它们这那哪位个和与跟给对被把说也都就还又吗呢吧啊呀哈嘛哦\
 要想来去不没很太打已今昨刚从让叫请问电手号老姓名先等";
 
 fn is_name_char(c: char) -> bool {
@@ -778,6 +815,8 @@ fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
         } else if c3.is_some_and(is_surname)
             && name_ok(c2)
             && !(c2.is_some_and(is_surname) && is_surname(c1))
+            && !(c2.is_some_and(is_surname)
+                && c3.is_some_and(|c3| FUNCTION_WORD_SURNAMES.contains(c3)))
         {
             Some((title - 3, title - 2))
         } else if c2.is_some_and(is_surname) && !is_surname(c1) {
@@ -832,14 +871,6 @@ fn weak_boundary(t: &Text<'_>, i: usize) -> bool {
     }
 }
 
-/// After a strong trigger, the name ends at anything that cannot continue it.
-fn strong_boundary(t: &Text<'_>, i: usize) -> bool {
-    match t.char(i) {
-        None => true,
-        Some(c) => !is_name_char(c) || title_at(t, i),
-    }
-}
-
 /// Names after an introduction (`我叫张伟` → `我叫张*`).
 fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
@@ -849,8 +880,7 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
         if trigger == Trigger::Strong {
             let mut skipped = 0;
             while skipped < 3
-                && t
-                    .char(p)
+                && t.char(p)
                     .is_some_and(|c| matches!(c, ':' | '：' | ' ' | '是' | '为'))
             {
                 p += 1;
@@ -876,6 +906,8 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
         }
         let second = t.char(q + 1).is_some_and(is_name_char) && !title_at(t, q + 1);
         let given_len = match trigger {
+            // What follows a strong trigger is a name: two given-name characters when two
+            // name characters follow (the most common length), else one.
             Trigger::Strong | Trigger::SurnameGiven => {
                 if second {
                     2
@@ -898,9 +930,6 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
                 }
             }
         };
-        // A strong trigger followed by three or more name characters keeps the two-character
-        // reading (the most common given-name length); the rest is left alone.
-        debug_assert!(trigger == Trigger::Weak || strong_boundary(t, q + given_len) || second);
         let given = t.byte(q)..t.byte(q + given_len);
         hits.push(Hit {
             kind: PiiKind::Name,
@@ -1020,7 +1049,11 @@ mod tests {
         let bad_card = {
             let mut c = card19.clone();
             let last = c.pop().unwrap();
-            c.push(if last == '9' { '0' } else { char::from(last as u8 + 1) });
+            c.push(if last == '9' {
+                '0'
+            } else {
+                char::from(last as u8 + 1)
+            });
             c
         };
         let id = with_check("44030419850612123");
@@ -1033,13 +1066,19 @@ mod tests {
             ("打+86 138 1234 5678找我", "打+86 1** **** ****找我"),
             ("+8613912345678", "+861**********"),
             ("0086-15912345678", "0086-1**********"),
+            ("0138 1234 5678", "01** **** ****"),
+            ("1381234-5678", "1******-****"),
             ("拨013812345678", "拨01**********"),
-            ("联系13812345678或13987654321", "联系1**********或1**********"),
+            (
+                "联系13812345678或13987654321",
+                "联系1**********或1**********",
+            ),
             // --- landlines
             ("座机010-62345678", "座机010-********"),
             ("打0755 8888 6666", "打0755 **** ****"),
             ("电话(0571)88886666", "电话(0571)********"),
             ("02187654321", "021********"),
+            ("电话是0571-88886666转8001", "电话是0571-********转8001"),
             // --- e-mail
             ("邮箱zhangwei@163.com谢谢", "邮箱z*******@163.com谢谢"),
             ("发到 a.b-c@example.com.cn", "发到 a****@example.com.cn"),
@@ -1060,6 +1099,9 @@ mod tests {
             ("收货人是赵敏", "收货人是赵*"),
             ("我姓王，名小明", "我姓王，名**"),
             ("我叫欧阳锋", "我叫欧阳*"),
+            ("联系人：王小明 13812345678", "联系人：王** 1**********"),
+            ("麻烦向王明先生转达", "麻烦向王先生转达"),
+            ("我是赵四。我是李五", "我是赵*。我是李*"),
             // --- names left alone
             ("我是来投诉的", "我是来投诉的"),
             ("我是张先生，电话13812345678", "我是张先生，电话1**********"),
@@ -1083,7 +1125,10 @@ mod tests {
             ("工号 13812345678", "工号 13812345678"),
             ("验证码是138123", "验证码是138123"),
             ("订单号是 13812345678 ", "订单号是 13812345678 "),
-            ("我打了10086和12315，还有95588", "我打了10086和12315，还有95588"),
+            (
+                "我打了10086和12315，还有95588",
+                "我打了10086和12315，还有95588",
+            ),
             ("客服热线400-810-8888", "客服热线400-810-8888"),
             ("扣了13812345678元", "扣了13812345678元"),
             ("¥13812345678", "¥13812345678"),
@@ -1092,6 +1137,12 @@ mod tests {
             ("运单SF13812345678", "运单SF13812345678"),
             ("12345678901", "12345678901"),
             ("1381234567", "1381234567"),
+            // digit groups that do not have the shape of a phone number
+            ("6222 1381 2345 678", "6222 1381 2345 678"),
+            ("13 812 345 678", "13 812 345 678"),
+            ("单号 1234 13812345678", "单号 1234 13812345678"),
+            ("金额 13812345678.00", "金额 13812345678.00"),
+            ("QQ号123456789", "QQ号123456789"),
             ("138123456789", "138123456789"),
         ]
         .iter()
@@ -1102,7 +1153,10 @@ mod tests {
                 "身份证11010519491231002X办的卡".to_string(),
                 "身份证******************办的卡".to_string(),
             ),
-            (format!("证件号{id}"), "证件号******************".to_string()),
+            (
+                format!("证件号{id}"),
+                "证件号******************".to_string(),
+            ),
             (
                 "身份证 110105 19491231 002x".to_string(),
                 "身份证 ****** ******** ****".to_string(),
@@ -1117,23 +1171,32 @@ mod tests {
                 "身份证号110105491231002".to_string(),
                 "身份证号***************".to_string(),
             ),
-            ("编码110105491231002".to_string(), "编码110105491231002".to_string()),
+            (
+                "编码110105491231002".to_string(),
+                "编码110105491231002".to_string(),
+            ),
             // --- bank cards
             (
                 format!("卡号{card19}被盗刷"),
                 format!("卡号***************{}被盗刷", &card19[15..]),
             ),
             (
-                format!("卡号 {} {} {} {}", &card16[..4], &card16[4..8], &card16[8..12], &card16[12..]),
+                format!(
+                    "卡号 {} {} {} {}",
+                    &card16[..4],
+                    &card16[4..8],
+                    &card16[8..12],
+                    &card16[12..]
+                ),
                 format!("卡号 **** **** **** {}", &card16[12..]),
             ),
             (format!("卡号{bad_card}"), format!("卡号{bad_card}")),
-            (
-                format!("订单号{card19}"),
-                format!("订单号{card19}"),
-            ),
+            (format!("订单号{card19}"), format!("订单号{card19}")),
             // --- full-width digits
-            ("电话１３８１２３４５６７８".to_string(), "电话１**********".to_string()),
+            (
+                "电话１３８１２３４５６７８".to_string(),
+                "电话１**********".to_string(),
+            ),
         ])
         .collect();
         assert!(cases.len() >= 25);

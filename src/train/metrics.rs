@@ -98,7 +98,11 @@ pub struct MultiLabelReport {
 }
 
 /// `rows`: (gold 0/1 per label, probability per label).
-pub fn multi_label(labels: &[String], thresholds: &[f32], rows: &[(Vec<u8>, Vec<f32>)]) -> MultiLabelReport {
+pub fn multi_label(
+    labels: &[String],
+    thresholds: &[f32],
+    rows: &[(Vec<u8>, Vec<f32>)],
+) -> MultiLabelReport {
     let n = labels.len();
     let (mut tp, mut fp, mut fneg) = (vec![0usize; n], vec![0usize; n], vec![0usize; n]);
     let mut exact = 0;
@@ -191,7 +195,10 @@ mod tests {
         // gold a,a,b,b ; predicted a,b,b,b
         let r = single_label(&labels(&["a", "b", "c"]), &[(0, 0), (0, 1), (1, 1), (1, 1)]);
         assert_eq!(r.accuracy, 0.75);
-        assert_eq!(r.confusion, vec![vec![1, 1, 0], vec![0, 2, 0], vec![0, 0, 0]]);
+        assert_eq!(
+            r.confusion,
+            vec![vec![1, 1, 0], vec![0, 2, 0], vec![0, 0, 0]]
+        );
         let a = &r.per_class["a"];
         assert_eq!((a.precision, a.recall), (1.0, 0.5));
         let b = &r.per_class["b"];

@@ -173,7 +173,10 @@ fn heads_for(train: &[Example]) -> Vec<HeadSpec> {
 }
 
 /// The model configuration for a run: the init model's, or a new one from the options.
-fn model_config(opts: &TrainOptions, train: &[Example]) -> Result<(ModelConfig, PathBuf), TrainError> {
+fn model_config(
+    opts: &TrainOptions,
+    train: &[Example],
+) -> Result<(ModelConfig, PathBuf), TrainError> {
     if let Some(init) = &opts.init {
         let cfg = ModelConfig::load(init)?;
         if cfg.kind != crate::model::config::ModelKind::Xinsheng {
@@ -280,7 +283,8 @@ fn sorted_vars(varmap: &VarMap) -> Vec<(String, Var)> {
 /// The batches of one epoch: a seeded shuffle, then length-sorted windows of 50 batches (less padding),
 /// then the batches of the epoch shuffled again.
 pub fn epoch_batches(lengths: &[usize], batch: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+    let mut rng =
+        rand::rngs::StdRng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.shuffle(&mut rng);
     let mut batches = Vec::new();
@@ -312,7 +316,12 @@ pub fn batch_loss(
         let loss = if head.multi_label {
             let mut targets = Vec::new();
             for (i, e) in batch.iter().enumerate() {
-                if let Some(c) = e.example.categories.as_ref().filter(|c| c.len() == head.labels.len()) {
+                if let Some(c) = e
+                    .example
+                    .categories
+                    .as_ref()
+                    .filter(|c| c.len() == head.labels.len())
+                {
                     rows.push(i as u32);
                     targets.extend(c.iter().map(|&x| x as f32));
                 }
@@ -429,9 +438,12 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
     }
     std::fs::create_dir_all(&opts.out).map_err(io_err(&opts.out))?;
     let log_path = opts.out.join("train_log.jsonl");
+    // A fresh run starts a fresh log; a resumed run appends to it.
     let mut log = std::fs::OpenOptions::new()
         .create(true)
-        .append(true)
+        .write(true)
+        .append(start_step > 0)
+        .truncate(start_step == 0)
         .open(&log_path)
         .map_err(io_err(&log_path))?;
     let bar = if progress {
@@ -459,7 +471,10 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
             batches = epoch_batches(&lengths, opts.batch_size.max(1), opts.seed, epoch);
             batches_epoch = epoch;
         }
-        let batch: Vec<&Encoded> = batches[step % per_epoch].iter().map(|&i| &train[i]).collect();
+        let batch: Vec<&Encoded> = batches[step % per_epoch]
+            .iter()
+            .map(|&i| &train[i])
+            .collect();
         let lr = optim::schedule(opts.lr, step, warmup, total);
         let Some(loss) = batch_loss(&net, &cfg.heads, &batch, pad, &device, true)? else {
             continue;
@@ -486,8 +501,12 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
             examples_per_second: eps,
         };
         use std::io::Write;
-        writeln!(log, "{}", serde_json::to_string(&line).expect("serializable"))
-            .map_err(io_err(&log_path))?;
+        writeln!(
+            log,
+            "{}",
+            serde_json::to_string(&line).expect("serializable")
+        )
+        .map_err(io_err(&log_path))?;
         bar.set_message(format!("loss {ema:.4} · {eps:.0} ex/s · lr {lr:.2e}"));
         bar.inc(1);
         let done = step + 1;
@@ -581,7 +600,10 @@ fn write_model(
             let n = CATEGORY_LABELS.len();
             let thresholds: Vec<f32> = (0..n)
                 .map(|j| {
-                    let gold: Vec<u8> = labeled.iter().map(|e| e.categories.as_ref().unwrap()[j]).collect();
+                    let gold: Vec<u8> = labeled
+                        .iter()
+                        .map(|e| e.categories.as_ref().unwrap()[j])
+                        .collect();
                     let p: Vec<f32> = probs.iter().map(|p| p[hi][j]).collect();
                     metrics::best_threshold(&gold, &p)
                 })
@@ -633,13 +655,18 @@ pub fn prepare(opts: &TrainOptions, dir: &Path) -> Result<BTreeMap<String, usize
     };
     counts.insert("train".to_string(), write("train.jsonl", corpus.train)?);
     for (name, examples) in corpus.dev {
-        counts.insert(format!("dev_{name}"), write(&format!("dev_{name}.jsonl"), examples)?);
+        counts.insert(
+            format!("dev_{name}"),
+            write(&format!("dev_{name}.jsonl"), examples)?,
+        );
     }
     let stats = dir.join("stats.json");
     std::fs::write(
         &stats,
-        serde_json::to_string_pretty(&serde_json::json!({"counts": counts, "sources": corpus.stats}))
-            .expect("serializable"),
+        serde_json::to_string_pretty(
+            &serde_json::json!({"counts": counts, "sources": corpus.stats}),
+        )
+        .expect("serializable"),
     )
     .map_err(io_err(&stats))?;
     Ok(counts)

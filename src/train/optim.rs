@@ -58,7 +58,11 @@ impl AdamW {
         let mut sum = 0f64;
         for (_, var) in &self.vars {
             if let Some(g) = grads.get(var) {
-                sum += g.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                sum += g
+                    .sqr()?
+                    .sum_all()?
+                    .to_dtype(DType::F64)?
+                    .to_scalar::<f64>()?;
             }
         }
         Ok(sum.sqrt())
@@ -114,9 +118,9 @@ impl AdamW {
         let map = candle_core::safetensors::load(path, &dev)?;
         for (i, (name, _)) in self.vars.iter().enumerate() {
             let get = |k: String| {
-                map.get(&k)
-                    .cloned()
-                    .ok_or_else(|| candle_core::Error::Msg(format!("{}: no tensor {k}", path.display())))
+                map.get(&k).cloned().ok_or_else(|| {
+                    candle_core::Error::Msg(format!("{}: no tensor {k}", path.display()))
+                })
             };
             self.m[i] = get(format!("m.{name}"))?;
             self.v[i] = get(format!("v.{name}"))?;

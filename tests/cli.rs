@@ -1,0 +1,174 @@
+//! End-to-end: the real binary on the shipped model (`models/default`).
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn xinsheng(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xinsheng"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("XINSHENG_MODEL")
+        .output()
+        .expect("run xinsheng")
+}
+
+fn analyze(text: &str) -> Value {
+    let out = xinsheng(&["analyze", "--compact", text]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("analysis JSON")
+}
+
+fn sentiment(a: &Value) -> &str {
+    a["sentiment"]["label"].as_str().unwrap()
+}
+
+#[test]
+fn furious_complaint_is_negative_with_the_contract_fields() {
+    let a = analyze("我已经打了三次电话了，等了一个星期都没人处理，客服态度还特别差");
+    assert_eq!(sentiment(&a), "negative", "{a}");
+    let scores = &a["sentiment"]["scores"];
+    let sum: f64 = ["negative", "neutral", "positive"]
+        .iter()
+        .map(|k| scores[k].as_f64().unwrap())
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-3, "{scores}");
+    assert!(a["emotion"]["label"].is_string());
+    let cats = a["category_scores"].as_object().unwrap();
+    assert_eq!(
+        cats.keys().collect::<Vec<_>>(),
+        [
+            "service_attitude",
+            "process",
+            "product_quality",
+            "price",
+            "other"
+        ]
+    );
+    assert!(a["categories"].is_array());
+    assert!(!a["keywords"].as_array().unwrap().is_empty(), "{a}");
+    assert!(a["risk"]["reasons"]
+        .as_array()
+        .unwrap()
+        .contains(&"repeat_contact".into()));
+    assert_ne!(a["risk"]["priority"], "C");
+    assert!(a["masked_text"].is_string());
+}
+
+#[test]
+fn real_sentences_get_sensible_sentiment() {
+    for text in [
+        "你们这什么破服务，退款拖了一个月还没到账，太恶心了",
+        "质量太差了，用了两天就坏了，再也不买了",
+    ] {
+        assert_eq!(sentiment(&analyze(text)), "negative", "{text}");
+    }
+    for text in [
+        "客服小姐姐很耐心，问题很快就解决了，非常满意",
+        "东西很好，物流很快，好评",
+    ] {
+        assert_eq!(sentiment(&analyze(text)), "positive", "{text}");
+    }
+}
+
+#[test]
+fn regulator_threat_is_priority_a_and_pii_is_masked() {
+    let a = analyze("我是张伟，电话13812345678，再不处理我就打12315投诉你们");
+    assert_eq!(a["risk"]["priority"], "A", "{a}");
+    assert_eq!(a["risk"]["escalate"], true);
+    assert_eq!(a["risk"]["respond_within_minutes"], 15);
+    let masked = a["masked_text"].as_str().unwrap();
+    assert!(!masked.contains("13812345678"), "{masked}");
+    assert!(!masked.contains("张伟"), "{masked}");
+    assert!(masked.contains("12315"), "{masked}");
+}
+
+#[test]
+fn stdin_and_conversation_input() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
+        .args(["analyze", "--compact"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            r#"{"turns": [{"speaker": "customer", "text": "你好"}, {"speaker": "agent", "text": "您好，请问有什么可以帮您"}, {"speaker": "customer", "text": "帮我转人工"}]}"#
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["turns"].as_array().unwrap().len(), 3);
+    assert_eq!(a["trajectory"].as_array().unwrap().len(), 2);
+    assert_eq!(a["handoff_turn"], 2, "{a}");
+}
+
+#[test]
+fn bad_usage_exits_2_with_a_clear_message() {
+    let out = xinsheng(&["analyze", "   "]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no text"));
+    let out = xinsheng(&["--model", "no/such/dir", "analyze", "你好"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
+    let out = xinsheng(&["--device", "tpu", "analyze", "你好"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn label_round_trip_keeps_every_row_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.jsonl");
+    let out = xinsheng(&[
+        "label",
+        "--quiet",
+        "--input",
+        "tests/data/label_input.jsonl",
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(summary["rows"], 7);
+    assert_eq!(summary["errors"], 3);
+    let rows: Vec<Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 7);
+    assert_eq!(rows[0]["id"], 1);
+    assert_eq!(sentiment(&rows[0]["analysis"]), "negative");
+    assert_eq!(rows[1]["channel"], "chat", "input fields are kept");
+    assert!(rows[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no field `text`"));
+    assert_eq!(rows[3]["raw"], "this line is not JSON");
+    assert!(rows[3]["error"].is_string());
+    assert_eq!(rows[4]["error"], "text is empty");
+    let conv = &rows[5]["analysis"];
+    assert_eq!(conv["turns"].as_array().unwrap().len(), 3);
+    assert_eq!(conv["risk"]["priority"], "A");
+    assert_eq!(rows[6]["id"], 7);
+    assert!(rows[6].get("error").is_none());
+}
