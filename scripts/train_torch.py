@@ -137,17 +137,18 @@ def tensors(rows, idx):
     return ids, mask
 
 
-def loss_of(logits, rows, idx):
+def loss_of(logits, rows, idx, weights):
     total = 0.0
     for task in ("sentiment", "emotion"):
         sel = [r for r, i in enumerate(idx) if rows[i].get(task) is not None]
         if sel:
             gold = torch.tensor([rows[idx[r]][task] for r in sel])
-            total = total + F.cross_entropy(logits[task][sel].float(), gold)
+            total = total + weights[task] * F.cross_entropy(logits[task][sel].float(), gold)
     sel = [r for r, i in enumerate(idx) if rows[i].get("categories") is not None]
     if sel and "categories" in logits:
         gold = torch.tensor([rows[idx[r]]["categories"] for r in sel], dtype=torch.float)
-        total = total + F.binary_cross_entropy_with_logits(logits["categories"][sel].float(), gold)
+        total = total + weights["categories"] * F.binary_cross_entropy_with_logits(
+            logits["categories"][sel].float(), gold)
     return total
 
 
@@ -221,6 +222,10 @@ def main():
     ap.add_argument("--checkpoint-every", type=int, default=500)
     ap.add_argument("--eval-every", type=int, default=0, help="print ChnSentiCorp dev accuracy every N steps")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--emotion-weight", type=float, default=1.0, help="weight of the emotion loss")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="keep an exponential moving average of the weights with this decay (e.g. 0.999) "
+                         "and export it instead of the last weights")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -256,7 +261,14 @@ def main():
         sched.load_state_dict(state["sched"])
         step = state["step"]
         print(f"resumed at step {step}", file=sys.stderr)
-    log = open(os.path.join(args.out, "train_log.jsonl"), "a")
+    weights = {"sentiment": 1.0, "emotion": args.emotion_weight, "categories": 1.0}
+    ema = None
+    if args.ema > 0:
+        ema = torch.optim.swa_utils.AveragedModel(
+            net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema))
+        if args.resume and os.path.exists(ckpt) and "ema" in state:
+            ema.load_state_dict(state["ema"])
+    log = open(os.path.join(args.out, "train_log.jsonl"), "a" if step > 0 else "w")
     net.train()
     started, seen, tokens = time.time(), 0, 0
     epoch_batches, epoch_of = None, -1
@@ -268,12 +280,14 @@ def main():
         ids, mask = tensors(train, idx)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = net(ids, mask)
-        loss = loss_of(logits, train, idx)
+        loss = loss_of(logits, train, idx, weights)
         opt.zero_grad()
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip_norm)
         opt.step()
         sched.step()
+        if ema is not None:
+            ema.update_parameters(net)
         step += 1
         seen += len(idx)
         tokens += int(mask.sum())
@@ -286,13 +300,19 @@ def main():
             print(f"step {step}/{total} epoch {epoch} loss {loss.item():.4f} {seen / el:.0f} ex/s "
                   f"{tokens / el:.0f} tok/s", file=sys.stderr, flush=True)
         if args.eval_every and step % args.eval_every == 0 and "chnsenticorp" in dev:
-            print(f"step {step} chnsenticorp dev binary accuracy {binary_accuracy(net, dev['chnsenticorp']):.4f}",
-                  file=sys.stderr, flush=True)
+            msg = f"step {step} chnsenticorp dev binary accuracy {binary_accuracy(net, dev['chnsenticorp']):.4f}"
+            if ema is not None:
+                msg += f" (ema {binary_accuracy(ema.module, dev['chnsenticorp']):.4f})"
+            print(msg, file=sys.stderr, flush=True)
         if step % args.checkpoint_every == 0 or step == total:
-            torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "step": step}, ckpt + ".tmp")
+            state = {"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step}
+            if ema is not None:
+                state["ema"] = ema.state_dict()
+            torch.save(state, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
     log.close()
+    if ema is not None:
+        net = ema.module
 
     thresholds = [0.5] * len(CATEGORIES)
     if "categories" in dev:

@@ -76,13 +76,13 @@ impl Request {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LabelScore {
     pub label: String,
-    pub score: f32,
+    pub score: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Sentiment {
     pub label: String,
-    pub score: f32,
+    pub score: f64,
     pub scores: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -107,7 +107,7 @@ pub struct Analysis {
     pub turns: Option<Vec<Analysis>>,
     /// Customer turns' sentiment as positive − negative, in turn order.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trajectory: Option<Vec<f32>>,
+    pub trajectory: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handoff_turn: Option<Option<usize>>,
 }
@@ -121,8 +121,9 @@ pub struct Analyzer {
     pub batch_size: usize,
 }
 
-fn round4(x: f32) -> f32 {
-    (x * 10_000.0).round() / 10_000.0
+/// Scores are reported with four decimals (as f64, so JSON shows `0.9749`, not `0.9749000072479248`).
+fn round4(x: f32) -> f64 {
+    (x as f64 * 10_000.0).round() / 10_000.0
 }
 
 impl Analyzer {

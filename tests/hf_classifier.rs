@@ -85,7 +85,7 @@ fn write_hf_dir(dir: &Path, labels: &[&str], problem_type: Option<&str>, prefix:
     .unwrap();
 }
 
-fn labels_of(a: &xinsheng::analysis::Analysis) -> Vec<(String, f32)> {
+fn labels_of(a: &xinsheng::analysis::Analysis) -> Vec<(String, f64)> {
     a.labels
         .as_ref()
         .expect("labels")
@@ -107,7 +107,7 @@ fn single_label_classifier_serves_softmax_labels() {
     let mut names: Vec<&str> = labels.iter().map(|l| l.0.as_str()).collect();
     names.sort();
     assert_eq!(names, ["中评", "好评", "差评"]);
-    let sum: f32 = labels.iter().map(|l| l.1).sum();
+    let sum: f64 = labels.iter().map(|l| l.1).sum();
     assert!((sum - 1.0).abs() < 1e-3, "softmax sums to 1: {labels:?}");
     assert!(labels.windows(2).all(|w| w[0].1 >= w[1].1), "sorted");
     assert!(a.sentiment.is_none());
@@ -134,7 +134,7 @@ fn multi_label_classifier_uses_sigmoids_and_bare_bert_names_load() {
     ]);
     let labels = labels_of(results[0].as_ref().unwrap());
     assert!(labels.iter().all(|l| (0.0..=1.0).contains(&l.1)));
-    let sum: f32 = labels.iter().map(|l| l.1).sum();
+    let sum: f64 = labels.iter().map(|l| l.1).sum();
     assert!((sum - 1.0).abs() > 1e-3, "independent sigmoids: {labels:?}");
     assert!(results[1].is_ok());
     assert!(

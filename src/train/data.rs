@@ -7,6 +7,7 @@
 //! | sentiment (neutral) | nlpcc2013_weibo_emotion rows with emotion `none`; `resources/training/neutral_requests.txt` (hand-written customer-service inquiries and requests, expanded from templates) | neutral |
 //! | emotion | nlpcc2013_weibo_emotion | the 8 NLPCC 2013 classes |
 //! | categories | ai_challenger_2018_fsa, meituan_asap_sample | the five complaint categories (multi-label; an empty list = no complaint) |
+//! | categories (none) | every other positive or neutral training row | no complaint (weak label) |
 //!
 //! Every text is normalized with [`crate::text::normalize`] first (the model sees normalized text, at
 //! training and at inference). Texts are deduplicated across sources by a key (letters and digits only,
@@ -17,6 +18,8 @@
 //! meituan_asap_sample dev file), `neutral` (10% of the neutral requests).
 
 use crate::text::normalize;
+
+const CATEGORY_COUNT: usize = crate::model::config::CATEGORY_LABELS.len();
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read};
@@ -377,6 +380,14 @@ pub fn build_corpus(data_dir: &Path) -> Result<Corpus, DataError> {
             ..Default::default()
         };
         b.add(ex, Split::Holdout("neutral", 10));
+    }
+    // A positive review or a neutral request carries no complaint: it teaches the categories head what
+    // "nothing to complain about" looks like outside the restaurant domain of the aspect sets (a weak label:
+    // a positive review can still mention a flaw, so only the aspect sets give positive category labels).
+    for e in &mut b.corpus.train {
+        if e.categories.is_none() && matches!(e.sentiment, Some(1) | Some(2)) {
+            e.categories = Some(vec![0; CATEGORY_COUNT]);
+        }
     }
     // Rows whose only label was removed by a conflict carry nothing to learn.
     b.corpus
