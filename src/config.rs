@@ -147,6 +147,12 @@ pub struct TrainArgs {
     /// Continue from OUT/checkpoint (same options).
     #[arg(long, env = "XINSHENG_RESUME")]
     pub resume: bool,
+    /// Weight of the emotion loss (sentiment and categories weigh 1).
+    #[arg(long, env = "XINSHENG_EMOTION_WEIGHT", default_value_t = 0.5)]
+    pub emotion_weight: f64,
+    /// Ship an exponential moving average of the weights with this decay (0 = the last weights).
+    #[arg(long, env = "XINSHENG_EMA", default_value_t = 0.999)]
+    pub ema: f64,
     /// Store final weights as f32 instead of f16.
     #[arg(long, env = "XINSHENG_F32")]
     pub f32: bool,

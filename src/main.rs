@@ -162,6 +162,8 @@ fn corpus_options(c: &CorpusArgs) -> TrainOptions {
         checkpoint_every: 0,
         limit: c.limit,
         f16: true,
+        emotion_weight: 0.5,
+        ema: 0.0,
     }
 }
 
@@ -183,6 +185,8 @@ fn train_options(t: &TrainArgs) -> TrainOptions {
         dropout: t.dropout,
         checkpoint_every: t.checkpoint_every,
         f16: !t.f32,
+        emotion_weight: t.emotion_weight,
+        ema: t.ema,
         ..corpus_options(&t.corpus)
     }
 }

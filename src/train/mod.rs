@@ -84,6 +84,11 @@ pub struct TrainOptions {
     pub limit: Option<usize>,
     /// Store the final weights as f16 (half the size; loaded back as f32).
     pub f16: bool,
+    /// Weight of the emotion loss in the multi-task sum (sentiment and categories weigh 1).
+    pub emotion_weight: f64,
+    /// Decay of an exponential moving average of the weights that is shipped instead of the last
+    /// weights (0 = off).
+    pub ema: f64,
 }
 
 /// One text with its token ids, as the trainer uses it.
@@ -306,6 +311,7 @@ pub fn batch_loss(
     pad: u32,
     device: &Device,
     train: bool,
+    emotion_weight: f64,
 ) -> candle_core::Result<Option<Tensor>> {
     let ids: Vec<&[u32]> = batch.iter().map(|e| e.ids.as_slice()).collect();
     let (ids, mask) = batch_tensors(&ids, pad, device)?;
@@ -351,7 +357,12 @@ pub fn batch_loss(
                 continue;
             }
             let sel = l.index_select(&Tensor::new(rows, device)?, 0)?;
-            candle_nn::loss::cross_entropy(&sel, &Tensor::new(targets, device)?)?
+            let ce = candle_nn::loss::cross_entropy(&sel, &Tensor::new(targets, device)?)?;
+            if head.name == "emotion" {
+                (ce * emotion_weight)?
+            } else {
+                ce
+            }
         };
         total = Some(match total {
             None => loss,
@@ -431,7 +442,7 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
         weight_decay: opts.weight_decay,
         clip_norm: opts.clip_norm,
     };
-    let mut opt = AdamW::new(sorted_vars(&varmap), params)?;
+    let mut opt = AdamW::new(sorted_vars(&varmap), params)?.with_ema(opts.ema)?;
     if start_step > 0 {
         load_into(&varmap, &ckpt_dir.join("model.safetensors"))?;
         opt.load(&ckpt_dir.join("optimizer.safetensors"), start_step)?;
@@ -476,7 +487,16 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
             .map(|&i| &train[i])
             .collect();
         let lr = optim::schedule(opts.lr, step, warmup, total);
-        let Some(loss) = batch_loss(&net, &cfg.heads, &batch, pad, &device, true)? else {
+        let Some(loss) = batch_loss(
+            &net,
+            &cfg.heads,
+            &batch,
+            pad,
+            &device,
+            true,
+            opts.emotion_weight,
+        )?
+        else {
             continue;
         };
         let loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
@@ -517,7 +537,7 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
     bar.finish();
     let examples_per_second = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
     save_checkpoint(&ckpt_dir, &varmap, &opt, total, opts)?;
-    let dev = write_model(opts, &mut cfg, &tok_dir, &varmap, &corpus.dev, &device)?;
+    let dev = write_model(opts, &mut cfg, &tok_dir, opt.export(), &corpus.dev, &device)?;
     Ok(TrainSummary {
         steps: total,
         examples_per_second,
@@ -566,7 +586,7 @@ fn write_model(
     opts: &TrainOptions,
     cfg: &mut ModelConfig,
     tok_dir: &Path,
-    varmap: &VarMap,
+    weights: Vec<(String, Tensor)>,
     dev: &BTreeMap<String, Vec<Example>>,
     device: &Device,
 ) -> Result<BTreeMap<String, eval::EvalReport>, TrainError> {
@@ -576,15 +596,14 @@ fn write_model(
     if tok_src != tok_dst {
         std::fs::copy(&tok_src, &tok_dst).map_err(io_err(&tok_src))?;
     }
-    let weights = out.join("model.safetensors");
-    let tensors: std::collections::HashMap<String, Tensor> = sorted_vars(varmap)
+    let tensors: std::collections::HashMap<String, Tensor> = weights
         .into_iter()
-        .map(|(k, v)| {
-            let t = v.as_tensor().clone();
+        .map(|(k, t)| {
             let t = if opts.f16 { t.to_dtype(DType::F16)? } else { t };
             Ok((k, t))
         })
         .collect::<candle_core::Result<_>>()?;
+    let weights = out.join("model.safetensors");
     let tmp = out.join("model.safetensors.tmp");
     candle_core::safetensors::save(&tensors, &tmp)?;
     std::fs::rename(&tmp, &weights).map_err(io_err(&weights))?;

@@ -32,6 +32,8 @@ pub struct AdamW {
     vars: Vec<(String, Var)>,
     m: Vec<Tensor>,
     v: Vec<Tensor>,
+    /// Exponential moving average of the weights (decay, shadow per var), when enabled.
+    ema: Option<(f64, Vec<Tensor>)>,
     pub params: AdamWParams,
     pub step: usize,
 }
@@ -48,9 +50,41 @@ impl AdamW {
             vars,
             m,
             v,
+            ema: None,
             params,
             step: 0,
         })
+    }
+
+    /// Keeps an exponential moving average of the weights with this decay (0 = off), updated after every
+    /// step; [`AdamW::export`] then returns the average instead of the last weights.
+    pub fn with_ema(mut self, decay: f64) -> Result<Self> {
+        if decay > 0.0 {
+            let shadow = self
+                .vars
+                .iter()
+                .map(|(_, v)| v.as_tensor().copy())
+                .collect::<Result<Vec<_>>>()?;
+            self.ema = Some((decay, shadow));
+        }
+        Ok(self)
+    }
+
+    /// The weights to ship: the moving average when enabled, else the current weights; by name.
+    pub fn export(&self) -> Vec<(String, Tensor)> {
+        match &self.ema {
+            Some((_, shadow)) => self
+                .vars
+                .iter()
+                .zip(shadow)
+                .map(|((n, _), t)| (n.clone(), t.clone()))
+                .collect(),
+            None => self
+                .vars
+                .iter()
+                .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+                .collect(),
+        }
     }
 
     /// The global L2 norm of the gradients.
@@ -98,6 +132,14 @@ impl AdamW {
             self.m[i] = m;
             self.v[i] = v;
         }
+        if let Some((decay, shadow)) = &mut self.ema {
+            // Warm-up of the decay, so a short run (a quick fine-tune) is not dominated by its start.
+            let t = self.step as f64;
+            let d = decay.min((1.0 + t) / (10.0 + t));
+            for (s, (_, var)) in shadow.iter_mut().zip(&self.vars) {
+                *s = ((&*s * d)? + (var.as_tensor() * (1.0 - d))?)?;
+            }
+        }
         Ok(norm)
     }
 
@@ -107,6 +149,9 @@ impl AdamW {
         for (i, (name, _)) in self.vars.iter().enumerate() {
             map.insert(format!("m.{name}"), self.m[i].clone());
             map.insert(format!("v.{name}"), self.v[i].clone());
+            if let Some((_, shadow)) = &self.ema {
+                map.insert(format!("ema.{name}"), shadow[i].clone());
+            }
         }
         candle_core::safetensors::save(&map, path)
     }
@@ -124,6 +169,9 @@ impl AdamW {
             };
             self.m[i] = get(format!("m.{name}"))?;
             self.v[i] = get(format!("v.{name}"))?;
+            if let Some((_, shadow)) = &mut self.ema {
+                shadow[i] = get(format!("ema.{name}"))?;
+            }
         }
         self.step = step;
         Ok(())
@@ -167,6 +215,29 @@ mod tests {
         assert!((first_norm - (36f64 + 16.0).sqrt()).abs() < 1e-4);
         let v = x.as_tensor().to_vec1::<f32>()?;
         assert!(v.iter().all(|a| a.abs() < 0.05), "{v:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn ema_trails_the_weights_and_is_exported() -> Result<()> {
+        let x = Var::from_slice(&[1f32], 1, &Device::Cpu)?;
+        let params = AdamWParams {
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            clip_norm: 0.0,
+        };
+        let mut opt = AdamW::new(vec![("x".into(), x.clone())], params)?.with_ema(0.5)?;
+        let grads = x.as_tensor().sum_all()?.backward()?;
+        opt.step(&grads, 0.1)?;
+        // Adam's first step moves by lr: x = 0.9; the decay at step 1 is min(0.5, 2/11) = 2/11.
+        let w = x.as_tensor().to_vec1::<f32>()?[0];
+        let e = opt.export()[0].1.to_vec1::<f32>()?[0];
+        let d = 2.0 / 11.0;
+        assert!((w - 0.9).abs() < 1e-5, "{w}");
+        assert!((e - (d * 1.0 + (1.0 - d) * 0.9)).abs() < 1e-5, "{e}");
         Ok(())
     }
 }
