@@ -192,6 +192,17 @@ fn suppressed(clause: &str, pos: usize) -> bool {
     question && !INTENT.iter().any(|w| clause.contains(w))
 }
 
+/// A number phrase (12315) only counts when it is not part of a longer digit run (a phone number).
+fn standalone(clause: &str, pos: usize, phrase: &str) -> bool {
+    if !phrase.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    let before = clause[..pos].chars().next_back();
+    let after = clause[pos + phrase.len()..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_digit() || c == '*')
+        && !after.is_some_and(|c| c.is_ascii_digit() || c == '*')
+}
+
 /// Phrase rules over (normalized) text: each reason once, with the first matching phrase.
 pub fn phrase_reasons(text: &str) -> Vec<(&'static str, bool, String)> {
     let mut out: Vec<(&'static str, bool, String)> = Vec::new();
@@ -212,11 +223,12 @@ pub fn phrase_reasons(text: &str) -> Vec<(&'static str, bool, String)> {
                     continue;
                 }
                 for p in rule.phrases {
-                    if let Some(pos) = clause.find(p) {
-                        if !suppressed(clause, pos) {
-                            out.push((rule.reason, rule.urgent, (*p).to_string()));
-                            break;
-                        }
+                    let hit = clause
+                        .match_indices(p)
+                        .find(|(pos, _)| standalone(clause, *pos, p) && !suppressed(clause, *pos));
+                    if hit.is_some() {
+                        out.push((rule.reason, rule.urgent, (*p).to_string()));
+                        break;
                     }
                 }
             }
@@ -316,6 +328,9 @@ mod tests {
             ("12315的电话是多少？", &[]),
             ("投诉流程是什么", &[]),
             ("我想查一下话费", &[]),
+            // digits inside a phone number are not a hotline
+            ("我电话13812345678", &[]),
+            ("电话13812345678，我要打12315", &["regulator_threat"]),
             // a question with intent still fires
             ("你们是不是要我去12315才肯处理？", &["regulator_threat"]),
         ];
