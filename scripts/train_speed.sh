@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Training speed, candle (`xinsheng train`) vs PyTorch (scripts/train_torch.py), same corpus, same config
 # (4 layers x 256, 4 heads, FFN 1024, max 160 tokens, batch 64, AdamW), same machine, one after the other.
-# Prints examples/s of each and the ratio. Usage: scripts/train_speed.sh [STEPS]   (default 40)
+# Prints examples/s of each and the ratio. Usage: scripts/train_speed.sh [STEPS]   (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=${1:-40}
+steps=${1:-20}
 out=build/train_speed
 rm -rf "$out"; mkdir -p "$out"
 cargo build --release --quiet
