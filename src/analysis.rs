@@ -187,6 +187,56 @@ impl Analyzer {
             .collect()
     }
 
+    /// The first half of [`Analyzer::analyze`] for a pipelined server: checks the request, normalizes
+    /// and encodes its texts (CPU work, no model). The model then runs on [`Prepared::ids`] (in any
+    /// batching), and [`Analyzer::finish`] builds the analysis from the probabilities.
+    pub fn prepare(&self, req: &Request) -> Result<Prepared, AnalyzeError> {
+        let mut texts = Vec::new();
+        let plan = plan(req, &mut texts)?;
+        let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
+        let ids = normalized
+            .iter()
+            .map(|t| self.model.encoder.encode(t))
+            .collect();
+        Ok(Prepared {
+            plan,
+            texts,
+            normalized,
+            ids,
+        })
+    }
+
+    /// The second half: the analysis from the model's probabilities for `prepared.ids` (same order).
+    pub fn finish(&self, prepared: Prepared, probs: &[HeadProbs]) -> Analysis {
+        let Prepared {
+            plan,
+            texts,
+            normalized,
+            ..
+        } = prepared;
+        let one = |i: usize, speaker: Option<&str>| {
+            let empty = HeadProbs::new();
+            let p = probs.get(i).unwrap_or(&empty);
+            self.single(&texts[i], &normalized[i], p, speaker)
+        };
+        match plan {
+            Plan::Text(i) => one(i, None),
+            Plan::Conversation {
+                turns,
+                customer,
+                all,
+            } => {
+                let per_turn: Vec<Analysis> = turns
+                    .iter()
+                    .map(|(i, s)| one(*i, Some(s.as_str())))
+                    .collect();
+                let mut overall = one(customer, None);
+                overall.masked_text = mask(&texts[all]);
+                self.conversation(overall, per_turn)
+            }
+        }
+    }
+
     fn single(
         &self,
         original: &str,
@@ -201,7 +251,8 @@ impl Analyzer {
             categories: Vec::new(),
             category_scores: serde_json::Map::new(),
             risk: risk::assess("", ModelSignals::default()),
-            keywords: self.keywords.extract(normalized, KEYWORDS),
+            // Keywords and risk evidence come from masked text, so they never carry PII.
+            keywords: self.keywords.extract(&mask(normalized), KEYWORDS),
             masked_text: mask(original),
             labels: None,
             speaker: speaker.map(str::to_string),
@@ -272,7 +323,7 @@ impl Analyzer {
         if cfg.kind == ModelKind::HfClassifier {
             signals = ModelSignals::default();
         }
-        a.risk = risk::assess(normalized, signals);
+        a.risk = risk::assess(&mask(normalized), signals);
         a
     }
 
@@ -322,6 +373,15 @@ impl Analyzer {
         overall.turns = Some(turns);
         overall
     }
+}
+
+/// A checked, normalized and encoded request (see [`Analyzer::prepare`]).
+pub struct Prepared {
+    plan: Plan,
+    texts: Vec<String>,
+    normalized: Vec<String>,
+    /// Token ids of every text the model must see (`[CLS] … [SEP]`, within the model's window).
+    pub ids: Vec<Vec<u32>>,
 }
 
 enum Plan {

@@ -40,6 +40,8 @@ pub enum Command {
     Eval(EvalArgs),
     /// Write the training corpus as token ids (for scripts/train_torch.py), without training.
     Prepare(PrepareArgs),
+    /// Serve the HTTP API (analyze, batch, chatbot conversations, health, metrics, OpenAPI, docs).
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +170,10 @@ pub struct EvalArgs {
     pub data: PathBuf,
     #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
     pub batch_size: usize,
+    /// Mask PII (`xinsheng::text::mask`) in every text before evaluating, to measure what masking
+    /// the model input would cost.
+    #[arg(long, env = "XINSHENG_MASK_INPUT")]
+    pub mask_input: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,4 +183,66 @@ pub struct PrepareArgs {
     /// Directory to write train.jsonl, dev_*.jsonl and stats.json into.
     #[arg(long, env = "XINSHENG_OUT")]
     pub out: PathBuf,
+}
+
+/// Every setting of the HTTP server (`xinsheng serve`).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "XINSHENG_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 = any free port; the bound address is printed on standard output).
+    #[arg(long, env = "XINSHENG_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// API key clients must send as `Authorization: Bearer KEY` (repeatable; the environment variable
+    /// takes a comma-separated list). No key = no authentication.
+    #[arg(
+        long = "api-key",
+        env = "XINSHENG_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub api_keys: Vec<String>,
+    /// Require the API key on /health, /ready, /metrics, /openapi.json and /docs too.
+    #[arg(long, env = "XINSHENG_PROTECT_PROBES")]
+    pub protect_probes: bool,
+    /// Largest accepted request body, in bytes (larger → 413).
+    #[arg(long, env = "XINSHENG_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+    /// Analysis requests served at once; more → 429 with Retry-After.
+    #[arg(long, env = "XINSHENG_MAX_CONCURRENT", default_value_t = 64)]
+    pub max_concurrent: usize,
+    /// A request that takes longer is answered 503 (milliseconds).
+    #[arg(long, env = "XINSHENG_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+    /// Most items in one `/v1/analyze/batch` request (more → 413).
+    #[arg(long, env = "XINSHENG_MAX_BATCH_ITEMS", default_value_t = 256)]
+    pub max_batch_items: usize,
+    /// Most padded tokens (texts × longest text) in one model batch.
+    #[arg(long, env = "XINSHENG_MAX_BATCH_TOKENS", default_value_t = 8192)]
+    pub max_batch_tokens: usize,
+    /// Most texts in one model batch.
+    #[arg(long, env = "XINSHENG_MAX_BATCH_SIZE", default_value_t = 64)]
+    pub max_batch_size: usize,
+    /// On an idle queue, wait this long (milliseconds) for more requests to join a batch.
+    #[arg(long, env = "XINSHENG_BATCH_WAIT_MS", default_value_t = 1)]
+    pub batch_wait_ms: u64,
+    /// Threads for tokenization and postprocessing (0 = one per core).
+    #[arg(long, env = "XINSHENG_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Forget a chatbot conversation after this many seconds without a new turn.
+    #[arg(long, env = "XINSHENG_CONVERSATION_TTL_SECS", default_value_t = 1800)]
+    pub conversation_ttl_secs: u64,
+    /// Most turns in one chatbot conversation.
+    #[arg(long, env = "XINSHENG_CONVERSATION_MAX_TURNS", default_value_t = 200)]
+    pub conversation_max_turns: usize,
+    /// Most chatbot conversations held in memory (the least recently used is dropped).
+    #[arg(long, env = "XINSHENG_MAX_CONVERSATIONS", default_value_t = 10_000)]
+    pub max_conversations: usize,
+    /// On SIGTERM / Ctrl-C, wait at most this long (seconds) for in-flight requests.
+    #[arg(long, env = "XINSHENG_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+    /// Log as JSON lines instead of text (logs go to standard error; filter with XINSHENG_LOG).
+    #[arg(long, env = "XINSHENG_LOG_JSON")]
+    pub log_json: bool,
 }

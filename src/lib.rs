@@ -6,5 +6,6 @@ pub mod config;
 pub mod label;
 pub mod model;
 pub mod risk;
+pub mod server;
 pub mod text;
 pub mod train;

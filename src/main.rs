@@ -122,9 +122,25 @@ fn run(s: Settings) -> Result<(), Failure> {
                 .map_err(|e| usage(e.to_string()))?;
             let model = xinsheng::model::Model::load(&resolve_model(s.model.clone()), &device)
                 .map_err(|e| usage(e.to_string()))?;
-            let examples = train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
+            let mut examples =
+                train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
+            if e.mask_input {
+                let mut changed = 0;
+                for ex in &mut examples {
+                    let masked = xinsheng::text::mask(&ex.text);
+                    changed += usize::from(masked != ex.text);
+                    ex.text = masked;
+                }
+                eprintln!("--mask-input: PII masked in {changed} of {} texts", examples.len());
+            }
             let report = train::eval::evaluate(&model, &examples, e.batch_size)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let analyzer = load_analyzer(&s)?;
+            let model = resolve_model(s.model.clone());
+            xinsheng::server::run(analyzer, args, &model.display().to_string())?;
             Ok(())
         }
         Command::Prepare(p) => {

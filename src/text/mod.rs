@@ -3,7 +3,9 @@
 //!
 //! * [`normalize`](normalize::normalize) — width folding, traditional → simplified, invisible
 //!   characters, whitespace and conservative ASR filler removal.
-//! * [`mask`](pii::mask) — masking of phone numbers, resident IDs, bank cards, e-mails and names.
+//! * [`mask`](pii::mask) — masking of phone numbers (digits or ASR digit words), resident IDs,
+//!   bank cards, e-mails, names and house numbers of addresses; [`mask_with`](pii::mask_with)
+//!   takes [`MaskOptions`] (allow-list, kinds).
 //! * [`KeywordExtractor`] — jieba TF-IDF keywords with a customer-service dictionary.
 
 pub mod keywords;
@@ -14,7 +16,10 @@ use std::path::PathBuf;
 
 pub use keywords::KeywordExtractor;
 pub use normalize::{normalize, normalize_with, NormalizeOptions};
-pub use pii::{is_valid_resident_id, luhn_valid, mask};
+pub use pii::{
+    find_pii, find_pii_with, is_valid_resident_id, luhn_valid, mask, mask_with, MaskOptions,
+    PiiKind, PiiSpan,
+};
 
 /// Errors raised while loading text resources (dictionaries, stop-word lists).
 #[derive(Debug, thiserror::Error)]

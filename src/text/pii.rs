@@ -1,6 +1,8 @@
 //! Masking of personal information (PII) in customer-service text.
 //!
 //! [`mask`] replaces personal data with `*` and leaves every other character exactly as it was.
+//! [`mask_with`] does the same with [`MaskOptions`]: an allow-list of numbers and addresses that
+//! are never masked (default: the hotlines of [`DEFAULT_ALLOW`]) and the kinds to mask.
 //! [`find_pii`] reports what would be masked (kind + byte range) without changing the text.
 //! Full-width digits (`１３８…`) are recognised as well, so raw and [normalized](super::normalize)
 //! text can both be masked.
@@ -9,14 +11,16 @@
 //!
 //! | kind | recognised | masked form |
 //! |---|---|---|
-//! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
+//! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
+//! | mobile in words (ASR) | 11 digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — starting `一`/`幺` + 3–9, one block or grouped as above (separators also `，`/`、`): `幺三八一二三四五六七八`, `一三八 一二三四 五六七八` | first word kept, the others `*` one for one: `幺**********` |
 //! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken | area code kept: `010-********` |
 //! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) only right after `身份证`/`证件` | fully masked: `******************` |
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
 //! | e-mail | `local@domain.tld` | first character of the local part kept: `z*******@163.com` |
-//! | name after an introduction | `我叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), or `姓X名Y`, followed by a common surname and a 1–2 character given name | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
-//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我` or a modal particle, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
+//! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y` or `姓X，叫XY`, followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
+//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
+//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`) | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
 //! number is masked one character for one character, so the shape of the text survives.
@@ -34,7 +38,13 @@
 //!   `保单号`, `发票号` … (optionally followed by `：`, `是`, `为`, `#` or spaces);
 //! * amounts (`¥`, `￥`, `$`, `RMB` before, `元`, `块`, `万`, `亿` after), decimals, dates and
 //!   times (`2024-03-15`, `10:30`);
-//! * service numbers such as `10086`, `95588`, `12315`, `400-810-8888`: they fail every pattern;
+//! * service numbers such as `10086`, `95588`, `12315`, `400-810-8888`: they fail every pattern,
+//!   and [`DEFAULT_ALLOW`] lists them (`400*`, `800*` as prefixes) so that a caller's allow-list
+//!   ([`MaskOptions::allow`]) extends it;
+//! * look-alikes of house numbers: dates (`3月15号`, `15号楼下` after a month), ordinals
+//!   (`第2单元`), layouts (`3室1厅`), `N号` not after a street name or followed by `线`, `口`,
+//!   `门`, `床`, `窗` … (`地铁2号线`, `3号窗口`), quantities (`2栋房子`); floors (`3楼`) are kept;
+//! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
 //! * digit runs that look right but fail their validator (a wrong ID check character, a
 //!   card number failing Luhn), and digits glued to Latin letters (`SF1234567890123`).
 //!
@@ -44,7 +54,14 @@
 //! * Idempotent: `mask(&mask(x)) == mask(x)`. Masked digits become `*`, which no pattern matches;
 //!   removing a given name can only leave `surname + title`, which is kept; and as a safety net
 //!   [`mask`] repeats its pass when a name was removed until the text no longer changes.
-//! * Linear in the length of the text (all regexes are compiled once).
+//! * Outside the spans that [`find_pii`] reports, nothing changes; inside, characters are replaced
+//!   one for one by `*`, except a titled name, whose span becomes its surname (property-tested in
+//!   `tests/pii_props.rs`, fuzzed by `fuzz/`).
+//! * Linear in the length of the text (all regexes are compiled once). A first scan skips every
+//!   detector that cannot fire (no digit, no `@`, fewer than 11 digit words, no name trigger).
+//!
+//! The evidence table `tests/data/pii_cases.jsonl` (`tests/pii_cases.rs`) measures recall and
+//! look-alikes kept; see the README for the figures.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -69,10 +86,24 @@ pub enum PiiKind {
     Email,
     /// Personal name (surname and given name).
     Name,
+    /// House-number level of a postal address (`88号`, `3栋`, `2单元`, `501室` …).
+    Address,
 }
 
 impl PiiKind {
-    /// Stable lower-case name (`mobile`, `landline`, `resident_id`, `bank_card`, `email`, `name`).
+    /// Every kind, in a fixed order.
+    pub const ALL: [PiiKind; 7] = [
+        PiiKind::Mobile,
+        PiiKind::Landline,
+        PiiKind::ResidentId,
+        PiiKind::BankCard,
+        PiiKind::Email,
+        PiiKind::Name,
+        PiiKind::Address,
+    ];
+
+    /// Stable lower-case name (`mobile`, `landline`, `resident_id`, `bank_card`, `email`, `name`,
+    /// `address`).
     pub fn as_str(self) -> &'static str {
         match self {
             PiiKind::Mobile => "mobile",
@@ -81,6 +112,7 @@ impl PiiKind {
             PiiKind::BankCard => "bank_card",
             PiiKind::Email => "email",
             PiiKind::Name => "name",
+            PiiKind::Address => "address",
         }
     }
 }
@@ -92,14 +124,126 @@ pub struct PiiSpan {
     pub range: Range<usize>,
 }
 
-/// Masks the personal information in `text` (see the module documentation for the rules).
+/// Service numbers that are never masked by [`mask`]: the default of [`MaskOptions::allow`].
+/// Most of them cannot match a PII pattern anyway (5 digits); they are listed so that the
+/// default allow-list documents them and a caller extending it keeps them.
+pub const DEFAULT_ALLOW: &[&str] = &[
+    // carriers
+    "10086", "10010", "10000", "10099", // banks
+    "95588", "95533", "95599", "95566", "95555", "95559", "95528", "95558", "95561", "95568",
+    "95595", "95577", "95580", "95508", "95511", "95518", "95519", "95500",
+    // government service lines
+    "12315", "12345", "12306", "12366", "12358", "12321", "12318", "12333", "12348", "12378",
+    // emergency
+    "110", "119", "120", "122", // nationwide toll-free / shared-cost numbers (prefix)
+    "400*", "800*",
+];
+
+/// What [`mask_with`] masks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskOptions {
+    /// Numbers and e-mail addresses that are never masked (company hotlines, a service mailbox).
+    /// An entry is compared with a detected item as follows: if it contains `@`, with the whole
+    /// e-mail address (ASCII case ignored); otherwise with the item's digits (separators, `+` and
+    /// brackets ignored, full-width digits folded; a `+86`/`0086`/`86`/`0` prefix of the item may
+    /// be left out of the entry). A trailing `*` makes the entry a prefix (`400*`), a leading `*`
+    /// a suffix (`*@example.com`); such a number pattern only applies to phone numbers (mobile
+    /// and landline), never to an ID or a card that happens to start the same way. Default:
+    /// [`DEFAULT_ALLOW`].
+    pub allow: Vec<String>,
+    /// The kinds to mask; items of other kinds are left as they are. Default: all
+    /// ([`PiiKind::ALL`]).
+    pub kinds: Vec<PiiKind>,
+}
+
+impl Default for MaskOptions {
+    fn default() -> Self {
+        Self {
+            allow: DEFAULT_ALLOW.iter().map(|s| s.to_string()).collect(),
+            kinds: PiiKind::ALL.to_vec(),
+        }
+    }
+}
+
+impl MaskOptions {
+    /// Whether the detected item `item` (its text) of kind `kind` is allowed by
+    /// [`MaskOptions::allow`].
+    fn allows(&self, kind: PiiKind, item: &str) -> bool {
+        if self.allow.is_empty() {
+            return false;
+        }
+        let matches = |entry: &str, value: &str| -> bool {
+            if let Some(prefix) = entry.strip_suffix('*') {
+                !prefix.is_empty() && value.starts_with(prefix)
+            } else if let Some(suffix) = entry.strip_prefix('*') {
+                !suffix.is_empty() && value.ends_with(suffix)
+            } else {
+                !entry.is_empty() && value == entry
+            }
+        };
+        if kind == PiiKind::Email {
+            let item = item.to_ascii_lowercase();
+            return self
+                .allow
+                .iter()
+                .filter(|e| e.contains('@'))
+                .any(|e| matches(&e.to_ascii_lowercase(), &item));
+        }
+        let digits = ascii_digits(item);
+        if digits.is_empty() {
+            return false;
+        }
+        // The item without its country or trunk prefix, when it has one.
+        let national = ["0086", "86", "0"]
+            .iter()
+            .filter_map(|p| digits.strip_prefix(p))
+            .find(|rest| rest.len() == 11 && rest.starts_with('1'));
+        let phone = matches!(kind, PiiKind::Mobile | PiiKind::Landline);
+        self.allow.iter().filter(|e| !e.contains('@')).any(|entry| {
+            let mut wanted = ascii_digits(entry);
+            let wildcard = entry.starts_with('*') || entry.ends_with('*');
+            if wanted.is_empty() || (wildcard && !phone) {
+                return false;
+            }
+            if entry.starts_with('*') {
+                wanted.insert(0, '*');
+            } else if entry.ends_with('*') {
+                wanted.push('*');
+            }
+            matches(&wanted, &digits) || national.is_some_and(|n| matches(&wanted, n))
+        })
+    }
+}
+
+/// The ASCII digits (and an `X` check character) of `s`, full-width digits folded.
+fn ascii_digits(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            if is_x(c) {
+                Some('X')
+            } else {
+                digit_value(c).or_else(|| spoken_digit(c))
+            }
+        })
+        .collect()
+}
+
+static DEFAULT_OPTIONS: Lazy<MaskOptions> = Lazy::new(MaskOptions::default);
+
+/// Masks the personal information in `text` (see the module documentation for the rules), with
+/// the default options (every kind, the hotline allow-list [`DEFAULT_ALLOW`]).
 pub fn mask(text: &str) -> String {
-    let (mut out, mut removed) = mask_once(text);
+    mask_with(text, &DEFAULT_OPTIONS)
+}
+
+/// Masks the personal information in `text` as `options` say.
+pub fn mask_with(text: &str, options: &MaskOptions) -> String {
+    let (mut out, mut removed) = mask_once(text, options);
     // Removing a given name shortens the text and could, in contrived inputs, bring a new
     // pattern together; repeat until stable so that `mask` is idempotent by construction.
     let mut passes = 1;
     while removed && passes < 4 {
-        let (next, again) = mask_once(&out);
+        let (next, again) = mask_once(&out, options);
         if next == out {
             break;
         }
@@ -110,13 +254,26 @@ pub fn mask(text: &str) -> String {
     out
 }
 
-/// The personal information found in `text`, sorted by position; ranges never overlap.
+/// The personal information found in `text` (default options), sorted by position; ranges
+/// never overlap.
 pub fn find_pii(text: &str) -> Vec<PiiSpan> {
-    detect(text)
+    find_pii_with(text, &DEFAULT_OPTIONS)
+}
+
+/// The personal information that [`mask_with`] would mask in one pass over `text`, sorted by
+/// position; ranges never overlap.
+///
+/// Every character outside these ranges is left unchanged by the masking pass; inside a range,
+/// characters are replaced one for one by `*`, except a name before `先生`/`女士`/`小姐`, whose
+/// range (surname + given name) is replaced by the surname alone.
+pub fn find_pii_with(text: &str, options: &MaskOptions) -> Vec<PiiSpan> {
+    detect(text, options)
         .into_iter()
-        .map(|hit| PiiSpan {
-            kind: hit.kind,
-            range: hit.span,
+        .filter_map(|hit| {
+            Some(PiiSpan {
+                kind: hit.kind?,
+                range: hit.span,
+            })
         })
         .collect()
 }
@@ -200,9 +357,11 @@ fn valid_date(d: &[u8]) -> bool {
 // Detection
 // ---------------------------------------------------------------------------------------------
 
-/// One detected item: the reported span and the edits that mask it.
+/// One detected item: the reported span and the edits that mask it. A hit without a kind marks
+/// what was masked before (the visible digits of a masked number, a masked e-mail address): it
+/// changes nothing and is not reported, but keeps the other detectors off that text.
 struct Hit {
-    kind: PiiKind,
+    kind: Option<PiiKind>,
     span: Range<usize>,
     edits: Vec<(Range<usize>, String)>,
 }
@@ -250,8 +409,8 @@ impl<'a> Text<'a> {
     }
 }
 
-fn mask_once(text: &str) -> (String, bool) {
-    let hits = detect(text);
+fn mask_once(text: &str, options: &MaskOptions) -> (String, bool) {
+    let hits = detect(text, options);
     if hits.is_empty() {
         return (text.to_owned(), false);
     }
@@ -270,18 +429,68 @@ fn mask_once(text: &str) -> (String, bool) {
     (out, removed)
 }
 
-/// All detectors in priority order; a later hit overlapping an earlier one is dropped.
-fn detect(text: &str) -> Vec<Hit> {
+/// What a quick scan of the text found: which detectors can possibly fire. Most sentences of
+/// plain complaint text have no digit, no `@` and no name trigger, and skip every detector.
+struct Scan {
+    digits: bool,
+    at: bool,
+    spoken_digits: usize,
+    names: bool,
+}
+
+impl Scan {
+    fn of(text: &str) -> Self {
+        let mut scan = Scan {
+            digits: false,
+            at: false,
+            spoken_digits: 0,
+            names: false,
+        };
+        for c in text.chars() {
+            match c {
+                '0'..='9' | '０'..='９' => scan.digits = true,
+                '@' => scan.at = true,
+                _ if c >= '\u{3007}' && spoken_digit(c).is_some() => scan.spoken_digits += 1,
+                _ => {}
+            }
+        }
+        scan.names = NAME_TRIGGER.is_match(text) || TITLE.is_match(text);
+        scan
+    }
+}
+
+/// All detectors in priority order; a later hit overlapping an earlier one is dropped, and so
+/// is a hit that `options` allow or whose kind they do not mask.
+fn detect(text: &str, options: &MaskOptions) -> Vec<Hit> {
+    let scan = Scan::of(text);
+    let spoken = scan.spoken_digits >= 11;
+    if !(scan.digits || scan.at || spoken || scan.names) {
+        return Vec::new();
+    }
     let t = Text::new(text);
     // Accepted hits, kept sorted by start; they never overlap.
     let mut hits: Vec<Hit> = Vec::new();
+    let run = |on: bool, detector: fn(&Text<'_>) -> Vec<Hit>| {
+        if on {
+            detector(&t)
+        } else {
+            Vec::new()
+        }
+    };
     let found = [
-        detect_emails(&t),
-        detect_numbers(&t),
-        detect_titled_names(&t),
-        detect_introduced_names(&t),
+        run(scan.at, detect_emails),
+        run(scan.digits, detect_numbers),
+        run(spoken, detect_spoken_mobiles),
+        run(scan.digits, detect_addresses),
+        run(scan.names, detect_titled_names),
+        run(scan.names, detect_introduced_names),
     ];
     for hit in found.into_iter().flatten() {
+        if let Some(kind) = hit.kind {
+            if !options.kinds.contains(&kind) || options.allows(kind, &text[hit.span.clone()]) {
+                continue;
+            }
+        }
         let at = hits.partition_point(|h| h.span.start < hit.span.start);
         let clear_before = at == 0 || hits[at - 1].span.end <= hit.span.start;
         let clear_after = hits.get(at).is_none_or(|h| hit.span.end <= h.span.start);
@@ -301,33 +510,94 @@ fn stars(s: &str) -> String {
 // E-mail
 // ---------------------------------------------------------------------------------------------
 
-static EMAIL: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(
-        r"(?i)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}",
-    )
-    .expect("email regex")
-});
+fn is_local_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
+}
 
+fn is_domain_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-')
+}
+
+/// Length of the longest prefix of `run` (ASCII letters, digits, dots, dashes) that is a domain:
+/// two or more dot-separated labels (letters, digits, inner dashes), the last one starting with
+/// 2–24 letters, which end the domain (`qq.com`, `sina.com.cn`; `163.com` of `163.com123`).
+fn domain_len(run: &[u8]) -> Option<usize> {
+    let valid_label = |l: &[u8]| {
+        !l.is_empty() && l[0].is_ascii_alphanumeric() && l[l.len() - 1].is_ascii_alphanumeric()
+    };
+    let mut best = None;
+    let mut label_start = 0;
+    let mut labels_ok = true;
+    for (k, label) in run.split(|&c| c == b'.').enumerate() {
+        if k > 0 && labels_ok {
+            let tld = label
+                .iter()
+                .take(24)
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            if tld >= 2 {
+                best = Some(label_start + tld);
+            }
+        }
+        labels_ok &= valid_label(label);
+        label_start += label.len() + 1;
+    }
+    best
+}
+
+/// E-mail addresses, found from each `@`: the local part is the run of `A-Z a-z 0-9 . _ % + -`
+/// before it (from its first letter or digit), the domain as in [`domain_len`] after it. A local
+/// part that directly follows another `@` is the domain of a previous address (`a@b.cc@d.cc`),
+/// not an address. Working from each `@` rather than scanning with a regex keeps every decision
+/// local, so masking twice changes nothing.
 fn detect_emails(t: &Text<'_>) -> Vec<Hit> {
-    EMAIL
-        .find_iter(t.s)
-        .filter_map(|m| {
-            let at = m.start() + m.as_str().find('@')?;
-            let local = &t.s[m.start()..at];
-            let first = local.chars().next()?;
-            let keep = if local.len() > first.len_utf8() {
-                first.len_utf8()
-            } else {
-                0
-            };
-            let masked = m.start() + keep..at;
-            Some(Hit {
-                kind: PiiKind::Email,
-                span: m.range(),
-                edits: vec![(masked.clone(), stars(&t.s[masked]))],
-            })
-        })
-        .collect()
+    let b = t.s.as_bytes();
+    let mut hits = Vec::new();
+    for (at, _) in t.s.match_indices('@') {
+        let mut run_start = at;
+        while run_start > 0 && is_local_byte(b[run_start - 1]) {
+            run_start -= 1;
+        }
+        if run_start > 0 && b[run_start - 1] == b'@' {
+            continue;
+        }
+        let local_start = (run_start..at)
+            .find(|&k| b[k].is_ascii_alphanumeric())
+            .unwrap_or(at);
+        let mut domain_end = at + 1;
+        while domain_end < b.len() && is_domain_byte(b[domain_end]) {
+            domain_end += 1;
+        }
+        let Some(domain) = domain_len(&b[at + 1..domain_end]) else {
+            continue;
+        };
+        let end = at + 1 + domain;
+        if local_start == at {
+            // No local part: an address masked before (`*@126.com`, `z*******@163.com` seen
+            // from its `@`) blocks its domain from the other detectors.
+            if at > 0 && b[at - 1] == b'*' {
+                let mut stars_start = at;
+                while stars_start > 0 && matches!(b[stars_start - 1], b'*') {
+                    stars_start -= 1;
+                }
+                hits.push(Hit {
+                    kind: None,
+                    span: stars_start..end,
+                    edits: Vec::new(),
+                });
+            }
+            continue;
+        }
+        // All ASCII: byte offsets are character offsets here.
+        let keep = usize::from(at - local_start > 1);
+        let masked = local_start + keep..at;
+        hits.push(Hit {
+            kind: Some(PiiKind::Email),
+            span: local_start..end,
+            edits: vec![(masked.clone(), stars(&t.s[masked]))],
+        });
+    }
+    hits
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -558,7 +828,14 @@ fn phone_shaped(groups: &[usize], prefix: usize) -> bool {
             rest = 0;
         }
     }
-    matches!(lens.as_slice(), [11] | [3, 4, 4] | [3, 8] | [7, 4])
+    mobile_shape(&lens)
+}
+
+/// Digit-group lengths of a written mobile number: one block, `3-4-4`, `3-8`, `7-4`, or eleven
+/// single digits (`1 3 8 1 2 …`, as some ASR systems write digits).
+fn mobile_shape(lens: &[usize]) -> bool {
+    matches!(lens, [11] | [3, 4, 4] | [3, 8] | [7, 4])
+        || (lens.len() == 11 && lens.iter().all(|&l| l == 1))
 }
 
 /// Landline number with area code; returns the length of the area code.
@@ -621,6 +898,92 @@ fn classify_number(
     None
 }
 
+/// Separators that may stand between the visible digits of a masked number and its `*`s.
+fn is_remnant_separator(c: char) -> bool {
+    is_spoken_separator(c) || matches!(c, '(' | ')' | '（' | '）' | '+' | '＋')
+}
+
+/// Whether a `*` stands right before character `start`, directly or across one separator.
+fn star_before(t: &Text<'_>, start: usize) -> bool {
+    match start.checked_sub(1).and_then(|k| t.char(k)) {
+        Some('*') => true,
+        Some(c) if is_remnant_separator(c) => {
+            start.checked_sub(2).and_then(|k| t.char(k)) == Some('*')
+        }
+        _ => false,
+    }
+}
+
+/// Whether a `*` stands right after character `end - 1`, directly or across one separator.
+fn star_after(t: &Text<'_>, end: usize) -> bool {
+    match t.char(end) {
+        Some('*') => true,
+        Some(c) if is_remnant_separator(c) => t.char(end + 1) == Some('*'),
+        _ => false,
+    }
+}
+
+/// Which digit groups (character range and digit count, joined by single separators) are the
+/// visible remains of an already masked number — the `1` of `1**********`, the `0086-1` of
+/// `0086-1**********`, the `010` of `010-********`, the `0 123` of `***0 123`. They touch a
+/// `*` and hold at most 5 digits together (what the masker ever keeps). Numbers are never
+/// read through them, so that masking twice changes nothing (`mask` is idempotent even when a
+/// kept digit could complete a number with its neighbours).
+fn masked_remnants(t: &Text<'_>, groups: &[(usize, usize, usize)]) -> Vec<bool> {
+    const KEPT: usize = 5;
+    let mut dead = vec![false; groups.len()];
+    for (g, &(start, end, digits)) in groups.iter().enumerate() {
+        if digits > KEPT {
+            continue;
+        }
+        if star_after(t, end) {
+            let mut total = 0;
+            for k in (0..=g).rev() {
+                total += groups[k].2;
+                if total > KEPT {
+                    break;
+                }
+                dead[k] = true;
+            }
+        }
+        if star_before(t, start) {
+            let mut total = 0;
+            for k in g..groups.len() {
+                total += groups[k].2;
+                if total > KEPT {
+                    break;
+                }
+                dead[k] = true;
+            }
+        }
+    }
+    dead
+}
+
+/// Blocking hits (no kind, no edits) over each stretch of remnant groups, so that no later
+/// detector reads them either (the kept `5` of `**** 849 5` before `弄` is not a house number).
+fn remnant_hits(t: &Text<'_>, groups: &[(usize, usize, usize)], dead: &[bool]) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut k = 0;
+    while k < groups.len() {
+        if !dead[k] {
+            k += 1;
+            continue;
+        }
+        let first = k;
+        while k + 1 < groups.len() && dead[k + 1] {
+            k += 1;
+        }
+        hits.push(Hit {
+            kind: None,
+            span: t.byte(groups[first].0)..t.byte(groups[k].1),
+            edits: Vec::new(),
+        });
+        k += 1;
+    }
+    hits
+}
+
 fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
     const MAX_DIGITS: usize = 19;
     let mut hits = Vec::new();
@@ -628,13 +991,24 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
         if after_lookalike_keyword(t, run[0].start) {
             continue;
         }
+        let groups: Vec<(usize, usize, usize)> = run
+            .iter()
+            .map(|g| (g.start, g.end, g.digits.len()))
+            .collect();
+        let dead = masked_remnants(t, &groups);
+        hits.extend(remnant_hits(t, &groups, &dead));
         let mut i = 0;
         while i < run.len() {
+            if dead[i] {
+                i += 1;
+                continue;
+            }
             // Longest candidate first: groups i..=j with at most MAX_DIGITS digits.
             let mut last = i;
             let mut total = run[i].digits.len();
             while last + 1 < run.len()
                 && !run[last].has_x
+                && !dead[last + 1]
                 && total + run[last + 1].digits.len() <= MAX_DIGITS
             {
                 last += 1;
@@ -705,10 +1079,247 @@ fn number_hit(
     }
     let span = t.byte(start)..t.byte(end);
     Hit {
-        kind,
+        kind: Some(kind),
         span: span.clone(),
         edits: vec![(span, masked)],
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mobiles written in words (ASR output)
+// ---------------------------------------------------------------------------------------------
+
+/// Value of a digit as speech recognition writes it in words: `零`/`〇`/`洞` 0, `一`/`幺` 1,
+/// `二` 2 … `九` 9, and `拐` 7 (the radio reading).
+fn spoken_digit(c: char) -> Option<char> {
+    Some(match c {
+        '零' | '〇' | '洞' => '0',
+        '一' | '幺' => '1',
+        '二' => '2',
+        '三' => '3',
+        '四' => '4',
+        '五' => '5',
+        '六' => '6',
+        '七' | '拐' => '7',
+        '八' => '8',
+        '九' => '9',
+        _ => return None,
+    })
+}
+
+fn is_spoken_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '-' | '－' | '，' | ',' | '、' | '\u{3000}' | '\u{00A0}'
+    )
+}
+
+/// Mobile numbers written as digit words (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`):
+/// 11 digit words, a first `一`/`幺` and a second digit 3–9, written as one block or grouped
+/// like a written number. The first word is kept and the others become `*`, one for one.
+fn detect_spoken_mobiles(t: &Text<'_>) -> Vec<Hit> {
+    let n = t.len();
+    let is_word = |k: usize| k < n && spoken_digit(t.chars[k].1).is_some();
+    let mut hits = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !is_word(i) {
+            i += 1;
+            continue;
+        }
+        // A maximal run of digit-word groups joined by single separators.
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        loop {
+            let start = i;
+            while is_word(i) {
+                i += 1;
+            }
+            groups.push((start, i));
+            if i < n && is_spoken_separator(t.chars[i].1) && is_word(i + 1) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let sized: Vec<(usize, usize, usize)> =
+            groups.iter().map(|&(s, e)| (s, e, e - s)).collect();
+        let dead = masked_remnants(t, &sized);
+        hits.extend(remnant_hits(t, &sized, &dead));
+        let mut a = 0;
+        while a < groups.len() {
+            let mut found = None;
+            let mut total = 0;
+            let mut lens = Vec::new();
+            for (b, &(s, e)) in groups.iter().enumerate().skip(a) {
+                if dead[b] {
+                    break;
+                }
+                total += e - s;
+                lens.push(e - s);
+                if total > 11 {
+                    break;
+                }
+                if total == 11 && mobile_shape(&lens) {
+                    found = Some(b);
+                    break;
+                }
+            }
+            let Some(b) = found else {
+                a += 1;
+                continue;
+            };
+            let (start, end) = (groups[a].0, groups[b].1);
+            let digits: String = t.chars[start..end]
+                .iter()
+                .filter_map(|&(_, c)| spoken_digit(c))
+                .collect();
+            let second = digits.as_bytes()[1];
+            if digits.starts_with('1')
+                && (b'3'..=b'9').contains(&second)
+                && !after_lookalike_keyword(t, start)
+                && !is_amount(t, start, end)
+            {
+                let span = t.byte(start)..t.byte(end);
+                let masked: String = t.chars[start..end]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &(_, c))| {
+                        if k > 0 && spoken_digit(c).is_some() {
+                            '*'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                hits.push(Hit {
+                    kind: Some(PiiKind::Mobile),
+                    span: span.clone(),
+                    edits: vec![(span, masked)],
+                });
+            }
+            a = b + 1;
+        }
+    }
+    hits
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addresses: the house-number level
+// ---------------------------------------------------------------------------------------------
+
+/// Units that end the house-number part of an address, longest first.
+const ADDRESS_UNITS: &[&str] = &["号楼", "号院", "单元", "号", "栋", "幢", "室", "弄"];
+
+/// Last characters of a road, lane, village or compound name, after which `88号` is a house
+/// number (`建国路88号`, `幸福里5号`, `张家村12号`).
+const STREET_SUFFIXES: &str = "路街道巷弄里村同坊屯庄园苑区院湾寨组队城段厦寓";
+
+/// What may follow `N号` when it is not a house number (`3号线`, `2号口`, `5号床`, `8号桌`).
+const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆";
+
+/// House, building, unit, room and lane numbers of an address (`88号`, `3栋`, `2单元`, `501室`,
+/// `3号楼`, `123弄`): the number's digits and letters become `*`, the unit is kept, and so is
+/// everything above it (province, city, district, street). `N号` counts only after a street
+/// name or another house-number part; dates (`3月15号`), ordinals (`第2单元`) and layouts
+/// (`3室1厅`) are left alone.
+fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
+    let n = t.len();
+    let is_token_char = |c: char| {
+        digit_value(c).is_some()
+            || c.is_ascii_alphabetic()
+            || matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ')
+    };
+    let mut hits = Vec::new();
+    // Character index where the last accepted house-number part ended.
+    let mut chain_end = usize::MAX;
+    let mut i = 0;
+    while i < n {
+        if !is_token_char(t.chars[i].1) {
+            i += 1;
+            continue;
+        }
+        // A maximal token of digits and letters, dashes allowed inside (`12-3`, `B1203`).
+        let start = i;
+        while i < n
+            && (is_token_char(t.chars[i].1)
+                || (matches!(t.chars[i].1, '-' | '－')
+                    && i + 1 < n
+                    && is_token_char(t.chars[i + 1].1)))
+        {
+            i += 1;
+        }
+        let end = i;
+        if star_before(t, start) || star_after(t, end) {
+            continue; // the visible digits of a masked number (`***************1234室`)
+        }
+        let token = &t.chars[start..end];
+        let digits = token
+            .iter()
+            .filter(|&&(_, c)| digit_value(c).is_some())
+            .count();
+        let letters = token
+            .iter()
+            .filter(|&&(_, c)| c.is_alphabetic() && digit_value(c).is_none())
+            .count();
+        if digits == 0 || digits > 6 || letters > 2 {
+            continue;
+        }
+        let unit = ADDRESS_UNITS
+            .iter()
+            .find(|u| t.starts_with_at(end, u))
+            .copied();
+        // A room number right after a unit number or a block (`2单元1101`, `B座1203`), without `室`.
+        let after_block = start > 0 && t.chars[start - 1].1 == '座';
+        let bare_room = unit.is_none() && (chain_end == start || after_block) && digits >= 2;
+        let Some(unit) = unit.or(bare_room.then_some("")) else {
+            continue;
+        };
+        let unit_end = end + unit.chars().count();
+        let before = if start > 0 {
+            Some(t.chars[start - 1].1)
+        } else {
+            None
+        };
+        let after = t.char(unit_end);
+        let glued =
+            before.is_some_and(|c| matches!(c, '.' | '．' | ':' | '：' | '/' | '第' | '月' | '周'));
+        let accepted = !glued
+            && !after_lookalike_keyword(t, start)
+            && match unit {
+                "号" => {
+                    let after_street = before.is_some_and(|c| STREET_SUFFIXES.contains(c))
+                        || t.slice(start.saturating_sub(3), start).ends_with("门牌")
+                        || t.slice(start.saturating_sub(3), start).ends_with("门牌号");
+                    (after_street || chain_end == start)
+                        && !after.is_some_and(|c| NOT_HOUSE_AFTER_HAO.contains(c))
+                }
+                // A building number alone (`住的8号楼` in a hotel review) identifies nobody: it
+                // needs a compound or street before it, or a unit or room after it.
+                "号楼" => {
+                    before.is_some_and(|c| STREET_SUFFIXES.contains(c))
+                        || chain_end == start
+                        || after.is_some_and(|c| digit_value(c).is_some())
+                }
+                "室" => !t.slice(unit_end, (unit_end + 3).min(n)).contains('厅'),
+                "栋" | "幢" => !after.is_some_and(|c| "房别".contains(c)),
+                _ => true,
+            };
+        if !accepted {
+            continue;
+        }
+        let masked: String = token
+            .iter()
+            .map(|&(_, c)| if is_token_char(c) { '*' } else { c })
+            .collect();
+        hits.push(Hit {
+            kind: Some(PiiKind::Address),
+            span: t.byte(start)..t.byte(unit_end),
+            edits: vec![(t.byte(start)..t.byte(end), masked)],
+        });
+        chain_end = unit_end;
+        i = unit_end;
+    }
+    hits
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -787,9 +1398,10 @@ fn surname_at(t: &Text<'_>, i: usize) -> Option<usize> {
     is_surname(a).then_some(1)
 }
 
+static TITLE: Lazy<Regex> = Lazy::new(|| Regex::new("先生|女士|小姐").expect("title regex"));
+
 /// Names before `先生`, `女士`, `小姐`: the given name is removed (`王小明先生` → `王先生`).
 fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
-    static TITLE: Lazy<Regex> = Lazy::new(|| Regex::new("先生|女士|小姐").expect("title regex"));
     let mut hits = Vec::new();
     for m in TITLE.find_iter(t.s) {
         let title = t.index_of(m.start());
@@ -826,7 +1438,7 @@ fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
         };
         if let Some((surname, given)) = reading {
             hits.push(Hit {
-                kind: PiiKind::Name,
+                kind: Some(PiiKind::Name),
                 span: t.byte(surname)..t.byte(title),
                 edits: vec![(t.byte(given)..t.byte(title), String::new())],
             });
@@ -848,7 +1460,7 @@ enum Trigger {
 
 static NAME_TRIGGER: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
-        "我的名字叫|我的名字是|名字叫|名字是|我名叫|我叫|姓名|联系人|收件人|收货人|持卡人|户名|我是|本人|姓",
+        "我的名字叫|我的名字是|名字叫|名字是|我名叫|我叫|本人叫|本人名叫|姓名|联系人|收件人|收货人|持卡人|户名|我是|本人|姓",
     )
     .expect("name trigger regex")
 });
@@ -859,6 +1471,28 @@ fn trigger_kind(s: &str) -> Trigger {
         "姓" => Trigger::SurnameGiven,
         _ => Trigger::Strong,
     }
+}
+
+/// Words that often follow a self-introduction (`我叫张伟投诉一下`, `我是李明昨天打过电话`).
+/// When the character after a one-character given name starts one of them, the name is read as
+/// surname + one character and the word is left intact.
+const FOLLOWING_WORDS: &[&str] = &[
+    "投诉", "反映", "反馈", "咨询", "办理", "申请", "来电", "致电", "报修", "报案", "举报", "查询",
+    "确认", "需要", "希望", "觉得", "认为", "因为", "所以", "但是", "可是", "而且", "然后", "现在",
+    "目前", "刚才", "刚刚", "之前", "以前", "上次", "上周", "上个", "昨天", "今天", "明天", "前天",
+    "早上", "上午", "中午", "下午", "晚上", "一直", "已经", "本来", "其实", "只是", "真的", "实在",
+    "非常", "特别", "家住", "住在", "居住", "身份", "手机", "电话", "号码", "联系", "地址", "账号",
+    "账户", "卡号", "银行", "订单", "快递", "宽带", "网络", "信号", "套餐", "话费", "流量", "退款",
+    "退货", "换货", "维修", "安装", "取消", "开通", "充值", "缴费", "购买", "买了", "下单", "收到",
+    "没有", "有个", "有一", "有点", "这边", "那边", "麻烦", "帮忙", "帮我", "谢谢", "问下", "问一",
+    "要求", "请求", "来自", "用的", "使用", "情况", "问题", "事情", "遇到", "发现", "知道", "告诉",
+    "说明", "表示", "提出", "再次", "多次", "两次", "三次", "几次", "一次", "很多", "很久", "好久",
+    "等了", "等待", "一个", "一下", "一点", "办的", "买的", "在贵", "于今", "于昨", "于上", "于本",
+];
+
+/// Whether one of [`FOLLOWING_WORDS`] starts at character `i`.
+fn following_word_at(t: &Text<'_>, i: usize) -> bool {
+    FOLLOWING_WORDS.iter().any(|w| t.starts_with_at(i, w))
 }
 
 /// After a weak trigger, the name must end at punctuation, the end of the text, `我` or a
@@ -892,19 +1526,28 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
         };
         let mut q = p + surname_len;
         if trigger == Trigger::SurnameGiven {
-            // 姓王名小明, 姓王，名小明
+            // 姓王名小明, 姓王，名小明, 姓王，叫王小明
             if t.char(q).is_some_and(|c| matches!(c, '，' | ',' | ' ')) {
                 q += 1;
             }
-            if t.char(q) != Some('名') {
-                continue;
+            match t.char(q) {
+                Some('名') => q += 1,
+                Some('叫')
+                    if t.slice(q + 1, q + 1 + surname_len) == t.slice(p, p + surname_len) =>
+                {
+                    q += 1 + surname_len;
+                }
+                _ => continue,
             }
-            q += 1;
         }
         if title_at(t, q) || !t.char(q).is_some_and(is_name_char) {
             continue;
         }
-        let second = t.char(q + 1).is_some_and(is_name_char) && !title_at(t, q + 1);
+        // A second given-name character, unless it starts a word that usually follows a name
+        // (`我叫张伟投诉一下`: the name is 张伟, not 张伟投).
+        let second = t.char(q + 1).is_some_and(is_name_char)
+            && !title_at(t, q + 1)
+            && !following_word_at(t, q + 1);
         let given_len = match trigger {
             // What follows a strong trigger is a name: two given-name characters when two
             // name characters follow (the most common length), else one.
@@ -921,9 +1564,10 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
                     continue;
                 }
                 let role = |k: usize| t.char(k).is_some_and(|c| ROLE_SUFFIX_CHARS.contains(c));
-                if second && weak_boundary(t, q + 2) && !role(q + 1) {
+                let boundary = |k: usize| weak_boundary(t, k) || following_word_at(t, k);
+                if second && boundary(q + 2) && !role(q + 1) {
                     2
-                } else if !second && weak_boundary(t, q + 1) && !role(q) {
+                } else if !second && boundary(q + 1) && !role(q) {
                     1
                 } else {
                     continue;
@@ -932,7 +1576,7 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
         };
         let given = t.byte(q)..t.byte(q + given_len);
         hits.push(Hit {
-            kind: PiiKind::Name,
+            kind: Some(PiiKind::Name),
             span: t.byte(p)..given.end,
             edits: vec![(given.clone(), stars(&t.s[given]))],
         });
@@ -1083,6 +1727,11 @@ mod tests {
             ("邮箱zhangwei@163.com谢谢", "邮箱z*******@163.com谢谢"),
             ("发到 a.b-c@example.com.cn", "发到 a****@example.com.cn"),
             ("13812345678@qq.com", "1**********@qq.com"),
+            ("_abc@x.com", "_a**@x.com"),
+            ("见abc@qq.com123", "见a**@qq.com123"),
+            ("a@b.cc@d.cc", "*@b.cc@d.cc"),
+            ("abc@13812345678.com", "a**@13812345678.com"),
+            ("邮箱@客服", "邮箱@客服"),
             // --- names
             ("我叫张伟", "我叫张*"),
             ("我叫王小明，订单没到", "我叫王**，订单没到"),
@@ -1102,6 +1751,55 @@ mod tests {
             ("联系人：王小明 13812345678", "联系人：王** 1**********"),
             ("麻烦向王明先生转达", "麻烦向王先生转达"),
             ("我是赵四。我是李五", "我是赵*。我是李*"),
+            ("我叫张伟投诉一下", "我叫张*投诉一下"),
+            ("我叫李娜反映个问题", "我叫李*反映个问题"),
+            ("我是张伟投诉一下", "我是张*投诉一下"),
+            ("我是王小明昨天打过电话", "我是王**昨天打过电话"),
+            ("我叫王小明投诉", "我叫王**投诉"),
+            ("本人叫王强，要投诉", "本人叫王*，要投诉"),
+            ("我姓张，叫张建国", "我姓张，叫张**"),
+            ("我姓张，叫李四", "我姓张，叫李四"),
+            // --- mobiles in words (ASR)
+            ("电话幺三八一二三四五六七八", "电话幺**********"),
+            ("一三八 一二三四 五六七八", "一** **** ****"),
+            (
+                "号码是一三九洞洞幺二三四五六，谢谢",
+                "号码是一**********，谢谢",
+            ),
+            ("手机一五九零零零零一一一一", "手机一**********"),
+            ("1 3 8 1 2 3 4 5 6 7 8", "1 * * * * * * * * * *"),
+            ("一二三四五六七八九十", "一二三四五六七八九十"),
+            (
+                "订单号一三八一二三四五六七八",
+                "订单号一三八一二三四五六七八",
+            ),
+            ("一三八一二三四五六七八九", "一三八一二三四五六七八九"),
+            ("二三八一二三四五六七八", "二三八一二三四五六七八"),
+            // --- addresses
+            (
+                "北京市朝阳区建国路88号3栋2单元501室",
+                "北京市朝阳区建国路**号*栋*单元***室",
+            ),
+            (
+                "上海市徐汇区漕溪北路123弄5号1202室",
+                "上海市徐汇区漕溪北路***弄*号****室",
+            ),
+            ("住在幸福小区12号楼3单元", "住在幸福小区**号楼*单元"),
+            ("送到B座1203室", "送到B座****室"),
+            ("恒隆广场2座3305", "恒隆广场2座****"),
+            ("尾号*1234 13812345678", "尾号*1234 1**********"),
+            (
+                "54888-1472000058-14725488808",
+                "54888-1472000058-1**********",
+            ),
+            ("2座位", "2座位"),
+            ("3月15号下的单", "3月15号下的单"),
+            ("地铁2号线", "地铁2号线"),
+            ("酒店的8号楼设施比较新", "酒店的8号楼设施比较新"),
+            ("住8号楼1202", "住*号楼****"),
+            ("三室两厅，3室1厅", "三室两厅，3室1厅"),
+            ("第2单元的内容", "第2单元的内容"),
+            ("人民路3号口", "人民路3号口"),
             // --- names left alone
             ("我是来投诉的", "我是来投诉的"),
             ("我是张先生，电话13812345678", "我是张先生，电话1**********"),
@@ -1235,6 +1933,48 @@ mod tests {
     }
 
     #[test]
+    fn mask_options_allow_list_and_kinds() {
+        let mut opts = MaskOptions::default();
+        opts.allow.push("010-62345678".into());
+        opts.allow.push("13800000000".into());
+        opts.allow.push("*@example.com".into());
+        opts.allow.push("0571*".into());
+        let text = "热线010 6234 5678，经理13800000000，service@Example.com，\
+                    座机0571-88886666，手机+86 138 1234 5678，zw@qq.com";
+        assert_eq!(
+            mask_with(text, &opts),
+            "热线010 6234 5678，经理13800000000，service@Example.com，\
+             座机0571-88886666，手机+86 1** **** ****，z*@qq.com"
+        );
+        // The same mobile with a country prefix is allowed too.
+        assert_eq!(mask_with("+8613800000000", &opts), "+8613800000000");
+        // A prefix pattern applies to phone numbers only: a Visa card starting 4000 and an ID
+        // starting 400 are still masked with the default `400*` entry.
+        let card = with_luhn("400012345678901");
+        assert_eq!(mask(&card), format!("************{}", &card[12..]));
+        let id = with_check("40000019000101000");
+        assert_eq!(mask(&id), "*".repeat(18));
+        // Kinds.
+        let names_only = MaskOptions {
+            kinds: vec![PiiKind::Name],
+            ..MaskOptions::default()
+        };
+        assert_eq!(
+            mask_with("我叫张伟，电话13812345678", &names_only),
+            "我叫张*，电话13812345678"
+        );
+        let nothing = MaskOptions {
+            allow: Vec::new(),
+            kinds: Vec::new(),
+        };
+        assert_eq!(
+            mask_with("我叫张伟，电话13812345678", &nothing),
+            "我叫张伟，电话13812345678"
+        );
+        assert!(DEFAULT_ALLOW.contains(&"10086"));
+    }
+
+    #[test]
     fn design_example() {
         assert_eq!(
             mask("我是张先生，电话13812345678"),
@@ -1291,6 +2031,18 @@ mod tests {
             "我是我是我是王",
             "13812345678x",
             "１３８１２３４５６７８ｘ",
+            // Found by fuzzing: the kept `1` of a masked mobile completed a card number.
+            "/码0市朝阳5488/码0市朝阳54888-1472000058-14725488808",
+            "1 3 8 1 2 3 4 5 6 7 13812345678",
+            "6222 0202 0012 3456 789 1234 5678",
+            "三八一二三四五六七八 幺三八一二三四五六七八",
+            // Found by fuzzing: the domain of one address read as the local part of a second.
+            "maJi~g@hJ7GCl.cgUUUUUUV@hJ7GCl.cg",
+            "a@b.cc@d.cc",
+            "embig:@Gmail.cjm-Jing@GCh7en.Jin7ailail.cjm-Ji.cjm-Jifg@Ji.cjJifg@Ji.cjm-Jifg@GGmail.cgm",
+            "abc@13812345678.com",
+            // Found by fuzzing: the kept digits of a masked card read as a house number.
+            "\"\"\"\"卡523 13 96228 4849 849 5弄 13 96228 4849 5523849 50",
         ]
         .iter()
         .map(|s| s.to_string())

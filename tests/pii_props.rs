@@ -1,0 +1,231 @@
+//! Property tests of the check-digit validators and the PII masker (proptest).
+//!
+//!     cargo test --release --test pii_props
+//!
+//! * A resident ID with a computed check character is valid; changing any one of its 18
+//!   characters makes it invalid. A card number with a computed Luhn digit passes; changing any
+//!   one digit makes it fail.
+//! * The masker never panics (arbitrary Unicode and a PII-heavy alphabet), is idempotent, and
+//!   changes nothing outside the spans that `find_pii` reports: `mask(x)` is `x` with each span
+//!   replaced by a string of the same length whose characters are the span's own or `*`, or —
+//!   for a name before `先生`/`女士`/`小姐` only — by a non-empty proper prefix of the span (the
+//!   surname).
+//! * Generated phone numbers, IDs and card numbers in plain context are always masked.
+
+use proptest::prelude::*;
+use xinsheng::text::pii::{
+    find_pii, is_valid_resident_id, luhn_valid, mask, mask_with, MaskOptions, PiiKind, PiiSpan,
+};
+
+/// GB 11643 check character of 17 digits (weights 2^(17-i) mod 11), written independently of the
+/// crate's validator.
+fn id_check(body: &str) -> char {
+    let sum: u64 = body
+        .bytes()
+        .enumerate()
+        .map(|(i, d)| u64::from(d - b'0') * ((1u64 << (17 - i)) % 11))
+        .sum();
+    match (12 - sum % 11) % 11 {
+        10 => 'X',
+        v => char::from(b'0' + v as u8),
+    }
+}
+
+/// Luhn check digit for `body`.
+fn luhn_digit(body: &str) -> char {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| {
+            let d = u32::from(d - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                x / 10 + x % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
+fn days_in(year: u32, month: u32) -> u32 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// 17 digits of a resident ID: region (first digit 1–6), a real birth date, a sequence number.
+fn id_body() -> impl Strategy<Value = String> {
+    (
+        100_000u32..700_000,
+        1900u32..2100,
+        1u32..13,
+        1u32..32,
+        0u32..1000,
+    )
+        .prop_map(|(region, year, month, day, seq)| {
+            let day = day.min(days_in(year, month));
+            format!("{region}{year:04}{month:02}{day:02}{seq:03}")
+        })
+}
+
+fn digits(len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+    prop::collection::vec(0u8..10, len)
+        .prop_map(|v| v.into_iter().map(|d| char::from(b'0' + d)).collect())
+}
+
+/// `mask(x)` is `x` with each span of `spans` replaced as the module documentation says (see
+/// the file comment); checked by walking the output, trying both readings of a name span.
+fn aligned(x: &str, spans: &[PiiSpan], out: &str) -> bool {
+    fn walk(x: &str, spans: &[PiiSpan], k: usize, pos: usize, out: &[char]) -> bool {
+        let gap_start = if k == 0 { 0 } else { spans[k - 1].range.end };
+        let gap_end = spans.get(k).map_or(x.len(), |s| s.range.start);
+        let gap: Vec<char> = x[gap_start..gap_end].chars().collect();
+        if out.len() < pos + gap.len() || out[pos..pos + gap.len()] != gap[..] {
+            return false;
+        }
+        let pos = pos + gap.len();
+        let Some(span) = spans.get(k) else {
+            return pos == out.len();
+        };
+        let original: Vec<char> = x[span.range.clone()].chars().collect();
+        // Same length, each character kept or `*`.
+        let same_len = out.len() >= pos + original.len()
+            && original
+                .iter()
+                .zip(&out[pos..pos + original.len()])
+                .all(|(&o, &m)| o == m || m == '*');
+        if same_len && walk(x, spans, k + 1, pos + original.len(), out) {
+            return true;
+        }
+        // A titled name: a proper, non-empty prefix of the span.
+        span.kind == PiiKind::Name
+            && (1..original.len()).any(|len| {
+                out.len() >= pos + len
+                    && out[pos..pos + len] == original[..len]
+                    && walk(x, spans, k + 1, pos + len, out)
+            })
+    }
+    let out: Vec<char> = out.chars().collect();
+    walk(x, spans, 0, 0, &out)
+}
+
+/// Characters that make up PII and its look-alikes, to reach the masker's corners.
+const PII_ALPHABET: &str =
+    "0123456789 -+()（）Xx@.abcmz*王李张欧阳小明伟先生女士我叫是本人姓名号栋单元室弄路\
+                            一二三四五六七八九幺洞零，：订单元¥第月投诉０１３８";
+
+fn pii_text() -> impl Strategy<Value = String> {
+    let alphabet: Vec<char> = PII_ALPHABET.chars().collect();
+    prop::collection::vec(prop::sample::select(alphabet), 0..48)
+        .prop_map(|v| v.into_iter().collect())
+}
+
+/// Plain text around generated PII: no digits, separators or name triggers.
+fn context() -> impl Strategy<Value = String> {
+    let alphabet: Vec<char> = "的了吗宽带网络客服态度差，。！请尽快处理谢谢"
+        .chars()
+        .collect();
+    prop::collection::vec(prop::sample::select(alphabet), 0..8)
+        .prop_map(|v| v.into_iter().collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        // Failures are printed with their minimal input; no regression file beside the test.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn resident_id_with_check_is_valid_and_single_changes_are_not(
+        body in id_body(),
+        pos in 0usize..18,
+        replacement in prop::sample::select("0123456789X".chars().collect::<Vec<_>>()),
+    ) {
+        let id = format!("{body}{}", id_check(&body));
+        prop_assert!(is_valid_resident_id(&id), "{}", id);
+        let mut chars: Vec<char> = id.chars().collect();
+        // Only the check position may hold X; elsewhere draw a digit.
+        let replacement = if pos < 17 && replacement == 'X' { '0' } else { replacement };
+        prop_assume!(chars[pos] != replacement);
+        chars[pos] = replacement;
+        let changed: String = chars.into_iter().collect();
+        prop_assert!(!is_valid_resident_id(&changed), "{} -> {} still valid", id, changed);
+    }
+
+    #[test]
+    fn luhn_with_check_passes_and_single_changes_fail(
+        body in digits(12..19),
+        pos in 0usize..19,
+        replacement in 0u8..10,
+    ) {
+        let card = format!("{body}{}", luhn_digit(&body));
+        prop_assert!(luhn_valid(&card), "{}", card);
+        let pos = pos % card.len();
+        let replacement = char::from(b'0' + replacement);
+        let mut chars: Vec<char> = card.chars().collect();
+        prop_assume!(chars[pos] != replacement);
+        chars[pos] = replacement;
+        let changed: String = chars.into_iter().collect();
+        prop_assert!(!luhn_valid(&changed), "{} -> {} still passes", card, changed);
+    }
+
+    #[test]
+    fn mask_is_idempotent_and_aligned_on_arbitrary_unicode(x in any::<String>()) {
+        let once = mask(&x);
+        prop_assert_eq!(mask(&once), once.clone());
+        prop_assert!(aligned(&x, &find_pii(&x), &once), "{:?} -> {:?}", x, once);
+    }
+
+    #[test]
+    fn mask_is_idempotent_and_aligned_on_pii_alphabet(x in pii_text()) {
+        let once = mask(&x);
+        prop_assert_eq!(mask(&once), once.clone(), "not idempotent on {:?}", x);
+        let spans = find_pii(&x);
+        for span in &spans {
+            prop_assert!(x.is_char_boundary(span.range.start) && x.is_char_boundary(span.range.end));
+        }
+        prop_assert!(aligned(&x, &spans, &once), "{:?} -> {:?} (spans {:?})", x, once, spans);
+        // Without names (the only kind that removes characters) the length is kept.
+        let no_names = MaskOptions {
+            kinds: PiiKind::ALL.into_iter().filter(|k| *k != PiiKind::Name).collect(),
+            ..MaskOptions::default()
+        };
+        prop_assert_eq!(mask_with(&x, &no_names).chars().count(), x.chars().count());
+    }
+
+    #[test]
+    fn generated_pii_in_plain_context_is_masked(
+        pre in context(),
+        post in context(),
+        second in 3u8..10,
+        rest in digits(9..10),
+        id in id_body(),
+        card in digits(16..17),
+        card_len in prop::sample::select(vec![16usize, 17, 19]),
+    ) {
+        let mobile = format!("1{second}{rest}");
+        let masked = format!("1{}", "*".repeat(10));
+        prop_assert_eq!(mask(&format!("{pre}{mobile}{post}")), format!("{pre}{masked}{post}"));
+
+        let id = format!("{id}{}", id_check(&id));
+        prop_assert_eq!(mask(&format!("{pre}{id}{post}")), format!("{pre}{}{post}", "*".repeat(18)));
+
+        // 16, 17 or 19 digits (18 could, rarely, also read as a resident ID).
+        let card = format!("62{}", &card[..card_len - 3]);
+        let card = format!("{card}{}", luhn_digit(&card));
+        let tail = &card[card.len() - 4..];
+        prop_assert_eq!(
+            mask(&format!("{pre}{card}{post}")),
+            format!("{pre}{}{tail}{post}", "*".repeat(card.len() - 4))
+        );
+    }
+}

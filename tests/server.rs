@@ -1,0 +1,619 @@
+//! End-to-end tests of `xinsheng serve`: the real binary on the shipped model, over real HTTP.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `xinsheng serve --port 0 ARGS` and waits until it is ready.
+    fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
+        Self::start_with(args, envs, Stdio::inherit())
+    }
+
+    fn start_with(args: &[&str], envs: &[(&str, &str)], stderr: Stdio) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
+        cmd.args(["serve", "--port", "0"])
+            .args(args)
+            .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+            .env_remove("XINSHENG_MODEL")
+            .env_remove("XINSHENG_API_KEYS")
+            .env_remove("XINSHENG_PORT")
+            .env("XINSHENG_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start xinsheng serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("xinsheng listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let s = Server { child, base };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, _, _) = s.get_with("/ready", &[]);
+            // 401: probes are behind the API key; the engine answers once warmed up either way.
+            if status == 200 || status == 401 {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "server never became ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut r = agent().get(&self.url(path));
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        finish(r.call())
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.get_with(path, &[])
+    }
+
+    fn post_bytes(&self, path: &str, body: &[u8], headers: &[(&str, &str)]) -> Resp {
+        let mut r = agent()
+            .post(&self.url(path))
+            .set("Content-Type", "application/json");
+        for (k, v) in headers {
+            r = r.set(k, v);
+        }
+        finish(r.send_bytes(body))
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Resp {
+        self.post_bytes(path, body.to_string().as_bytes(), &[])
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Status, headers we look at, body.
+type Resp = (u16, Vec<(String, String)>, String);
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(120))
+        .build()
+}
+
+fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
+    let resp = match r {
+        Ok(resp) => resp,
+        Err(ureq::Error::Status(_, resp)) => resp,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| resp.header(&n).map(|v| (n.clone(), v.to_string())))
+        .collect();
+    (status, headers, resp.into_string().unwrap_or_default())
+}
+
+fn header<'a>(r: &'a Resp, name: &str) -> Option<&'a str> {
+    r.1.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn json_of(r: &Resp) -> Value {
+    serde_json::from_str(&r.2).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.2))
+}
+
+/// Asserts an error response: status and `{"error", "kind"}`.
+fn assert_error(r: &Resp, status: u16, kind: &str) -> Value {
+    assert_eq!(r.0, status, "{}", r.2);
+    let v = json_of(r);
+    assert_eq!(v["kind"], kind, "{v}");
+    assert!(!v["error"].as_str().unwrap_or("").is_empty(), "{v}");
+    v
+}
+
+/// A batch that takes the model a while (long texts, many of them).
+fn slow_batch(items: usize) -> Vec<u8> {
+    let text: String = "我已经打了三次电话了，等了一个星期都没人处理，客服态度还特别差，"
+        .chars()
+        .cycle()
+        .take(500)
+        .collect();
+    let items: Vec<Value> = (0..items).map(|_| json!({ "text": text })).collect();
+    json!({ "items": items }).to_string().into_bytes()
+}
+
+#[test]
+fn endpoints_answer_with_the_contract() {
+    let s = Server::start(&[], &[]);
+
+    let health = s.get("/health");
+    assert_eq!(health.0, 200);
+    assert_eq!(json_of(&health)["status"], "ok");
+    let ready = s.get("/ready");
+    assert_eq!(json_of(&ready)["status"], "ready");
+
+    let r = s.post(
+        "/v1/analyze",
+        &json!({"text": "我已经打了三次电话了，等了一个星期都没人处理，客服态度还特别差"}),
+    );
+    assert_eq!(r.0, 200, "{}", r.2);
+    let a = json_of(&r);
+    assert_eq!(a["sentiment"]["label"], "negative", "{a}");
+    for field in [
+        "emotion",
+        "categories",
+        "category_scores",
+        "risk",
+        "keywords",
+        "masked_text",
+    ] {
+        assert!(a.get(field).is_some(), "{field} missing: {a}");
+    }
+    for stage in ["tokenize", "queue", "inference", "postprocess"] {
+        let v = header(&r, &format!("x-xinsheng-{stage}-ms")).expect("timing header");
+        assert!(v.parse::<f64>().unwrap() >= 0.0);
+    }
+
+    // A conversation.
+    let r = s.post(
+        "/v1/analyze",
+        &json!({"turns": [
+            {"speaker": "customer", "text": "我的宽带又断网了"},
+            {"speaker": "agent", "text": "您好，请问您的账号是多少"},
+            {"speaker": "customer", "text": "我要转人工"}
+        ]}),
+    );
+    assert_eq!(r.0, 200, "{}", r.2);
+    let a = json_of(&r);
+    assert_eq!(a["turns"].as_array().unwrap().len(), 3);
+    assert_eq!(a["trajectory"].as_array().unwrap().len(), 2);
+    assert_eq!(a["handoff_turn"], 2, "{a}");
+
+    // Batch: order kept, bad items get an error in their slot.
+    let r = s.post(
+        "/v1/analyze/batch",
+        &json!({"items": [
+            {"text": "服务很好，谢谢"},
+            {"text": ""},
+            {"text": 5},
+            {"text": "客服态度太差了，我要投诉"},
+            {"turns": [{"speaker": "bot", "text": "hi"}]}
+        ]}),
+    );
+    assert_eq!(r.0, 200, "{}", r.2);
+    let results = json_of(&r)["results"].as_array().unwrap().clone();
+    assert_eq!(results.len(), 5);
+    assert_eq!(results[0]["sentiment"]["label"], "positive");
+    assert_eq!(results[1]["kind"], "empty_text");
+    assert_eq!(results[2]["kind"], "invalid_request");
+    assert_eq!(results[3]["sentiment"]["label"], "negative");
+    assert_eq!(results[4]["kind"], "bad_speaker");
+    let empty = s.post("/v1/analyze/batch", &json!({"items": []}));
+    assert_eq!(json_of(&empty)["results"], json!([]));
+
+    // Chatbot conversation: turns one at a time.
+    let first = s.post(
+        "/v1/conversations/chat-1/turns",
+        &json!({"speaker": "customer", "text": "在吗，我的宽带又断网了"}),
+    );
+    assert_eq!(first.0, 200, "{}", first.2);
+    let c = json_of(&first);
+    assert_eq!(c["turn_index"], 0);
+    assert_eq!(c["handoff"], false, "{c}");
+    assert!(c["mood"]["label"].is_string());
+    s.post(
+        "/v1/conversations/chat-1/turns",
+        &json!({"speaker": "agent", "text": "您好，正在为您查询"}),
+    );
+    let third = s.post(
+        "/v1/conversations/chat-1/turns",
+        &json!({"speaker": "customer", "text": "我要转人工"}),
+    );
+    let c = json_of(&third);
+    assert_eq!(c["turn_count"], 3, "{c}");
+    assert_eq!(c["trajectory"].as_array().unwrap().len(), 2);
+    assert_eq!(c["handoff_turn"], 2, "{c}");
+    assert_eq!(c["handoff"], true);
+    assert_eq!(c["turn"]["speaker"], "customer");
+    // Another conversation is independent; a deleted one starts over.
+    let other = s.post(
+        "/v1/conversations/chat-2/turns",
+        &json!({"speaker": "customer", "text": "谢谢你们"}),
+    );
+    assert_eq!(json_of(&other)["turn_count"], 1);
+    assert_eq!(
+        agent()
+            .delete(&s.url("/v1/conversations/chat-1"))
+            .call()
+            .unwrap()
+            .status(),
+        204
+    );
+    let again = s.post(
+        "/v1/conversations/chat-1/turns",
+        &json!({"speaker": "customer", "text": "你好"}),
+    );
+    assert_eq!(json_of(&again)["turn_count"], 1);
+
+    // Metrics after traffic.
+    let m = s.get("/metrics");
+    assert_eq!(m.0, 200);
+    assert!(header(&m, "content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+    for name in [
+        "xinsheng_http_requests_total{method=\"POST\",route=\"/v1/analyze\",status=\"200\"}",
+        "xinsheng_stage_duration_seconds_bucket{stage=\"inference\"",
+        "xinsheng_stage_duration_seconds_bucket{stage=\"queue\"",
+        "xinsheng_stage_duration_seconds_bucket{stage=\"tokenize\"",
+        "xinsheng_batch_bucket{unit=\"texts\"",
+        "xinsheng_queue_depth 0",
+        "xinsheng_sentiment_total{label=\"negative\"}",
+        "xinsheng_escalations_total{reason=",
+        "xinsheng_conversations_active",
+    ] {
+        assert!(m.2.contains(name), "{name} missing from /metrics:\n{}", m.2);
+    }
+    assert!(!m.2.contains("客服"), "metrics must not carry text");
+
+    // OpenAPI document and docs page.
+    let o = json_of(&s.get("/openapi.json"));
+    assert!(o["openapi"].as_str().unwrap().starts_with("3."));
+    for p in [
+        "/v1/analyze",
+        "/v1/analyze/batch",
+        "/v1/conversations/{id}/turns",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(o["paths"].get(p).is_some(), "{p} missing from openapi");
+    }
+    assert!(o["components"]["schemas"]["AnalysisSchema"]["properties"]
+        .get("category_scores")
+        .is_some());
+    let d = s.get("/docs");
+    assert_eq!(d.0, 200);
+    assert!(d.2.contains("openapi.json"));
+    assert!(
+        !d.2.contains("src=\"http"),
+        "docs page must not load from a CDN"
+    );
+}
+
+#[test]
+fn bad_input_is_a_4xx_with_error_and_kind() {
+    let s = Server::start(&["--body-limit", "4096", "--max-batch-items", "3"], &[]);
+    let post = |body: &[u8]| s.post_bytes("/v1/analyze", body, &[]);
+    assert_error(&post(b"{\"text\": "), 400, "malformed_json");
+    assert_error(&post(b"not json"), 400, "malformed_json");
+    assert_error(&post(b""), 400, "malformed_json");
+    assert_error(&post(b"{\"text\": 5}"), 422, "invalid_request");
+    assert_error(&post(b"{\"turns\": \"x\"}"), 422, "invalid_request");
+    assert_error(&post(b"\"just a string\""), 422, "invalid_request");
+    assert_error(&post(b"{}"), 422, "no_input");
+    assert_error(&post(b"{\"turns\": []}"), 422, "no_input");
+    assert_error(
+        &post(b"{\"turns\": [{\"speaker\": \"customer\"}]}"),
+        422,
+        "invalid_request",
+    );
+    assert_error(&post(b"{\"text\": \"  \"}"), 422, "empty_text");
+    assert_error(
+        &post(b"{\"turns\": [{\"speaker\": \"robot\", \"text\": \"hi\"}]}"),
+        422,
+        "bad_speaker",
+    );
+    assert_error(&post(b"{\"text\": \"\xff\xfe\xe5\"}"), 400, "invalid_utf8");
+    // Over the body limit: 413 naming the limit.
+    let big = format!("{{\"text\": \"{}\"}}", "差".repeat(3000));
+    let v = assert_error(&post(big.as_bytes()), 413, "payload_too_large");
+    assert!(v["error"].as_str().unwrap().contains("4096"), "{v}");
+    // Batch: not an object with items, too many items.
+    let batch = |b: &[u8]| s.post_bytes("/v1/analyze/batch", b, &[]);
+    assert_error(&batch(b"{\"items\": 3}"), 422, "invalid_request");
+    assert_error(&batch(b"{}"), 422, "invalid_request");
+    assert_error(&batch(b"{\"items\": [1, 2, 3, 4]}"), 413, "too_many_items");
+    // Conversation turns.
+    let turn = |b: &[u8]| s.post_bytes("/v1/conversations/x/turns", b, &[]);
+    assert_error(&turn(b"{\"text\": \"hi\"}"), 422, "invalid_request");
+    assert_error(
+        &turn(b"{\"speaker\": \"customer\", \"text\": \"\"}"),
+        422,
+        "empty_text",
+    );
+    assert_error(
+        &turn(b"{\"speaker\": 1, \"text\": \"a\"}"),
+        422,
+        "invalid_request",
+    );
+    // Routes and methods.
+    assert_error(&s.get("/v2/nothing"), 404, "not_found");
+    assert_error(&s.get("/v1/analyze"), 405, "method_not_allowed");
+    // Still healthy, and nothing above was a 5xx.
+    assert_eq!(s.get("/health").0, 200);
+    let m = s.get("/metrics").2;
+    let server_errors = m
+        .lines()
+        .any(|l| l.contains("route=\"/v1") && l.contains("status=\"5"));
+    assert!(!server_errors, "a 5xx was served:\n{m}");
+}
+
+#[test]
+fn default_body_limit_is_one_mebibyte() {
+    let s = Server::start(&[], &[]);
+    let big = format!("{{\"text\": \"{}\"}}", "a".repeat(1024 * 1024 + 10));
+    let v = assert_error(
+        &s.post_bytes("/v1/analyze", big.as_bytes(), &[]),
+        413,
+        "payload_too_large",
+    );
+    assert!(v["error"].as_str().unwrap().contains("1048576"), "{v}");
+    // Under the body limit but over the per-text limit.
+    let long = json!({ "text": "差".repeat(20_001) });
+    assert_error(&s.post("/v1/analyze", &long), 422, "text_too_long");
+}
+
+#[test]
+fn logs_never_carry_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let s = Server::start_with(
+        &["--log-json"],
+        &[("XINSHENG_LOG", "debug")],
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let text = "我叫张三，电话13812345678，客服态度太差了";
+    assert_eq!(s.post("/v1/analyze", &json!({ "text": text })).0, 200);
+    s.post(
+        "/v1/analyze",
+        &json!({ "turns": [{"speaker": "robot", "text": text}] }),
+    );
+    s.post(
+        "/v1/conversations/c/turns",
+        &json!({"speaker": "customer", "text": text}),
+    );
+    s.post_bytes("/v1/analyze", text.as_bytes(), &[]);
+    drop(s);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("\"route\":\"/v1/analyze\""), "{logged}");
+    for secret in ["张三", "13812345678", "客服态度"] {
+        assert!(!logged.contains(secret), "log carries text: {logged}");
+    }
+}
+
+#[test]
+fn conversations_expire_after_their_ttl() {
+    let s = Server::start(
+        &[
+            "--conversation-ttl-secs",
+            "1",
+            "--conversation-max-turns",
+            "2",
+        ],
+        &[],
+    );
+    let turn = json!({"speaker": "customer", "text": "在吗"});
+    assert_eq!(
+        json_of(&s.post("/v1/conversations/t/turns", &turn))["turn_count"],
+        1
+    );
+    assert_eq!(
+        json_of(&s.post("/v1/conversations/t/turns", &turn))["turn_count"],
+        2
+    );
+    assert_error(
+        &s.post("/v1/conversations/t/turns", &turn),
+        422,
+        "conversation_full",
+    );
+    std::thread::sleep(Duration::from_millis(1300));
+    let r = s.post("/v1/conversations/t/turns", &turn);
+    assert_eq!(
+        json_of(&r)["turn_count"],
+        1,
+        "an expired conversation starts over"
+    );
+}
+
+#[test]
+fn saturation_gives_429_with_retry_after_and_timeouts_503() {
+    let s = Server::start(&["--max-concurrent", "1"], &[]);
+    let url = s.url("/v1/analyze/batch");
+    let body = slow_batch(128);
+    let slow = std::thread::spawn(move || {
+        finish(
+            agent()
+                .post(&url)
+                .set("Content-Type", "application/json")
+                .send_bytes(&body),
+        )
+    });
+    // Once the slow request holds the only slot, others are refused at once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !s
+        .get("/metrics")
+        .2
+        .contains("xinsheng_in_flight_requests 1")
+    {
+        assert!(!slow.is_finished(), "the slow request ended early");
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let rejected = s.post("/v1/analyze", &json!({"text": "你好"}));
+    assert!(!slow.is_finished(), "the slow request ended too soon");
+    assert_error(&rejected, 429, "overloaded");
+    assert_eq!(header(&rejected, "retry-after"), Some("1"));
+    // Probes are not limited.
+    assert_eq!(s.get("/health").0, 200);
+    let done = slow.join().unwrap();
+    assert_eq!(done.0, 200, "{}", &done.2[..done.2.len().min(300)]);
+    assert_eq!(json_of(&done)["results"].as_array().unwrap().len(), 128);
+    // Served again once the slot is free.
+    assert_eq!(s.post("/v1/analyze", &json!({"text": "你好"})).0, 200);
+    drop(s);
+
+    let s = Server::start(&["--request-timeout-ms", "50"], &[]);
+    let r = s.post_bytes("/v1/analyze/batch", &slow_batch(128), &[]);
+    assert_error(&r, 503, "timeout");
+    assert_eq!(s.get("/ready").0, 200);
+}
+
+#[test]
+fn api_keys_protect_the_api_but_not_the_probes() {
+    let s = Server::start(&["--api-key", "k1", "--api-key", "k2"], &[]);
+    let body = r#"{"text": "你好"}"#.as_bytes();
+    assert_error(&s.post_bytes("/v1/analyze", body, &[]), 401, "unauthorized");
+    assert_error(
+        &s.post_bytes("/v1/analyze", body, &[("Authorization", "Bearer nope")]),
+        401,
+        "unauthorized",
+    );
+    assert_error(
+        &s.post_bytes("/v1/analyze", body, &[("Authorization", "k1")]),
+        401,
+        "unauthorized",
+    );
+    for key in ["k1", "k2"] {
+        let auth = format!("Bearer {key}");
+        let r = s.post_bytes("/v1/analyze", body, &[("Authorization", auth.as_str())]);
+        assert_eq!(r.0, 200, "{}", r.2);
+    }
+    for open in ["/health", "/metrics", "/openapi.json"] {
+        assert_eq!(s.get(open).0, 200, "{open}");
+    }
+    drop(s);
+
+    // Keys from the environment (comma-separated), probes protected too.
+    let s = Server::start(
+        &["--protect-probes"],
+        &[("XINSHENG_API_KEYS", "alpha,beta")],
+    );
+    assert_error(&s.get("/metrics"), 401, "unauthorized");
+    assert_eq!(
+        s.get_with("/metrics", &[("Authorization", "Bearer beta")])
+            .0,
+        200
+    );
+    let r = s.post_bytes("/v1/analyze", body, &[("Authorization", "Bearer alpha")]);
+    assert_eq!(r.0, 200, "{}", r.2);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_drains_in_flight_requests() {
+    let mut s = Server::start(&[], &[]);
+    let url = s.url("/v1/analyze/batch");
+    let body = slow_batch(128);
+    let started = Instant::now();
+    let slow = std::thread::spawn(move || {
+        finish(
+            agent()
+                .post(&url)
+                .set("Content-Type", "application/json")
+                .send_bytes(&body),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!slow.is_finished(), "the request should still be in flight");
+    let killed = Command::new("kill")
+        .args(["-TERM", &s.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let done = slow.join().unwrap();
+    assert_eq!(done.0, 200, "in-flight request must complete");
+    assert_eq!(json_of(&done)["results"].as_array().unwrap().len(), 128);
+    // The process then exits cleanly, by itself.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(60));
+    // Nothing listens any more.
+    assert!(agent().get(&s.url("/health")).call().is_err());
+}
+
+/// The pipelined API (prepare → model → finish) gives the same analyses as `analyze_batch`.
+#[test]
+fn prepare_and_finish_match_analyze_batch() {
+    use xinsheng::analysis::{Analyzer, Request, Turn};
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    let analyzer = Analyzer::load(&dir, &candle_core::Device::Cpu).unwrap();
+    let reqs = vec![
+        Request::text("等了一个星期都没人处理，客服态度还特别差"),
+        Request::text("谢谢，问题已经解决了"),
+        Request {
+            text: None,
+            turns: Some(vec![
+                Turn {
+                    speaker: "customer".into(),
+                    text: "又断网了".into(),
+                },
+                Turn {
+                    speaker: "agent".into(),
+                    text: "正在为您处理".into(),
+                },
+            ]),
+        },
+    ];
+    let expected = analyzer.analyze_batch(&reqs);
+    for (req, want) in reqs.iter().zip(expected) {
+        let mut p = analyzer.prepare(req).unwrap();
+        let ids = std::mem::take(&mut p.ids);
+        let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        let probs = analyzer.model.predict_encoded(&refs).unwrap();
+        let got = analyzer.finish(p, &probs);
+        let (got, want) = (
+            serde_json::to_value(&got).unwrap(),
+            serde_json::to_value(want.unwrap()).unwrap(),
+        );
+        // Batch composition changes padding, hence float noise in the last digit at most.
+        assert_eq!(got["sentiment"]["label"], want["sentiment"]["label"]);
+        assert_eq!(got["risk"], want["risk"]);
+        assert_eq!(got["keywords"], want["keywords"]);
+        assert_eq!(got["masked_text"], want["masked_text"]);
+        assert_eq!(got["handoff_turn"], want["handoff_turn"]);
+        let (a, b) = (
+            got["sentiment"]["score"].as_f64().unwrap(),
+            want["sentiment"]["score"].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() < 1e-3, "{a} vs {b}");
+    }
+}
