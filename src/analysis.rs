@@ -144,14 +144,15 @@ impl Analyzer {
 
     /// Analyzes many requests with one batched model pass; one result per request, in order.
     pub fn analyze_batch(&self, reqs: &[Request]) -> Vec<Result<Analysis, AnalyzeError>> {
-        // Every text the model must see: single texts, each turn, and each conversation's customer side.
-        let mut texts: Vec<String> = Vec::new();
-        let plans: Vec<Result<Plan, AnalyzeError>> =
-            reqs.iter().map(|r| plan(r, &mut texts)).collect();
-        let normalized: Vec<String> = texts.par_iter().map(|t| normalize(t)).collect();
-        let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
-        let probs = match self.model.predict_texts(&refs, self.batch_size) {
-            Ok(p) => p,
+        let prepared: Vec<Result<Prepared, AnalyzeError>> =
+            reqs.par_iter().map(|r| self.prepare(r)).collect();
+        // One model pass over every text of every request (length-sorted inside predict_many).
+        let ids: Vec<Vec<u32>> = prepared
+            .iter()
+            .flat_map(|p| p.as_ref().map(|p| p.ids.clone()).unwrap_or_default())
+            .collect();
+        let mut probs = match self.model.predict_many(&ids, self.batch_size) {
+            Ok(p) => p.into_iter(),
             Err(e) => {
                 let msg = e.to_string();
                 return reqs
@@ -160,30 +161,17 @@ impl Analyzer {
                     .collect();
             }
         };
-        plans
-            .into_par_iter()
+        prepared
+            .into_iter()
             .map(|p| {
-                let p = p?;
-                let one = |i: usize, speaker: Option<&str>| {
-                    self.single(&texts[i], &normalized[i], &probs[i], speaker)
-                };
-                match p {
-                    Plan::Text(i) => Ok(one(i, None)),
-                    Plan::Conversation {
-                        turns,
-                        customer,
-                        all,
-                    } => {
-                        let per_turn: Vec<Analysis> = turns
-                            .iter()
-                            .map(|(i, s)| one(*i, Some(s.as_str())))
-                            .collect();
-                        let mut overall = one(customer, None);
-                        overall.masked_text = mask(&texts[all]);
-                        Ok(self.conversation(overall, per_turn))
-                    }
-                }
+                p.map(|p| {
+                    let mine: Vec<HeadProbs> = probs.by_ref().take(p.ids.len()).collect();
+                    (p, mine)
+                })
             })
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|job| job.map(|(p, mine)| self.finish(p, &mine)))
             .collect()
     }
 
@@ -194,7 +182,12 @@ impl Analyzer {
         let mut texts = Vec::new();
         let plan = plan(req, &mut texts)?;
         let normalized: Vec<String> = texts.iter().map(|t| normalize(t)).collect();
-        let ids = normalized
+        // A conversation's last text (all turns joined) is only masked, never run through the model.
+        let model_texts = match plan {
+            Plan::Conversation { all, .. } => all,
+            Plan::Text(_) => normalized.len(),
+        };
+        let ids = normalized[..model_texts]
             .iter()
             .map(|t| self.model.encoder.encode(t))
             .collect();
