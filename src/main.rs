@@ -131,7 +131,10 @@ fn run(s: Settings) -> Result<(), Failure> {
                     changed += usize::from(masked != ex.text);
                     ex.text = masked;
                 }
-                eprintln!("--mask-input: PII masked in {changed} of {} texts", examples.len());
+                eprintln!(
+                    "--mask-input: PII masked in {changed} of {} texts",
+                    examples.len()
+                );
             }
             let report = train::eval::evaluate(&model, &examples, e.batch_size)?;
             println!("{}", serde_json::to_string_pretty(&report)?);

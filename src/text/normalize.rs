@@ -64,12 +64,21 @@ pub fn normalize(text: &str) -> String {
 pub fn normalize_with(text: &str, options: &NormalizeOptions) -> String {
     let folded = fold_chars(text);
     let simplified = fast2s::convert(&folded);
-    let cleaned = if options.fillers {
-        remove_fillers(&simplified)
-    } else {
-        simplified
-    };
-    finish_spacing(&cleaned)
+    if !options.fillers {
+        return finish_spacing(&simplified);
+    }
+    let mut out = finish_spacing(&remove_fillers(&simplified));
+    // Spacing can bring together what the filler step saw apart (`那 个 那个` becomes `那个那个`
+    // once the spaces between CJK characters go; found by fuzzing): repeat both steps until the
+    // text no longer changes, so that normalization stays idempotent.
+    for _ in 0..4 {
+        let again = finish_spacing(&remove_fillers(&out));
+        if again == out {
+            break;
+        }
+        out = again;
+    }
+    out
 }
 
 /// Step 1 + 2: drop invisible characters and fold widths. Clause punctuation is folded to ASCII
@@ -527,6 +536,9 @@ mod tests {
             "就是，就是，那个那个 订单",
             "等了 3 天 , 没人管",
             "a , b , 我",
+            // Found by fuzzing: the spaces inside `那 个` go only after the stutter step.
+            "那\t\0\0\0个 那个$1\u{1}\0\0\u{1a}78",
+            "那 个 那个 订单",
         ];
         for input in inputs {
             let once = normalize(input);
