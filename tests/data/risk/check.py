@@ -34,6 +34,9 @@ def norm(text):
 
 def load(path):
     rows = []
+    if not os.path.exists(path):
+        err(path, "missing file")
+        return rows
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
