@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Draw the candidate texts for the hand-labeled complaint-category set (data/categories/).
+"""Draw the candidate texts for the hand-labeled complaint-category set (tests/data/categories/).
 
 Seeded and stratified by source, 3 negative reviews for every positive one, 8-200 characters, deduplicated
 after dropping punctuation and whitespace, nothing from ChnSentiCorp dev. Reads ../shared/data; writes
-data/categories/candidates.jsonl (id, source, sentiment, text). Run from the project root:
+tests/data/categories/candidates.jsonl (id, source, sentiment, text). Run from the project root:
 
     python3 scripts/sample_category_candidates.py
 """
@@ -57,8 +57,8 @@ def main():
         rng.shuffle(picked)
         out += [(source, s, t) for s, t in picked]
     rng.shuffle(out)
-    os.makedirs(os.path.join("data", "categories"), exist_ok=True)
-    with open(os.path.join("data", "categories", "candidates.jsonl"), "w", encoding="utf-8") as f:
+    os.makedirs(os.path.join("tests", "data", "categories"), exist_ok=True)
+    with open(os.path.join("tests", "data", "categories", "candidates.jsonl"), "w", encoding="utf-8") as f:
         for i, (source, s, t) in enumerate(out):
             f.write(json.dumps({"id": f"c{i:04d}", "source": source, "sentiment": s, "text": t},
                                ensure_ascii=False) + "\n")
