@@ -17,19 +17,13 @@ Run from the project root:
 """
 import json
 import os
-import re
 import sys
-import unicodedata
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from weak_categories import simplify  # noqa: E402
+from weak_categories import bigrams, near_duplicate, near_key  # noqa: E402
 
 CANDIDATES = os.path.join("tests", "data", "categories", "candidates.jsonl")
 OUT = os.path.join("tests", "data", "categories", "split.json")
-
-
-def norm(t):
-    return re.sub(r"[\W_]+", "", simplify(unicodedata.normalize("NFKC", t).lower()))
 
 
 def main():
@@ -37,8 +31,8 @@ def main():
     ids = [r["id"] for r in rows]
     grams = []
     for r in rows:
-        n = norm(r["text"])
-        grams.append((len(n), {n[i:i + 2] for i in range(len(n) - 1)}))
+        n = near_key(r["text"])
+        grams.append((n, bigrams(n)))
     parent = {i: i for i in ids}
 
     def find(x):
@@ -48,15 +42,12 @@ def main():
         return x
 
     for i in range(len(rows)):
-        li, gi = grams[i]
+        ki, gi = grams[i]
         if len(gi) < 12:
             continue
         for j in range(i + 1, len(rows)):
-            lj, gj = grams[j]
-            if len(gj) < 12:
-                continue
-            share = len(gi & gj) / min(len(gi), len(gj))
-            if share >= 0.9 or (share >= 0.6 and min(li, lj) / max(li, lj) >= 0.5):
+            kj, gj = grams[j]
+            if near_duplicate(ki, gi, kj, gj):
                 a, b = find(ids[i]), find(ids[j])
                 if a != b:
                     parent[max(a, b)] = min(a, b)

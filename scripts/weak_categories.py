@@ -5,7 +5,8 @@ Labeling functions (LFs) are keyword/pattern rules, each voting for one category
 ("服务态度不错", "不贵", "不慢" do not fire) and work clause by clause, so "菜很好吃，就是送得太慢" only gives
 `process`. They are applied to the NEGATIVE rows of the shared sentiment sets (deduplicated; every text that
 appears in tests/data/categories/candidates.jsonl or chnsenticorp/dev.jsonl is excluded, with the same
-normalisation and first/last-20-character rule the shared README uses for decontamination).
+normalisation and first/last-20-character rule the shared README uses for decontamination, plus a
+near-duplicate rule that catches the same review re-encoded with characters lost or a hotel reply appended).
 
 Combination: a category is on when at least one of its LFs fires (after vetoes). `other` only comes from its own
 LFs (location, surroundings, platform, brand rants); "negative and nothing fired" is NOT mapped to `other`
@@ -227,23 +228,71 @@ def read_jsonl(path):
                 yield json.loads(line)
 
 
-def exclusion_index():
-    full, heads, tails = set(), set(), set()
-    texts = [r["text"] for r in read_jsonl(CANDIDATES)]
-    texts += [r["text"] for r in read_jsonl(os.path.join(SHARED, "chnsenticorp", "dev.jsonl"))]
-    for t in texts:
-        k = key(t)
-        if len(k) < 8:
-            full.add(k)
-            continue
-        full.add(k)
-        heads.add(k[:20])
-        tails.add(k[-20:])
-    return full, heads, tails
+def near_key(text):
+    """Normalised text for near-duplicate tests: NFKC, lower case, traditional->simplified, no punctuation."""
+    return re.sub(r"[\W_]+", "", simplify(unicodedata.normalize("NFKC", text).lower()))
+
+
+def bigrams(k):
+    return {k[i:i + 2] for i in range(len(k) - 1)}
+
+
+def near_duplicate(ka, ga, kb, gb):
+    """Same rule as scripts/split_categories.py: ≥12 distinct bigrams each and either ≥90% of the shorter text's
+    bigrams in the other, or the shorter ≥ half as long and ≥60% of its bigrams in the other. Catches the same
+    review stored once in traditional characters and once with those characters lost, or with a reply appended."""
+    if len(ga) < 12 or len(gb) < 12:
+        return False
+    share = len(ga & gb) / min(len(ga), len(gb))
+    return share >= 0.9 or (share >= 0.6 and min(len(ka), len(kb)) / max(len(ka), len(kb)) >= 0.5)
+
+
+class Exclusion:
+    """Texts that must not reach the weak training data: the category candidates (train AND dev of the hand-labeled
+    set) and ChnSentiCorp dev. Exact key, first/last 20 normalised characters (as in the shared README), or
+    near-duplicate (bigram rule above, candidates found through a trigram index)."""
+
+    def __init__(self):
+        texts = [r["text"] for r in read_jsonl(CANDIDATES)]
+        texts += [r["text"] for r in read_jsonl(os.path.join(SHARED, "chnsenticorp", "dev.jsonl"))]
+        self.full, self.heads, self.tails = set(), set(), set()
+        self.near = []
+        self.tri = collections.defaultdict(set)
+        for t in texts:
+            k = key(t)
+            self.full.add(k)
+            if len(k) >= 8:
+                self.heads.add(k[:20])
+                self.tails.add(k[-20:])
+            nk = near_key(t)
+            idx = len(self.near)
+            self.near.append((nk, bigrams(nk)))
+            for i in range(len(nk) - 2):
+                self.tri[nk[i:i + 3]].add(idx)
+
+    def check(self, text):
+        """None if the text may be used, else the reason it is excluded."""
+        k = key(text)
+        if k in self.full or (len(k) >= 8 and (k[:20] in self.heads or k[-20:] in self.tails)):
+            return "exact/prefix/suffix"
+        nk = near_key(text)
+        hits = collections.Counter()
+        for i in range(len(nk) - 2):
+            for idx in self.tri.get(nk[i:i + 3], ()):
+                hits[idx] += 1
+        g = None
+        for idx, n in hits.most_common(5):
+            if n < 4:
+                break
+            g = g if g is not None else bigrams(nk)
+            ek, eg = self.near[idx]
+            if near_duplicate(nk, g, ek, eg):
+                return "near-duplicate"
+        return None
 
 
 def negative_pool():
-    full, heads, tails = exclusion_index()
+    excl = Exclusion()
     seen, pool, stats = set(), [], collections.Counter()
     for source, path in POOL:
         for r in read_jsonl(os.path.join(SHARED, path)):
@@ -254,13 +303,14 @@ def negative_pool():
             if not k:
                 continue
             stats[source + " negative"] += 1
-            if k in full or (len(k) >= 8 and (k[:20] in heads or k[-20:] in tails)):
-                stats[source + " excluded (eval/candidate)"] += 1
-                continue
             if k in seen:
                 stats[source + " duplicate"] += 1
                 continue
             seen.add(k)
+            why = excl.check(text)
+            if why:
+                stats[f"{source} excluded ({why} of a candidate or ChnSentiCorp dev text)"] += 1
+                continue
             pool.append((source, text))
     return pool, stats
 
