@@ -42,6 +42,7 @@ LABELED = [
     ("part2", os.path.join("..", "wt-catdata2", "tests", "data", "categories", "labeled_part2.jsonl")),
 ]
 OUT = os.path.join("build", "weak_categories.jsonl")
+SPLIT = os.path.join("tests", "data", "categories", "split.json")
 LABELS = ["service_attitude", "process", "product_quality", "price", "other"]
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -374,9 +375,18 @@ def main():
     p()
     p("Weak label distribution on the pool: " + ", ".join(f"{c} {label_cov[c]} ({100 * label_cov[c] / N:.1f}%)" for c in LABELS))
     p()
-    for name, (path, rows) in labeled.items():
+    sections = [(f"Hand-labeled set {name}: `{path}`", rows) for name, (path, rows) in labeled.items()]
+    if os.path.exists(SPLIT):
+        dev_ids = set(json.load(open(SPLIT, encoding="utf-8"))["dev"])
+        dev_rows = [r for _, (_, rows) in labeled.items() for r in rows if r["id"] in dev_ids]
+        sections.append(("Dev split (odd ids, `split.json`) across all labeled parts — NOTE: its part-1 half was "
+                         "seen while tuning the LFs", dev_rows))
+        dev2 = [r for r in dev_rows if int(r["id"][1:]) >= 800]
+        if dev2:
+            sections.append(("Dev split, part-2 half only (held out from LF tuning)", dev2))
+    for title, rows in sections:
         neg = [r for r in rows if r["sentiment"] == "negative"]
-        p(f"## Hand-labeled set {name}: `{path}` ({len(rows)} rows, {len(neg)} negative)")
+        p(f"## {title} ({len(rows)} rows, {len(neg)} negative)")
         p()
         p("Precision/recall are over ALL rows of the set (LFs applied to every text, positives included); "
           "`prec(neg)` restricts to negative-sentiment rows, which is how the LFs are used on the pool.")
