@@ -15,8 +15,8 @@ for f in build/eval/dataset/dev_*.jsonl; do
 done
 python3 - <<'PY'
 import json, glob, os
-print("| dev split | rows | sentiment acc (mode) | sentiment macro-F1 | emotion acc | anger recall | categories macro-F1 |")
-print("|---|---|---|---|---|---|---|")
+print("| dev split | rows | sentiment acc (mode) | sentiment macro-F1 | sentiment ECE | emotion acc | anger recall | categories macro-F1 |")
+print("|---|---|---|---|---|---|---|---|")
 for p in sorted(glob.glob("build/eval/*.json")):
     r = json.load(open(p)); name = os.path.basename(p)[:-5]
     s, e, c = r.get("sentiment"), r.get("emotion"), r.get("categories")
@@ -24,6 +24,7 @@ for p in sorted(glob.glob("build/eval/*.json")):
     print(f"| {name} | {r['examples']} | "
           + (f"{f(s['accuracy'])} ({r['sentiment_mode']})" if s else "–") + " | "
           + (f(s["macro_f1"]) if s else "–") + " | "
+          + (f(s["ece"]) if s and s.get("ece") is not None else "–") + " | "
           + (f(e["accuracy"]) if e else "–") + " | "
           + (f(e["per_class"]["anger"]["recall"]) if e else "–") + " | "
           + (f(c["macro_f1"]) if c else "–") + " |")

@@ -85,7 +85,15 @@ class Net(nn.Module):
         return {k: head(pooled) for k, head in self.heads.items()}
 
     def hf_state(self):
-        """Tensors under the Hugging Face BertModel names the candle loader reads."""
+        """Tensors under the Hugging Face BertModel names the candle loader reads (f16)."""
+        return {k: v.detach().to(torch.float16).contiguous() for k, v in self.hf_params().items()}
+
+    def hf_state_names(self):
+        """Module parameter name -> Hugging Face name (to load a model directory back into this module)."""
+        by_id = {id(p): n for n, p in self.named_parameters()}
+        return {by_id[id(p)]: k for k, p in self.hf_params().items()}
+
+    def hf_params(self):
         out = {
             "bert.embeddings.word_embeddings.weight": self.word.weight,
             "bert.embeddings.position_embeddings.weight": self.pos.weight,
@@ -107,7 +115,7 @@ class Net(nn.Module):
         for k, head in self.heads.items():
             out[f"heads.{k}.weight"] = head.weight
             out[f"heads.{k}.bias"] = head.bias
-        return {k: v.detach().to(torch.float16).contiguous() for k, v in out.items()}
+        return out
 
 
 def read(path):
@@ -137,13 +145,14 @@ def tensors(rows, idx):
     return ids, mask
 
 
-def loss_of(logits, rows, idx, weights):
+def loss_of(logits, rows, idx, weights, class_weights=None):
     total = 0.0
     for task in ("sentiment", "emotion"):
         sel = [r for r, i in enumerate(idx) if rows[i].get(task) is not None]
         if sel:
             gold = torch.tensor([rows[idx[r]][task] for r in sel])
-            total = total + weights[task] * F.cross_entropy(logits[task][sel].float(), gold)
+            cw = (class_weights or {}).get(task)
+            total = total + weights[task] * F.cross_entropy(logits[task][sel].float(), gold, weight=cw)
     sel = [r for r, i in enumerate(idx) if rows[i].get("categories") is not None]
     if sel and "categories" in logits:
         gold = torch.tensor([rows[idx[r]]["categories"] for r in sel], dtype=torch.float)
@@ -223,6 +232,12 @@ def main():
     ap.add_argument("--eval-every", type=int, default=0, help="print ChnSentiCorp dev accuracy every N steps")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--emotion-weight", type=float, default=1.0, help="weight of the emotion loss")
+    ap.add_argument("--emotion-balance", type=float, default=0.0,
+                    help="weigh emotion classes by (1/frequency)^B (0 = plain; 0.5 = inverse square root), so that "
+                         "rare classes such as anger are not drowned by `none`")
+    ap.add_argument("--categories-weight", type=float, default=1.0, help="weight of the categories loss")
+    ap.add_argument("--init", default=None,
+                    help="start the encoder from these weights (OUT/encoder.pt of scripts/pretrain_mlm.py)")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep an exponential moving average of the weights with this decay (e.g. 0.999) "
                          "and export it instead of the last weights")
@@ -242,6 +257,12 @@ def main():
     vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
     head_sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
     net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, head_sizes)
+    if args.init:
+        enc = torch.load(args.init, weights_only=False)["encoder"]
+        missing, unexpected = net.load_state_dict(enc, strict=False)
+        if unexpected or any(not k.startswith(("heads.", "pooler.")) for k in missing):
+            raise SystemExit(f"{args.init}: does not fit this shape (missing {missing}, unexpected {unexpected})")
+        print(f"encoder initialized from {args.init}", file=sys.stderr)
     decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
@@ -261,7 +282,17 @@ def main():
         sched.load_state_dict(state["sched"])
         step = state["step"]
         print(f"resumed at step {step}", file=sys.stderr)
-    weights = {"sentiment": 1.0, "emotion": args.emotion_weight, "categories": 1.0}
+    weights = {"sentiment": 1.0, "emotion": args.emotion_weight, "categories": args.categories_weight}
+    class_weights = {}
+    if args.emotion_balance > 0:
+        counts = torch.zeros(len(EMOTION))
+        for r in train:
+            if r.get("emotion") is not None:
+                counts[r["emotion"]] += 1
+        w = (counts.sum() / counts.clamp(min=1)) ** args.emotion_balance
+        class_weights["emotion"] = w / (w * counts).sum() * counts.sum()
+        print("emotion class weights " + " ".join(f"{e}={x:.2f}" for e, x in zip(EMOTION, class_weights["emotion"])),
+              file=sys.stderr)
     ema = None
     if args.ema > 0:
         ema = torch.optim.swa_utils.AveragedModel(
@@ -280,7 +311,7 @@ def main():
         ids, mask = tensors(train, idx)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = net(ids, mask)
-        loss = loss_of(logits, train, idx, weights)
+        loss = loss_of(logits, train, idx, weights, class_weights)
         opt.zero_grad()
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip_norm)
@@ -315,8 +346,11 @@ def main():
         net = ema.module
 
     thresholds = [0.5] * len(CATEGORIES)
-    if "categories" in dev:
-        rows = [r for r in dev["categories"] if r.get("categories") is not None]
+    # Thresholds are chosen on the hand-labeled category dev split when there is one (it is what the
+    # service sees: complaints across domains), else on the aspect-set split.
+    cat_dev = "handcat" if "handcat" in dev else "categories"
+    if cat_dev in dev:
+        rows = [r for r in dev[cat_dev] if r.get("categories") is not None]
         preds = predict(net, rows)
         thresholds = [best_threshold([r["categories"][j] for r in rows],
                                      [float(torch.sigmoid(p["categories"][j])) for p in preds])

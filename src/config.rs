@@ -42,6 +42,25 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Serve the HTTP API (analyze, batch, chatbot conversations, health, metrics, OpenAPI, docs).
     Serve(ServeArgs),
+    /// Measure model speed on a file of texts (one per line): batch throughput and single-text latency
+    /// percentiles, tokenization included; prints JSON (used by scripts/bench_compare.py).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Texts, one per line.
+    #[arg(long, env = "XINSHENG_BENCH_TEXTS")]
+    pub texts: PathBuf,
+    /// Batch size of the throughput run.
+    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
+    pub batch_size: usize,
+    /// Seconds to run each measurement (after one warm-up pass).
+    #[arg(long, env = "XINSHENG_BENCH_SECONDS", default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Also print every head's probabilities for the first N texts (to compare engines).
+    #[arg(long, env = "XINSHENG_BENCH_PROBS", default_value_t = 0)]
+    pub probs: usize,
 }
 
 #[derive(Debug, Args)]
@@ -82,6 +101,13 @@ pub struct CorpusArgs {
     /// Shared data directory (the public JSONL sets).
     #[arg(long, env = "XINSHENG_DATA", default_value = "../shared/data")]
     pub data: PathBuf,
+    /// The project's hand-labeled sets (categories/labeled_part*.jsonl are trained on, the ids in categories/split.json held out as dev
+    /// `handcat`; sentiment3/ and robustness/ are dev-only). Missing files are skipped.
+    #[arg(long, env = "XINSHENG_LABELED_DIR", default_value = "tests/data")]
+    pub labeled_dir: PathBuf,
+    /// Weak category labels to merge into the training rows (written by scripts/weak_categories.py).
+    #[arg(long, env = "XINSHENG_WEAK_CATEGORIES")]
+    pub weak_categories: Option<PathBuf>,
     /// Train on this labeled JSONL instead (rows: text + sentiment|label, emotion, categories).
     #[arg(long, env = "XINSHENG_TRAIN_FILE")]
     pub train_file: Option<PathBuf>,

@@ -140,6 +140,22 @@ fn run(s: Settings) -> Result<(), Failure> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Bench(b) => {
+            let device = xinsheng::model::device::parse_device(&s.device)
+                .map_err(|e| usage(e.to_string()))?;
+            let model = xinsheng::model::Model::load(&resolve_model(s.model.clone()), &device)
+                .map_err(|e| usage(e.to_string()))?;
+            let text = std::fs::read_to_string(&b.texts)
+                .map_err(|e| usage(format!("{}: {e}", b.texts.display())))?;
+            let texts: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            if texts.is_empty() {
+                return Err(usage(format!("{}: no texts", b.texts.display())));
+            }
+            let report =
+                xinsheng::model::bench::run(&model, &texts, b.batch_size, b.seconds, b.probs)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Serve(args) => {
             let analyzer = load_analyzer(&s)?;
             let model = resolve_model(s.model.clone());
@@ -159,6 +175,10 @@ fn run(s: Settings) -> Result<(), Failure> {
 fn corpus_options(c: &CorpusArgs) -> TrainOptions {
     TrainOptions {
         data_dir: c.data.clone(),
+        extra: train::data::ExtraSets {
+            labeled_dir: Some(c.labeled_dir.clone()),
+            weak_categories: c.weak_categories.clone(),
+        },
         train_file: c.train_file.clone(),
         dev_file: c.dev_file.clone(),
         init: None,

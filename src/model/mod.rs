@@ -1,5 +1,6 @@
 //! A model directory: `config.json` + `tokenizer.json` + `model.safetensors` → probabilities per head.
 
+pub mod bench;
 pub mod bert;
 pub mod config;
 pub mod device;

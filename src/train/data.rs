@@ -8,6 +8,12 @@
 //! | emotion | nlpcc2013_weibo_emotion | the 8 NLPCC 2013 classes |
 //! | categories | ai_challenger_2018_fsa, meituan_asap_sample | the five complaint categories (multi-label; an empty list = no complaint) |
 //! | categories (none) | every other positive or neutral training row | no complaint (weak label) |
+//! | categories | `tests/data/categories/labeled_part*.jsonl` (hand-labeled reviews, `docs/labeling.md`) | the five categories; the ids in `categories/split.json` held out as dev split `handcat` |
+//! | categories (weak) | `--weak-categories FILE` (`scripts/weak_categories.py` over the negative reviews) | labeling-function votes |
+//!
+//! Dev-only sets written by hand (never trained on; any copy in a training source is dropped):
+//! `tests/data/sentiment3/dev.jsonl` → `sentiment3` (3-way customer-service sentiment),
+//! `tests/data/robustness/dev.jsonl` → `robustness` (ASR, dialect, typos, sarcasm, negation…).
 //!
 //! Every text is normalized with [`crate::text::normalize`] first (the model sees normalized text, at
 //! training and at inference). Texts are deduplicated across sources by a key (letters and digits only,
@@ -23,7 +29,7 @@ const CATEGORY_COUNT: usize = crate::model::config::CATEGORY_LABELS.len();
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One training or evaluation example. A missing label means "this task says nothing about the text".
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -290,12 +296,108 @@ pub fn neutral_requests() -> Vec<String> {
     out
 }
 
-/// Builds the corpus from a data directory laid out like `../shared/data`.
-pub fn build_corpus(data_dir: &Path) -> Result<Corpus, DataError> {
+/// Our own labeled sets that join the shared data (see the module table).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ExtraSets {
+    /// The project's hand-labeled sets (`tests/data`): `categories/labeled_part*.jsonl`,
+    /// `sentiment3/dev.jsonl`, `robustness/dev.jsonl`. Files that are absent are skipped.
+    pub labeled_dir: Option<PathBuf>,
+    /// Weak category labels (`{"text", "categories": [names]}` rows) merged into the training rows.
+    pub weak_categories: Option<PathBuf>,
+}
+
+/// Hand-labeled category rows held out for dev (the rest is trained on).
+pub const HANDCAT_DEV_PERCENT: u64 = 40;
+
+/// Builds the corpus from a data directory laid out like `../shared/data`, plus our own sets.
+pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataError> {
     let mut b = Builder {
         corpus: Corpus::default(),
         seen: HashMap::new(),
     };
+    if let Some(dir) = &extra.labeled_dir {
+        for (rel, source, split) in [
+            ("sentiment3/dev.jsonl", "sentiment3", "sentiment3"),
+            ("robustness/dev.jsonl", "robustness", "robustness"),
+        ] {
+            let path = dir.join(rel);
+            if path.exists() {
+                for row in read_jsonl(&path)? {
+                    if let Some(ex) = row_example(&row, source) {
+                        b.add(ex, Split::AllDev(split));
+                    }
+                }
+            }
+        }
+        let cat_dir = dir.join("categories");
+        let mut parts: Vec<PathBuf> = std::fs::read_dir(&cat_dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("labeled_part") && n.ends_with(".jsonl"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        parts.sort();
+        // The split is `categories/split.json` (`{"dev": [ids]}`, written by scripts/split_categories.py:
+        // odd ids, near-duplicates kept together); without it, a hash of the text holds out 40%.
+        let split_path = cat_dir.join("split.json");
+        let dev_ids: Option<std::collections::HashSet<String>> = if split_path.exists() {
+            let text = std::fs::read_to_string(&split_path).map_err(|e| DataError::File {
+                file: split_path.display().to_string(),
+                msg: e.to_string(),
+            })?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| DataError::File {
+                    file: split_path.display().to_string(),
+                    msg: e.to_string(),
+                })?;
+            let ids = v
+                .get("dev")
+                .and_then(|d| d.as_array())
+                .ok_or_else(|| DataError::File {
+                    file: split_path.display().to_string(),
+                    msg: "expected {\"dev\": [ids]}".into(),
+                })?;
+            Some(
+                ids.iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let mut rows = Vec::new();
+        for path in &parts {
+            rows.extend(read_jsonl(path)?);
+        }
+        let is_dev = |row: &serde_json::Value, ex: &Example| match &dev_ids {
+            Some(ids) => row
+                .get("id")
+                .and_then(|i| i.as_str())
+                .is_some_and(|i| ids.contains(i)),
+            None => in_dev_slice(&dedup_key(&ex.text), HANDCAT_DEV_PERCENT),
+        };
+        // Dev rows first (so their copies in the shared sets drop out of training), then train rows.
+        for dev_pass in [true, false] {
+            for row in &rows {
+                let Some(ex) = row_example(row, "handcat") else {
+                    continue;
+                };
+                if is_dev(row, &ex) == dev_pass {
+                    let split = if dev_pass {
+                        Split::AllDev("handcat")
+                    } else {
+                        Split::Holdout("handcat", 0)
+                    };
+                    b.add(ex, split);
+                }
+            }
+        }
+    }
     let file = |rel: &str| data_dir.join(rel);
     // Dev files first, so that any copy of a dev text in a training source is dropped as a duplicate.
     let fixed_dev: [(&str, &str, &str); 2] = [
@@ -370,6 +472,16 @@ pub fn build_corpus(data_dir: &Path) -> Result<Corpus, DataError> {
                 ex.sentiment = Some(1);
             }
             b.add(ex, split);
+        }
+    }
+    if let Some(path) = &extra.weak_categories {
+        // Weak labels only add a category vector to rows that have none (a hand label wins).
+        for row in read_jsonl(path)? {
+            if let Some(ex) = row_example(&row, "weak_categories") {
+                if ex.categories.is_some() {
+                    b.add(ex, Split::Holdout("weak_categories", 0));
+                }
+            }
         }
     }
     for text in neutral_requests() {

@@ -28,6 +28,7 @@ impl EvalReport {
             v["sentiment_accuracy"] = s.accuracy.into();
             v["sentiment_macro_f1"] = s.macro_f1.into();
             v["sentiment_mode"] = self.sentiment_mode.into();
+            v["sentiment_ece"] = s.ece.into();
         }
         if let Some(e) = &self.emotion {
             v["emotion_accuracy"] = e.accuracy.into();
@@ -82,34 +83,49 @@ pub fn evaluate(
                     continue;
                 }
                 let binary = labeled.iter().all(|&(_, s)| s != 1);
+                let mut confidence = Vec::with_capacity(labeled.len());
                 let pairs: Vec<(usize, usize)> = labeled
                     .iter()
                     .map(|&(i, s)| {
                         let p = &probs[i][hi];
-                        let pred = if binary {
+                        let (pred, conf) = if binary {
+                            // Two-way: the negative/positive probabilities renormalized.
+                            let z = (p[0] + p[2]).max(f32::MIN_POSITIVE);
                             if p[0] > p[2] {
-                                0
+                                (0, p[0] / z)
                             } else {
-                                2
+                                (2, p[2] / z)
                             }
                         } else {
-                            argmax(p)
+                            let a = argmax(p);
+                            (a, p[a])
                         };
+                        confidence.push((conf, pred == s as usize));
                         (s as usize, pred)
                     })
                     .collect();
                 report.sentiment_mode = Some(if binary { "binary" } else { "three_way" });
-                report.sentiment = Some(metrics::single_label(&head.labels, &pairs));
+                let mut r = metrics::single_label(&head.labels, &pairs);
+                r.ece = Some(metrics::expected_calibration_error(&confidence, 15));
+                report.sentiment = Some(r);
             }
             "emotion" => {
+                let mut confidence = Vec::new();
                 let pairs: Vec<(usize, usize)> = examples
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, e)| e.emotion.map(|g| (g as usize, argmax(&probs[i][hi]))))
-                    .filter(|&(g, _)| g < head.labels.len())
+                    .filter_map(|(i, e)| e.emotion.map(|g| (i, g as usize)))
+                    .filter(|&(_, g)| g < head.labels.len())
+                    .map(|(i, g)| {
+                        let a = argmax(&probs[i][hi]);
+                        confidence.push((probs[i][hi][a], a == g));
+                        (g, a)
+                    })
                     .collect();
                 if !pairs.is_empty() {
-                    report.emotion = Some(metrics::single_label(&head.labels, &pairs));
+                    let mut r = metrics::single_label(&head.labels, &pairs);
+                    r.ece = Some(metrics::expected_calibration_error(&confidence, 15));
+                    report.emotion = Some(r);
                 }
             }
             "categories" => {

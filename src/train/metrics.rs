@@ -22,6 +22,9 @@ pub struct SingleLabelReport {
     pub per_class: BTreeMap<String, ClassReport>,
     pub labels: Vec<String>,
     pub confusion: Vec<Vec<usize>>,
+    /// Expected calibration error of the predicted class's probability (15 equal-width bins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ece: Option<f64>,
 }
 
 fn f1(p: f64, r: f64) -> f64 {
@@ -81,7 +84,31 @@ pub fn single_label(labels: &[String], pairs: &[(usize, usize)]) -> SingleLabelR
         per_class,
         labels: labels.to_vec(),
         confusion,
+        ece: None,
     }
+}
+
+/// Expected calibration error: `(confidence, correct)` per prediction, sorted into `bins` equal-width
+/// confidence bins; the mean over examples of |accuracy − mean confidence| of their bin.
+pub fn expected_calibration_error(preds: &[(f32, bool)], bins: usize) -> f64 {
+    if preds.is_empty() || bins == 0 {
+        return 0.0;
+    }
+    let mut sum_conf = vec![0.0f64; bins];
+    let mut sum_ok = vec![0.0f64; bins];
+    let mut count = vec![0usize; bins];
+    for &(c, ok) in preds {
+        let c = c.clamp(0.0, 1.0) as f64;
+        let b = ((c * bins as f64) as usize).min(bins - 1);
+        sum_conf[b] += c;
+        sum_ok[b] += f64::from(u8::from(ok));
+        count[b] += 1;
+    }
+    (0..bins)
+        .filter(|&b| count[b] > 0)
+        .map(|b| (sum_ok[b] - sum_conf[b]).abs())
+        .sum::<f64>()
+        / preds.len() as f64
 }
 
 /// Report for a multi-label head at given thresholds.
@@ -185,6 +212,17 @@ pub fn best_threshold(gold: &[u8], probs: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calibration_error() {
+        // Perfectly calibrated: 80% confident, 80% right.
+        let mut preds: Vec<(f32, bool)> = (0..10).map(|i| (0.8, i < 8)).collect();
+        assert!(expected_calibration_error(&preds, 15) < 1e-9);
+        // Overconfident: 100% sure, half right → 0.5.
+        preds = (0..10).map(|i| (1.0, i < 5)).collect();
+        assert!((expected_calibration_error(&preds, 15) - 0.5).abs() < 1e-9);
+        assert_eq!(expected_calibration_error(&[], 15), 0.0);
+    }
 
     fn labels(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

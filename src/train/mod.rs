@@ -56,6 +56,9 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> TrainError + '_ {
 pub struct TrainOptions {
     /// Directory laid out like `../shared/data` (used when `train_file` is not given).
     pub data_dir: PathBuf,
+    /// Our own labeled sets joined to the shared corpus (hand-labeled categories, dev-only sets, weak labels).
+    #[serde(default)]
+    pub extra: data::ExtraSets,
     /// A JSONL file of labeled rows to train on instead of the shared corpus (fine-tuning on own tickets).
     pub train_file: Option<PathBuf>,
     /// Dev file for `train_file`; without it 5% of `train_file` is held out.
@@ -118,7 +121,7 @@ struct CheckpointState {
 /// Loads the corpus the options ask for.
 pub fn load_corpus(opts: &TrainOptions) -> Result<Corpus, TrainError> {
     let mut corpus = match &opts.train_file {
-        None => data::build_corpus(&opts.data_dir)?,
+        None => data::build_corpus(&opts.data_dir, &opts.extra)?,
         Some(train) => {
             let rows = data::read_examples(train)?;
             let mut corpus = Corpus::default();
