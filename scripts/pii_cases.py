@@ -526,6 +526,61 @@ lookalike("12号考试")
 lookalike("5G套餐升级")
 lookalike("周三下午3点来修")
 
+# ----------------------------------------------------------------------------- third batch
+# Written after the masker was finished, as realistic sentences it had never been run on (a
+# held-out check of the rules, not a tuning set); rows it got wrong were kept, not rephrased.
+t = [mobile() for _ in range(6)]
+pii(f"您好，我的手机是{t[0]}，登记的号码错了", f"您好，我的手机是{mask_digits(t[0], 1)}，登记的号码错了",
+    ["mobile"])
+s_ = "0086 " + grp(t[1], [3, 4, 4], "-")
+pii(f"回拨电话：{s_}", f"回拨电话：{mask_digits(s_, 5)}", ["mobile"])
+pii("座机 021-5432 1098 白天有人", "座机 021-**** **** 白天有人", ["landline"])
+pii("打(020)87654321找前台", "打(020)********找前台", ["landline"])
+id3 = resident_id("440301", 1985, 6, 12)
+pii(f"身份证号：{id3}，办卡时填的", f"身份证号：{mask_digits(id3)}，办卡时填的", ["resident_id"])
+card3 = bank_card("621700", 19)
+s_ = grp(card3, [4, 4, 4, 4, 3])
+pii(f"卡号 {s_} 被冻结了", f"卡号 {mask_digits(s_, 0, 4)} 被冻结了", ["bank_card"])
+email_case("联系邮箱 ", "Li.Ming_88", "company.com.cn", " 谢谢")
+pii("我叫李娜，是你们的老用户", "我叫李*，是你们的老用户", ["name"])
+pii("请转告陈志强先生回电", "请转告陈先生回电", ["name"])
+pii(f"联系人：赵敏 {t[2]}", f"联系人：赵* {mask_digits(t[2], 1)}", ["name", "mobile"])
+pii("我是刘洋，上周办的宽带", "我是刘*，上周办的宽带", ["name"])
+pii("我姓黄名晓明", "我姓黄名**", ["name"])
+pii("收件人：孙丽 地址：成都市武侯区科华北路65号", "收件人：孙* 地址：成都市武侯区科华北路**号",
+    ["name", "address"])
+pii("送到广州市天河区天河路385号太古汇2501室", "送到广州市天河区天河路***号太古汇****室", ["address"])
+s_ = grp(spoken("15012345678", 1), [3, 4, 4])
+pii(f"我电话是{s_}", f"我电话是{mask_spoken(s_)}", ["mobile"])
+s_ = spoken("18600123456", 2)
+pii(f"号码{s_}，晚上打", f"号码{mask_spoken(s_)}，晚上打", ["mobile"])
+pii(f"手机:+86-{t[3]}", f"手机:+86-{mask_digits(t[3], 1)}", ["mobile"])
+pii("老人的身份证是15位的：110105491231002", "老人的身份证是15位的：***************",
+    ["resident_id"])
+pii("麻烦让吴建华女士接电话", "麻烦让吴女士接电话", ["name"])
+pii(f"我叫马丽丽，{t[4]}，小区门口的快递柜坏了", f"我叫马**，{mask_digits(t[4], 1)}，小区门口的快递柜坏了",
+    ["name", "mobile"])
+lookalike("订单号：4200001234567890123 还没退款")
+lookalike("快递单号 773012345678901")
+lookalike("退款金额 13812.50 元")
+lookalike("验证码是 138123，五分钟内有效")
+lookalike("请拨打客服热线95588")
+lookalike("话费扣了 158 元")
+lookalike("2023年12月31日 23:59:59 下的单")
+lookalike("工号 9527 的客服态度很差")
+lookalike("拨打 12345 市民热线")
+lookalike("张经理说会处理")
+lookalike("我是新用户")
+lookalike("我是中国移动的老客户")
+lookalike("套餐 199 元包 30G 流量")
+lookalike("交易流水号 2024031512345678901")
+lookalike("运单号：SF1420012345678")
+lookalike("400-820-8820 一直打不通")
+lookalike("我是王者荣耀的玩家")
+lookalike("高铁 G1234 次晚点")
+lookalike("住院 8 号床")
+lookalike("发票代码 044031900111")
+
 OUT.parent.mkdir(parents=True, exist_ok=True)
 with OUT.open("w", encoding="utf-8") as f:
     for row in rows:

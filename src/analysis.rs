@@ -8,7 +8,7 @@
 use crate::model::config::ModelKind;
 use crate::model::{HeadProbs, Model, ModelError};
 use crate::risk::{self, ModelSignals, Risk};
-use crate::text::{mask, normalize, KeywordExtractor};
+use crate::text::{mask_with, normalize, KeywordExtractor, MaskOptions};
 use candle_core::Device;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -119,6 +119,8 @@ pub struct Analyzer {
     pub model: Model,
     keywords: KeywordExtractor,
     pub batch_size: usize,
+    /// What masking keeps (allow-list) and masks (kinds): `masked_text`, keywords and risk evidence.
+    pub mask_options: MaskOptions,
 }
 
 /// Scores are reported with four decimals (as f64, so JSON shows `0.9749`, not `0.9749000072479248`).
@@ -132,7 +134,13 @@ impl Analyzer {
             model: Model::load(dir, device)?,
             keywords: KeywordExtractor::builtin(),
             batch_size: 32,
+            mask_options: MaskOptions::default(),
         })
+    }
+
+    /// Masks PII in `text` with [`Analyzer::mask_options`].
+    pub fn mask(&self, text: &str) -> String {
+        mask_with(text, &self.mask_options)
     }
 
     /// Analyzes one request.
@@ -224,7 +232,7 @@ impl Analyzer {
                     .map(|(i, s)| one(*i, Some(s.as_str())))
                     .collect();
                 let mut overall = one(customer, None);
-                overall.masked_text = mask(&texts[all]);
+                overall.masked_text = self.mask(&texts[all]);
                 self.conversation(overall, per_turn)
             }
         }
@@ -245,8 +253,8 @@ impl Analyzer {
             category_scores: serde_json::Map::new(),
             risk: risk::assess("", ModelSignals::default()),
             // Keywords and risk evidence come from masked text, so they never carry PII.
-            keywords: self.keywords.extract(&mask(normalized), KEYWORDS),
-            masked_text: mask(original),
+            keywords: self.keywords.extract(&self.mask(normalized), KEYWORDS),
+            masked_text: self.mask(original),
             labels: None,
             speaker: speaker.map(str::to_string),
             turns: None,
@@ -316,7 +324,7 @@ impl Analyzer {
         if cfg.kind == ModelKind::HfClassifier {
             signals = ModelSignals::default();
         }
-        a.risk = risk::assess(&mask(normalized), signals);
+        a.risk = risk::assess(&self.mask(normalized), signals);
         a
     }
 

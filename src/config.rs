@@ -23,6 +23,19 @@ pub struct Settings {
     /// Worker threads for inference (0 = one per core).
     #[arg(long, global = true, env = "XINSHENG_THREADS", default_value_t = 0)]
     pub threads: usize,
+    /// Never mask this number or e-mail address (repeatable; the environment variable takes a
+    /// comma-separated list): a company hotline `0755-88886666`, a prefix `400*`, a suffix
+    /// `*@example.com`. Added to the built-in hotline list (10086, 95588, 12315, 400*, …).
+    #[arg(
+        long = "pii-allow",
+        global = true,
+        env = "XINSHENG_PII_ALLOW",
+        value_delimiter = ','
+    )]
+    pub pii_allow: Vec<String>,
+    /// File of allow-list entries, one per line (`#` comments), added like `--pii-allow`.
+    #[arg(long, global = true, env = "XINSHENG_PII_ALLOW_FILE")]
+    pub pii_allow_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

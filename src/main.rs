@@ -59,11 +59,24 @@ fn resolve_model(path: PathBuf) -> PathBuf {
     }
 }
 
+/// The masking options of `--pii-allow` and `--pii-allow-file` (built-in hotlines plus these).
+fn mask_options(s: &Settings) -> Result<xinsheng::text::MaskOptions, Failure> {
+    let mut extra = s.pii_allow.clone();
+    if let Some(path) = &s.pii_allow_file {
+        extra.extend(xinsheng::text::read_allow_list(path).map_err(|e| usage(e.to_string()))?);
+    }
+    Ok(xinsheng::text::MaskOptions::with_extra_allow(extra))
+}
+
 fn load_analyzer(s: &Settings) -> Result<xinsheng::analysis::Analyzer, Failure> {
     let device =
         xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
     let dir = resolve_model(s.model.clone());
-    xinsheng::analysis::Analyzer::load(&dir, &device).map_err(|e| usage(e.to_string()))
+    let mask_options = mask_options(s)?;
+    let mut analyzer =
+        xinsheng::analysis::Analyzer::load(&dir, &device).map_err(|e| usage(e.to_string()))?;
+    analyzer.mask_options = mask_options;
+    Ok(analyzer)
 }
 
 fn run(s: Settings) -> Result<(), Failure> {
@@ -125,9 +138,10 @@ fn run(s: Settings) -> Result<(), Failure> {
             let mut examples =
                 train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
             if e.mask_input {
+                let options = mask_options(&s)?;
                 let mut changed = 0;
                 for ex in &mut examples {
-                    let masked = xinsheng::text::mask(&ex.text);
+                    let masked = xinsheng::text::mask_with(&ex.text, &options);
                     changed += usize::from(masked != ex.text);
                     ex.text = masked;
                 }

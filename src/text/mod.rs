@@ -5,7 +5,8 @@
 //!   characters, whitespace and conservative ASR filler removal.
 //! * [`mask`](pii::mask) — masking of phone numbers (digits or ASR digit words), resident IDs,
 //!   bank cards, e-mails, names and house numbers of addresses; [`mask_with`](pii::mask_with)
-//!   takes [`MaskOptions`] (allow-list, kinds).
+//!   takes [`MaskOptions`] (allow-list, kinds); [`read_allow_list`](pii::read_allow_list) reads
+//!   an allow-list file.
 //! * [`KeywordExtractor`] — jieba TF-IDF keywords with a customer-service dictionary.
 
 pub mod keywords;
@@ -17,8 +18,8 @@ use std::path::PathBuf;
 pub use keywords::KeywordExtractor;
 pub use normalize::{normalize, normalize_with, NormalizeOptions};
 pub use pii::{
-    find_pii, find_pii_with, is_valid_resident_id, luhn_valid, mask, mask_with, MaskOptions,
-    PiiKind, PiiSpan,
+    find_pii, find_pii_with, is_valid_resident_id, luhn_valid, mask, mask_with, parse_allow_list,
+    read_allow_list, MaskOptions, PiiKind, PiiSpan,
 };
 
 /// Errors raised while loading text resources (dictionaries, stop-word lists).
