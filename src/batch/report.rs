@@ -635,11 +635,12 @@ fn trend_chart(periods: &[(String, Period)]) -> String {
         let _ = write!(
             svg,
             "<line x1=\"{left}\" x2=\"{:.0}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e6e9ed\"/>\
-             <text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" class=\"ax\">{:.0}</text>\
+             <text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" class=\"ax\">{:.*}</text>\
              <text x=\"{:.0}\" y=\"{:.1}\" class=\"ax\">{}%</text>",
             w - right,
             left - 6.0,
             y + 4.0,
+            if max >= 8.0 { 0 } else { 1 },
             max * k as f64 / 4.0,
             w - right + 6.0,
             y + 4.0,
