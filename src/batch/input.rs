@@ -584,6 +584,8 @@ fn cell_value(cell: &calamine::DataRef<'_>) -> Value {
         D::String(s) => Value::String(s.clone()),
         D::SharedString(s) => Value::String(s.to_string()),
         D::Int(i) => Value::Number((*i).into()),
+        // Excel stores every number as a float: whole numbers come out as integers (ids, counts).
+        D::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Number((*f as i64).into()),
         D::Float(f) => Number::from_f64(*f)
             .map(Value::Number)
             .unwrap_or(Value::Null),
