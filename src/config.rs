@@ -44,7 +44,8 @@ pub struct Settings {
 pub enum Command {
     /// Analyze one text (argument, or standard input) and print the analysis as JSON.
     Analyze(AnalyzeArgs),
-    /// Label a JSONL file: every row gets an `analysis` (or an `error`), in input order.
+    /// Label a .jsonl, .csv or .xlsx file: every row gets an `analysis` (or an `error`), in input order;
+    /// resumable; writes a summary and an HTML report beside the output.
     Label(LabelArgs),
     /// Train a model from scratch on ../shared/data, or fine-tune a model on your own labeled JSONL.
     Train(TrainArgs),
@@ -89,21 +90,52 @@ pub struct AnalyzeArgs {
 
 #[derive(Debug, Args)]
 pub struct LabelArgs {
-    /// Input file (.jsonl): one JSON object per line.
+    /// Input file: .jsonl (one JSON object per line), .csv (delimiter sniffed; UTF-8 or GBK/GB18030,
+    /// detected) or .xlsx (first sheet, or --sheet).
     #[arg(long, env = "XINSHENG_INPUT")]
     pub input: PathBuf,
-    /// Output file (.jsonl): the input rows plus `analysis` (or `error`).
+    /// Output file, by extension: .jsonl (the input rows plus `analysis` or `error`) or .csv (input
+    /// columns plus flattened analysis columns). Beside it: OUTPUT.journal (resume), OUTPUT.summary.json
+    /// and OUTPUT.report.html.
     #[arg(long, env = "XINSHENG_OUTPUT")]
     pub output: PathBuf,
-    /// The field holding the text.
-    #[arg(long, env = "XINSHENG_TEXT_FIELD", default_value = "text")]
-    pub text_field: String,
+    /// The field (column) holding the text; default: detected (text, content, 内容, 评论, 反馈, 留言,
+    /// 描述, 文本, …).
+    #[arg(long, env = "XINSHENG_TEXT_FIELD")]
+    pub text_field: Option<String>,
+    /// The field holding a row id (shown in the report).
+    #[arg(long, env = "XINSHENG_ID_FIELD")]
+    pub id_field: Option<String>,
+    /// The field holding the row's date (trends by day or week in the report).
+    #[arg(long, env = "XINSHENG_DATE_FIELD")]
+    pub date_field: Option<String>,
+    /// The field holding the customer id (feeds the customer history).
+    #[arg(long, env = "XINSHENG_CUSTOMER_FIELD")]
+    pub customer_field: Option<String>,
+    /// CSV encoding (utf-8, gbk, gb18030, big5, …); default: UTF-8 if the file decodes as UTF-8, else
+    /// GB18030.
+    #[arg(long, env = "XINSHENG_ENCODING")]
+    pub encoding: Option<String>,
+    /// CSV delimiter (one character, or `tab`); default: sniffed among , ; tab |.
+    #[arg(long, env = "XINSHENG_DELIMITER")]
+    pub delimiter: Option<String>,
+    /// The xlsx sheet to read (default: the first).
+    #[arg(long, env = "XINSHENG_SHEET")]
+    pub sheet: Option<String>,
     /// Texts per model batch.
     #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
     pub batch_size: usize,
-    /// Rows read and analyzed at a time (bounded memory; length-sorted within a window).
-    #[arg(long, env = "XINSHENG_WINDOW", default_value_t = 1024)]
+    /// Rows read, analyzed (length-sorted), written and journaled at a time (bounded memory).
+    #[arg(
+        long,
+        alias = "chunk-size",
+        env = "XINSHENG_WINDOW",
+        default_value_t = 1024
+    )]
     pub window: usize,
+    /// Start over, ignoring the journal of an earlier interrupted run (by default a rerun resumes).
+    #[arg(long, env = "XINSHENG_RESTART")]
+    pub restart: bool,
     /// No progress bar.
     #[arg(long, env = "XINSHENG_QUIET")]
     pub quiet: bool,

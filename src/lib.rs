@@ -2,8 +2,8 @@
 //! keywords and PII-masked text for customer-service text and conversations.
 
 pub mod analysis;
+pub mod batch;
 pub mod config;
-pub mod label;
 pub mod model;
 pub mod risk;
 pub mod server;

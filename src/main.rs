@@ -106,19 +106,49 @@ fn run(s: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Label(l) => {
-            let analyzer = load_analyzer(&s)?;
-            let opts = xinsheng::label::LabelOptions {
-                text_field: l.text_field.clone(),
-                batch_size: l.batch_size,
-                window: l.window,
-                progress: !l.quiet,
-            };
-            let summary = xinsheng::label::label_file(&analyzer, &l.input, &l.output, &opts)
-                .map_err(|e| match e {
-                    xinsheng::label::LabelError::Input { .. } => usage(e.to_string()),
-                    other => Failure::from(other),
-                })?;
-            eprintln!("{}", serde_json::to_string(&summary)?);
+            let mut analyzer = load_analyzer(&s)?;
+            analyzer.batch_size = l.batch_size.max(1);
+            let mut opts = xinsheng::batch::LabelOptions::new(&l.input, &l.output);
+            opts.text_field = l.text_field.clone();
+            opts.id_field = l.id_field.clone();
+            opts.date_field = l.date_field.clone();
+            opts.customer_field = l.customer_field.clone();
+            opts.encoding = l.encoding.clone();
+            opts.delimiter = l
+                .delimiter
+                .as_deref()
+                .map(xinsheng::batch::parse_delimiter)
+                .transpose()
+                .map_err(usage)?;
+            opts.sheet = l.sheet.clone();
+            opts.chunk_size = l.window;
+            opts.progress = !l.quiet;
+            opts.restart = l.restart;
+            opts.model_id = s.model.display().to_string();
+            // HOOK(customer-history): pass the history store here once it exists:
+            // opts.history = Some(&store);
+            let summary = xinsheng::batch::label_file(&analyzer, &opts).map_err(|e| match e {
+                xinsheng::batch::BatchError::Output(_) => Failure::from(e),
+                _ => usage(e.to_string()),
+            })?;
+            if !l.quiet {
+                eprintln!(
+                    "labeled {} rows ({} analyzed, {} bad) · this run {} rows in {:.1} s ({:.0} rows/s){}",
+                    summary.rows,
+                    summary.analyzed,
+                    summary.errors,
+                    summary.rows_this_run,
+                    summary.seconds,
+                    summary.rows_per_second,
+                    if summary.resumed_at_row > 0 {
+                        format!(" · resumed after row {}", summary.resumed_at_row)
+                    } else {
+                        String::new()
+                    }
+                );
+                eprintln!("report: {}", summary.report);
+            }
+            eprintln!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
         Command::Train(t) => {

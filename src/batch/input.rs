@@ -1,0 +1,892 @@
+//! Readers: `.jsonl`, `.csv` (delimiter sniffed, UTF-8 with or without BOM or GBK/GB18030) and `.xlsx`
+//! (streamed cell by cell). Every reader yields [`RawRow`]s in file order: the row's fields, unchanged, and
+//! the problem that makes it unusable (broken line, undecodable bytes), if any. A bad row never stops a run;
+//! only an unreadable file does.
+
+use super::BatchError;
+use encoding_rs::{DecoderResult, Encoding, GB18030, UTF_8};
+use serde_json::{Map, Number, Value};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Input file types, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    Jsonl,
+    Csv,
+    Xlsx,
+}
+
+impl InputFormat {
+    pub fn from_path(path: &Path) -> Result<Self, BatchError> {
+        let ext = extension(path);
+        match ext.as_str() {
+            "jsonl" | "json" | "ndjson" => Ok(Self::Jsonl),
+            "csv" | "tsv" | "txt" => Ok(Self::Csv),
+            "xlsx" | "xlsm" => Ok(Self::Xlsx),
+            _ => Err(BatchError::Usage(format!(
+                "{}: unsupported input type {ext:?}; use .jsonl, .csv or .xlsx",
+                path.display()
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jsonl => "jsonl",
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+}
+
+pub(crate) fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// One input row: its fields in column order, and why it cannot be analyzed when the row itself is
+/// broken (the text field is checked later, by [`super::request_for`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    pub fields: Map<String, Value>,
+    pub problem: Option<String>,
+}
+
+/// A stream of rows. `columns` is the header of a CSV or xlsx file (empty for JSONL); `position` and
+/// `total` drive the progress bar (bytes for text files, rows for xlsx).
+pub trait RowSource: Send {
+    fn next_row(&mut self) -> Result<Option<RawRow>, BatchError>;
+    fn columns(&self) -> &[String];
+    fn position(&self) -> u64;
+    fn total(&self) -> u64;
+}
+
+/// What one pass over the input file says: its size, a content hash (for the resume journal) and, for
+/// text files, how many malformed sequences it has as UTF-8 and as GB18030.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    pub size: u64,
+    pub hash: u64,
+    pub utf8_errors: u64,
+    pub gb18030_errors: u64,
+    pub utf8_bom: bool,
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions (the journal outlives the binary that wrote it).
+#[derive(Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= *b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Counts malformed sequences a decoder finds in a stream fed block by block.
+struct ErrorCounter {
+    decoder: encoding_rs::Decoder,
+    out: Vec<u8>,
+    errors: u64,
+}
+
+impl ErrorCounter {
+    fn new(enc: &'static Encoding) -> Self {
+        Self {
+            decoder: enc.new_decoder_without_bom_handling(),
+            out: vec![0; 64 * 1024],
+            errors: 0,
+        }
+    }
+
+    fn feed(&mut self, mut src: &[u8], last: bool) {
+        loop {
+            let (res, read, _) =
+                self.decoder
+                    .decode_to_utf8_without_replacement(src, &mut self.out, last);
+            src = &src[read..];
+            match res {
+                DecoderResult::InputEmpty => return,
+                DecoderResult::OutputFull => {}
+                DecoderResult::Malformed(_, _) => self.errors += 1,
+            }
+        }
+    }
+}
+
+/// Reads the whole file once: size, hash, and (when `text` is set) the malformed-sequence counts that
+/// decide the encoding of a CSV file.
+pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
+    let mut file = File::open(path).map_err(|e| BatchError::input(path, e))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut hash = Fnv::default();
+    let mut size = 0u64;
+    let mut utf8 = ErrorCounter::new(UTF_8);
+    let mut gb = ErrorCounter::new(GB18030);
+    let mut first = true;
+    let mut utf8_bom = false;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| BatchError::input(path, e))?;
+        if n == 0 {
+            break;
+        }
+        let mut block = &buf[..n];
+        hash.update(block);
+        size += n as u64;
+        if first {
+            first = false;
+            if block.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                utf8_bom = true;
+                block = &block[3..];
+            }
+        }
+        if text {
+            utf8.feed(block, false);
+            gb.feed(block, false);
+        }
+    }
+    if text {
+        utf8.feed(&[], true);
+        gb.feed(&[], true);
+    }
+    Ok(Scan {
+        size,
+        hash: hash.0,
+        utf8_errors: utf8.errors,
+        gb18030_errors: gb.errors,
+        utf8_bom,
+    })
+}
+
+/// The encoding of a CSV file: the forced one, else UTF-8 when it decodes (or has a BOM), else GB18030
+/// (a superset of GBK and GB2312) when that decodes with fewer errors, else UTF-8 (the bad rows then
+/// get an error).
+pub fn choose_encoding(forced: Option<&str>, scan: &Scan) -> Result<&'static Encoding, BatchError> {
+    if let Some(label) = forced {
+        let label = label.trim();
+        // "gbk" maps to GBK in the WHATWG table; GB18030 decodes everything GBK does and more.
+        return Encoding::for_label(label.as_bytes())
+            .map(|e| if e == encoding_rs::GBK { GB18030 } else { e })
+            .ok_or_else(|| {
+                BatchError::Usage(format!(
+                    "unknown --encoding {label:?}; use utf-8, gbk, gb18030, big5, utf-16le …"
+                ))
+            });
+    }
+    if scan.utf8_bom || scan.utf8_errors == 0 || scan.gb18030_errors >= scan.utf8_errors {
+        Ok(UTF_8)
+    } else {
+        Ok(GB18030)
+    }
+}
+
+/// Counts bytes read from the file (the progress bar's position), shared with the source.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Turns a byte stream in any encoding into UTF-8 (BOM removed); malformed input becomes U+FFFD, which
+/// marks the row as undecodable.
+struct DecodeReader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    inbuf: Vec<u8>,
+    in_start: usize,
+    in_end: usize,
+    out: Vec<u8>,
+    out_start: usize,
+    out_end: usize,
+    eof: bool,
+    done: bool,
+}
+
+impl<R: Read> DecodeReader<R> {
+    fn new(inner: R, enc: &'static Encoding) -> Self {
+        Self {
+            inner,
+            decoder: enc.new_decoder_with_bom_removal(),
+            inbuf: vec![0; 64 * 1024],
+            in_start: 0,
+            in_end: 0,
+            out: vec![0; 3 * 64 * 1024 + 16],
+            out_start: 0,
+            out_end: 0,
+            eof: false,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Read for DecodeReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.out_start == self.out_end && !self.done {
+            if self.in_start == self.in_end && !self.eof {
+                let n = self.inner.read(&mut self.inbuf)?;
+                self.in_start = 0;
+                self.in_end = n;
+                self.eof = n == 0;
+            }
+            let (res, read, written, _) = self.decoder.decode_to_utf8(
+                &self.inbuf[self.in_start..self.in_end],
+                &mut self.out,
+                self.eof,
+            );
+            self.in_start += read;
+            self.out_start = 0;
+            self.out_end = written;
+            if self.eof && res == encoding_rs::CoderResult::InputEmpty {
+                self.done = true;
+            }
+        }
+        let n = buf.len().min(self.out_end - self.out_start);
+        buf[..n].copy_from_slice(&self.out[self.out_start..self.out_start + n]);
+        self.out_start += n;
+        Ok(n)
+    }
+}
+
+/// Picks the delimiter of a CSV sample: among `, ; \t |`, the one that splits the header and most of the
+/// following lines into the same number (> 1) of fields; quotes are respected.
+pub fn sniff_delimiter(sample: &str) -> u8 {
+    let lines: Vec<&str> = sample
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(30)
+        .collect();
+    let count = |line: &str, d: char| {
+        let mut quoted = false;
+        let mut n = 0;
+        for c in line.chars() {
+            if c == '"' {
+                quoted = !quoted;
+            } else if c == d && !quoted {
+                n += 1;
+            }
+        }
+        n
+    };
+    let mut best = (b',', 0usize, 0usize);
+    for d in [',', ';', '\t', '|'] {
+        let Some(head) = lines.first() else { break };
+        let h = count(head, d);
+        if h == 0 {
+            continue;
+        }
+        let agree = lines.iter().filter(|l| count(l, d) == h).count();
+        if agree > best.1 || (agree == best.1 && h > best.2) {
+            best = (d as u8, agree, h);
+        }
+    }
+    best.0
+}
+
+/// Header cells become unique, non-empty column names.
+fn unique_columns(raw: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    for (i, name) in raw.into_iter().enumerate() {
+        let name = name.trim().trim_start_matches('\u{feff}').to_string();
+        let mut name = if name.is_empty() {
+            format!("column_{}", i + 1)
+        } else {
+            name
+        };
+        if out.contains(&name) {
+            let base = name.clone();
+            let mut k = 2;
+            while out.contains(&name) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+        }
+        out.push(name);
+    }
+    out
+}
+
+pub struct JsonlSource {
+    path: PathBuf,
+    reader: BufReader<Counting<File>>,
+    count: Arc<AtomicU64>,
+    total: u64,
+    line: Vec<u8>,
+}
+
+impl JsonlSource {
+    pub fn open(path: &Path, total: u64) -> Result<Self, BatchError> {
+        let file = File::open(path).map_err(|e| BatchError::input(path, e))?;
+        let count = Arc::new(AtomicU64::new(0));
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(
+                256 * 1024,
+                Counting {
+                    inner: file,
+                    count: count.clone(),
+                },
+            ),
+            count,
+            total,
+            line: Vec::new(),
+        })
+    }
+}
+
+/// One JSONL line as a row: an object keeps its fields; anything else is kept under `raw` with a problem.
+pub fn parse_jsonl_line(bytes: &[u8]) -> RawRow {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_end_matches(['\n', '\r']);
+    let mut fields = Map::new();
+    if std::str::from_utf8(bytes).is_err() {
+        fields.insert("raw".into(), Value::String(text.to_string()));
+        return RawRow {
+            fields,
+            problem: Some("undecodable bytes: line is not valid UTF-8".into()),
+        };
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => RawRow {
+            fields: m,
+            problem: None,
+        },
+        Ok(other) => {
+            fields.insert("raw".into(), other);
+            RawRow {
+                fields,
+                problem: Some("broken line: row is not a JSON object".into()),
+            }
+        }
+        Err(e) => {
+            fields.insert("raw".into(), Value::String(text.to_string()));
+            RawRow {
+                fields,
+                problem: Some(format!("broken line: not valid JSON: {e}")),
+            }
+        }
+    }
+}
+
+impl RowSource for JsonlSource {
+    fn next_row(&mut self) -> Result<Option<RawRow>, BatchError> {
+        loop {
+            self.line.clear();
+            let n = self
+                .reader
+                .read_until(b'\n', &mut self.line)
+                .map_err(|e| BatchError::input(&self.path, e))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            // Blank lines are not rows.
+            if self.line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            return Ok(Some(parse_jsonl_line(&self.line)));
+        }
+    }
+    fn columns(&self) -> &[String] {
+        &[]
+    }
+    fn position(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+    fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+pub struct CsvSource {
+    path: PathBuf,
+    reader: csv::Reader<DecodeReader<Counting<BufReader<File>>>>,
+    columns: Vec<String>,
+    count: Arc<AtomicU64>,
+    total: u64,
+    record: csv::ByteRecord,
+}
+
+impl CsvSource {
+    /// Opens a CSV file in `encoding`; the delimiter is `forced` or sniffed from the first 64 KiB.
+    pub fn open(
+        path: &Path,
+        encoding: &'static Encoding,
+        forced: Option<u8>,
+        total: u64,
+    ) -> Result<(Self, u8), BatchError> {
+        let delimiter = match forced {
+            Some(d) => d,
+            None => {
+                let mut head = Vec::new();
+                File::open(path)
+                    .map_err(|e| BatchError::input(path, e))?
+                    .take(64 * 1024)
+                    .read_to_end(&mut head)
+                    .map_err(|e| BatchError::input(path, e))?;
+                let (sample, _, _) = encoding.decode(&head);
+                sniff_delimiter(&sample)
+            }
+        };
+        let count = Arc::new(AtomicU64::new(0));
+        let file = File::open(path).map_err(|e| BatchError::input(path, e))?;
+        let decoded = DecodeReader::new(
+            Counting {
+                inner: BufReader::with_capacity(256 * 1024, file),
+                count: count.clone(),
+            },
+            encoding,
+        );
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(decoded);
+        let mut header = csv::ByteRecord::new();
+        let ok = reader
+            .read_byte_record(&mut header)
+            .map_err(|e| BatchError::Input(format!("{}: header: {e}", path.display())))?;
+        if !ok {
+            return Err(BatchError::Input(format!(
+                "{}: the file is empty (a CSV file needs a header row)",
+                path.display()
+            )));
+        }
+        let columns = unique_columns(
+            header
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect(),
+        );
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                reader,
+                columns,
+                count,
+                total,
+                record: csv::ByteRecord::new(),
+            },
+            delimiter,
+        ))
+    }
+}
+
+impl RowSource for CsvSource {
+    fn next_row(&mut self) -> Result<Option<RawRow>, BatchError> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let mut fields = Map::new();
+                let mut undecodable = false;
+                for (i, name) in self.columns.iter().enumerate() {
+                    let v = self
+                        .record
+                        .get(i)
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .unwrap_or_default();
+                    undecodable |= v.contains('\u{fffd}');
+                    fields.insert(name.clone(), Value::String(v));
+                }
+                let n = self.record.len();
+                let problem = if n != self.columns.len() {
+                    if n > self.columns.len() {
+                        let extra: Vec<Value> = self
+                            .record
+                            .iter()
+                            .skip(self.columns.len())
+                            .map(|b| Value::String(String::from_utf8_lossy(b).into_owned()))
+                            .collect();
+                        fields.insert("_extra".into(), Value::Array(extra));
+                    }
+                    Some(format!(
+                        "broken CSV line: {n} fields, the header has {}",
+                        self.columns.len()
+                    ))
+                } else if undecodable {
+                    Some("undecodable bytes in this row (check --encoding)".to_string())
+                } else {
+                    None
+                };
+                Ok(Some(RawRow { fields, problem }))
+            }
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Io(_) => {
+                    Err(BatchError::Input(format!("{}: {e}", self.path.display())))
+                }
+                _ => Ok(Some(RawRow {
+                    fields: Map::new(),
+                    problem: Some(format!("broken CSV line: {e}")),
+                })),
+            },
+        }
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn position(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+    fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+/// Days since 1970-01-01 → (year, month, day) (proleptic Gregorian).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) → days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * if m > 2 { m - 3 } else { m + 9 } + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn cell_value(cell: &calamine::DataRef<'_>) -> Value {
+    use calamine::DataRef as D;
+    match cell {
+        D::String(s) => Value::String(s.clone()),
+        D::SharedString(s) => Value::String(s.to_string()),
+        D::Int(i) => Value::Number((*i).into()),
+        // Excel stores every number as a float: whole numbers come out as integers (ids, counts).
+        D::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::Number((*f as i64).into()),
+        D::Float(f) => Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        D::Bool(b) => Value::Bool(*b),
+        D::DateTime(dt) if dt.is_datetime() => {
+            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            if h == 0 && mi == 0 && s == 0 {
+                Value::String(format!("{y:04}-{mo:02}-{d:02}"))
+            } else {
+                Value::String(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
+            }
+        }
+        D::DateTime(dt) => Number::from_f64(dt.as_f64())
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        D::DateTimeIso(s) | D::DurationIso(s) => Value::String(s.clone()),
+        D::Error(e) => Value::String(format!("#{e:?}")),
+        D::Empty => Value::Null,
+    }
+}
+
+/// An xlsx sheet, streamed: a thread walks the cells (calamine's cell reader borrows the workbook) and
+/// sends rows through a small bounded channel, so memory stays flat whatever the sheet size.
+pub struct XlsxSource {
+    rx: std::sync::mpsc::Receiver<Result<Vec<Value>, String>>,
+    columns: Vec<String>,
+    rows_read: u64,
+    total: u64,
+    path: PathBuf,
+}
+
+impl XlsxSource {
+    /// Opens `sheet` (or the first sheet); the first row is the header.
+    pub fn open(path: &Path, sheet: Option<&str>) -> Result<Self, BatchError> {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<BufReader<File>> =
+            calamine::open_workbook(path).map_err(|e| {
+                BatchError::Input(format!("{}: not a readable xlsx file: {e}", path.display()))
+            })?;
+        let names = wb.sheet_names();
+        let name = match sheet {
+            Some(s) => names
+                .iter()
+                .find(|n| n.as_str() == s)
+                .cloned()
+                .ok_or_else(|| {
+                    BatchError::Usage(format!(
+                        "{}: no sheet {s:?}; the sheets are {names:?}",
+                        path.display()
+                    ))
+                })?,
+            None => names.first().cloned().ok_or_else(|| {
+                BatchError::Input(format!("{}: the workbook has no sheet", path.display()))
+            })?,
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Value>, String>>(4096);
+        let (dim_tx, dim_rx) = std::sync::mpsc::sync_channel::<Result<u64, String>>(1);
+        std::thread::spawn(move || {
+            let mut cells = match wb.worksheet_cells_reader(&name) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = dim_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let dims = cells.dimensions();
+            let _ = dim_tx.send(Ok((dims.end.0 as u64).saturating_sub(dims.start.0 as u64)));
+            let mut current: Option<u32> = None;
+            let mut row: Vec<Value> = Vec::new();
+            loop {
+                match cells.next_cell() {
+                    Ok(Some(cell)) => {
+                        let (r, c) = cell.get_position();
+                        // Rows without any cell are not rows.
+                        if current != Some(r) {
+                            if current.is_some() && tx.send(Ok(std::mem::take(&mut row))).is_err() {
+                                return;
+                            }
+                            current = Some(r);
+                        }
+                        let c = c.saturating_sub(dims.start.1) as usize;
+                        if row.len() <= c {
+                            row.resize(c + 1, Value::Null);
+                        }
+                        row[c] = cell_value(cell.get_value());
+                    }
+                    Ok(None) => {
+                        if current.is_some() {
+                            let _ = tx.send(Ok(row));
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                        return;
+                    }
+                }
+            }
+        });
+        let total = dim_rx
+            .recv()
+            .map_err(|_| BatchError::Input(format!("{}: sheet reader failed", path.display())))?
+            .map_err(|e| BatchError::Input(format!("{}: {e}", path.display())))?;
+        let header = match rx.recv() {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => return Err(BatchError::Input(format!("{}: {e}", path.display()))),
+            Err(_) => {
+                return Err(BatchError::Input(format!(
+                    "{}: the sheet is empty (it needs a header row)",
+                    path.display()
+                )))
+            }
+        };
+        let columns = unique_columns(
+            header
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect(),
+        );
+        Ok(Self {
+            rx,
+            columns,
+            rows_read: 0,
+            total,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl RowSource for XlsxSource {
+    fn next_row(&mut self) -> Result<Option<RawRow>, BatchError> {
+        match self.rx.recv() {
+            Err(_) => Ok(None),
+            Ok(Err(e)) => Err(BatchError::Input(format!("{}: {e}", self.path.display()))),
+            Ok(Ok(cells)) => {
+                self.rows_read += 1;
+                let mut fields = Map::new();
+                for (i, name) in self.columns.iter().enumerate() {
+                    fields.insert(name.clone(), cells.get(i).cloned().unwrap_or(Value::Null));
+                }
+                let problem = if cells.len() > self.columns.len()
+                    && cells[self.columns.len()..].iter().any(|v| !v.is_null())
+                {
+                    fields.insert(
+                        "_extra".into(),
+                        Value::Array(cells[self.columns.len()..].to_vec()),
+                    );
+                    Some(format!(
+                        "broken row: {} cells, the header has {}",
+                        cells.len(),
+                        self.columns.len()
+                    ))
+                } else {
+                    None
+                };
+                Ok(Some(RawRow { fields, problem }))
+            }
+        }
+    }
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn position(&self) -> u64 {
+        self.rows_read
+    }
+    fn total(&self) -> u64 {
+        self.total
+    }
+}
+
+/// Column names that hold the text, most likely first (compared case-insensitively).
+pub const TEXT_FIELD_NAMES: &[&str] = &[
+    "text",
+    "content",
+    "内容",
+    "评论",
+    "反馈",
+    "留言",
+    "描述",
+    "文本",
+    "comment",
+    "comments",
+    "feedback",
+    "message",
+    "review",
+    "body",
+    "评价",
+    "意见",
+    "投诉内容",
+    "反馈内容",
+    "评论内容",
+    "留言内容",
+    "问题描述",
+    "客户反馈",
+    "备注",
+    "正文",
+];
+
+/// The text column: the one given (it must exist when the file has a header), else the first exact
+/// match from [`TEXT_FIELD_NAMES`], else a column whose name contains one of them.
+pub fn resolve_text_field(
+    given: Option<&str>,
+    columns: &[String],
+    strict: bool,
+) -> Result<String, BatchError> {
+    if let Some(g) = given {
+        if strict && !columns.iter().any(|c| c == g) {
+            return Err(BatchError::Usage(format!(
+                "--text-field {g:?} is not a column; the columns are {columns:?}"
+            )));
+        }
+        return Ok(g.to_string());
+    }
+    let lower: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
+    for cand in TEXT_FIELD_NAMES {
+        if let Some(i) = lower.iter().position(|c| c == cand) {
+            return Ok(columns[i].clone());
+        }
+    }
+    for cand in TEXT_FIELD_NAMES.iter().filter(|c| c.chars().count() >= 2) {
+        if let Some(i) = lower.iter().position(|c| c.contains(cand)) {
+            return Ok(columns[i].clone());
+        }
+    }
+    if strict {
+        Err(BatchError::Usage(format!(
+            "no text column found among {columns:?}; name it with --text-field"
+        )))
+    } else {
+        Ok("text".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_are_sniffed() {
+        assert_eq!(sniff_delimiter("a,b,c\n1,2,3\n"), b',');
+        assert_eq!(sniff_delimiter("a;b;c\n1;\"x,y\";3\n4;5;6\n"), b';');
+        assert_eq!(sniff_delimiter("a\tb\n1\t2\n"), b'\t');
+        assert_eq!(sniff_delimiter("id|内容\n1|太慢了, 真的\n2|好\n"), b'|');
+        assert_eq!(sniff_delimiter("text\n只有一列\n"), b',');
+    }
+
+    #[test]
+    fn text_fields_are_detected() {
+        let cols = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            resolve_text_field(None, &cols(&["id", "Content"]), true).unwrap(),
+            "Content"
+        );
+        assert_eq!(
+            resolve_text_field(None, &cols(&["编号", "客户评论内容", "日期"]), true).unwrap(),
+            "客户评论内容"
+        );
+        assert!(resolve_text_field(None, &cols(&["a", "b"]), true).is_err());
+        assert!(resolve_text_field(Some("x"), &cols(&["a"]), true).is_err());
+        assert_eq!(resolve_text_field(None, &[], false).unwrap(), "text");
+        assert_eq!(
+            unique_columns(vec!["a".into(), "".into(), "a".into()]),
+            vec!["a", "column_2", "a_2"]
+        );
+    }
+
+    #[test]
+    fn encodings_are_chosen_by_decoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "编号,内容\n1,客服态度太差了\n2,物流很快\n";
+        let (gbk, _, _) = GB18030.encode(text);
+        let p = dir.path().join("g.csv");
+        std::fs::write(&p, &gbk).unwrap();
+        let s = scan(&p, true).unwrap();
+        assert!(s.utf8_errors > 0 && s.gb18030_errors == 0);
+        assert_eq!(choose_encoding(None, &s).unwrap(), GB18030);
+        let p2 = dir.path().join("u.csv");
+        std::fs::write(&p2, format!("\u{feff}{text}")).unwrap();
+        let s2 = scan(&p2, true).unwrap();
+        assert!(s2.utf8_bom);
+        assert_eq!(choose_encoding(None, &s2).unwrap(), UTF_8);
+        assert_ne!(s.hash, s2.hash);
+        assert_eq!(choose_encoding(Some("GBK"), &s2).unwrap(), GB18030);
+        assert!(choose_encoding(Some("klingon"), &s2).is_err());
+        // The decoded stream reads back as UTF-8 with the header and rows intact.
+        let (mut src, d) = CsvSource::open(&p, GB18030, None, 0).unwrap();
+        assert_eq!(d, b',');
+        assert_eq!(src.columns(), ["编号", "内容"]);
+        let row = src.next_row().unwrap().unwrap();
+        assert_eq!(row.fields["内容"], "客服态度太差了");
+        assert!(row.problem.is_none());
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2024, 2, 29), 19782);
+        assert_eq!(civil_from_days(19782), (2024, 2, 29));
+    }
+}

@@ -1,0 +1,642 @@
+//! End-to-end tests of `xinsheng label` (issue 7): the real binary, the shipped model in `models/default`,
+//! real files in every input format, CSV output, bad rows, SIGKILL-then-resume, `--restart`, and the
+//! HTML report rendered by headless Chromium.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn label_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
+    c.arg("label").arg("--quiet").args(args).current_dir(root());
+    for var in [
+        "XINSHENG_MODEL",
+        "XINSHENG_TEXT_FIELD",
+        "XINSHENG_WINDOW",
+        "XINSHENG_ENCODING",
+        "XINSHENG_RESTART",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn label(args: &[&str]) -> Output {
+    label_cmd(args).output().expect("run xinsheng")
+}
+
+fn ok(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stderr).expect("summary JSON on stderr")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn read_jsonl(p: &Path) -> Vec<Value> {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is whole JSON"))
+        .collect()
+}
+
+/// Hand-written customer-service texts (negative, neutral, positive; one with PII).
+const TEXTS: &[&str] = &[
+    "我已经打了三次电话了，等了一个星期都没人处理，客服态度还特别差",
+    "你好，我想查一下这个月的话费",
+    "质量很好，物流也快，下次还来",
+    "退款申请提交半个月了还没到账，再不处理我就打12315投诉你们",
+    "快递员态度恶劣，把包裹直接扔在门口",
+    "价格太贵了，比别家贵了一百多",
+    "宽带又断了，这周第三次了，耽误我工作",
+    "客服小姐姐很耐心，问题很快就解决了",
+    "请问会员怎么续费",
+    "我是张伟，电话13812345678，收到的手机屏幕有裂痕",
+    "热水器漏电，差点出事，你们必须马上派人来",
+    "东西还行吧，一般般",
+];
+
+#[test]
+fn jsonl_in_jsonl_out_keeps_the_contract_and_writes_summary_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let mut lines = String::new();
+    for (i, t) in TEXTS.iter().enumerate() {
+        lines.push_str(
+            &serde_json::json!({"id": i, "text": t, "day": format!("2024-05-{:02}", i % 5 + 1), "cust": format!("c{}", i % 3)})
+                .to_string(),
+        );
+        lines.push('\n');
+    }
+    std::fs::write(&input, lines).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let summary = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--id-field",
+        "id",
+        "--date-field",
+        "day",
+        "--customer-field",
+        "cust",
+    ]));
+    assert_eq!(summary["rows"], TEXTS.len());
+    assert_eq!(summary["errors"], 0);
+    assert_eq!(summary["text_field"], "text");
+    let rows = read_jsonl(&output);
+    assert_eq!(rows.len(), TEXTS.len());
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["id"], i);
+        assert_eq!(r["text"], TEXTS[i], "input fields unchanged");
+        let a = &r["analysis"];
+        assert!(a["sentiment"]["label"].is_string());
+        assert_eq!(a["category_scores"].as_object().unwrap().len(), 5);
+        assert!(a["risk"]["priority"].is_string());
+    }
+    assert_eq!(rows[0]["analysis"]["sentiment"]["label"], "negative");
+    assert_eq!(rows[2]["analysis"]["sentiment"]["label"], "positive");
+    assert_eq!(rows[3]["analysis"]["risk"]["priority"], "A");
+    assert!(!rows[9]["analysis"]["masked_text"]
+        .as_str()
+        .unwrap()
+        .contains("13812345678"));
+    // Summary file = what was printed; report beside the output.
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out.jsonl.summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(file["rows"], summary["rows"]);
+    let total: u64 = file["sentiment"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, TEXTS.len() as u64);
+    let html = std::fs::read_to_string(dir.path().join("out.jsonl.report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg"), "charts are inline SVG");
+    assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains("2024-05-01"), "trend by day");
+    assert!(html.contains("扬言找监管"), "reasons are named");
+    assert!(
+        !html.contains("13812345678"),
+        "report shows masked text only"
+    );
+}
+
+fn csv_rows_check(output: &Path, n: usize) -> Vec<Value> {
+    let rows = read_jsonl(output);
+    assert_eq!(rows.len(), n);
+    for r in &rows {
+        assert!(r.get("analysis").is_some(), "{r}");
+    }
+    rows
+}
+
+#[test]
+fn csv_with_comma_or_semicolon_and_a_detected_text_column() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, d) in [("comma.csv", ','), ("semi.csv", ';'), ("tab.csv", '\t')] {
+        let mut body = format!("编号{d}评论{d}日期\n");
+        for (i, t) in TEXTS.iter().enumerate() {
+            // Quoted fields may hold the delimiter.
+            body.push_str(&format!("{i}{d}\"{t}{d} 真的\"{d}2024/6/{}\n", i + 1));
+        }
+        let input = dir.path().join(name);
+        std::fs::write(&input, body).unwrap();
+        let output = dir.path().join(format!("{name}.jsonl"));
+        let summary = ok(&label(&["--input", s(&input), "--output", s(&output)]));
+        assert_eq!(summary["text_field"], "评论", "{name}");
+        assert_eq!(
+            summary["delimiter"],
+            if d == '\t' {
+                "tab".to_string()
+            } else {
+                d.to_string()
+            }
+        );
+        assert_eq!(summary["encoding"], "UTF-8");
+        let rows = csv_rows_check(&output, TEXTS.len());
+        assert_eq!(rows[4]["编号"], "4");
+        assert_eq!(rows[4]["评论"], format!("{}{d} 真的", TEXTS[4]));
+        assert_eq!(rows[4]["日期"], "2024/6/5");
+    }
+}
+
+#[test]
+fn gbk_csv_is_detected_and_forced_encodings_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::from("id,内容\r\n");
+    for (i, t) in TEXTS.iter().enumerate() {
+        body.push_str(&format!("{i},{t}\r\n"));
+    }
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&body);
+    assert!(!unmappable);
+    let input = dir.path().join("gbk.csv");
+    std::fs::write(&input, &gbk).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let summary = ok(&label(&["--input", s(&input), "--output", s(&output)]));
+    assert_eq!(summary["encoding"], "gb18030");
+    assert_eq!(summary["errors"], 0);
+    let rows = csv_rows_check(&output, TEXTS.len());
+    assert_eq!(rows[0]["内容"], TEXTS[0]);
+    assert_eq!(rows[0]["analysis"]["sentiment"]["label"], "negative");
+    // Forcing UTF-8 on a GBK file: every row is undecodable, kept and counted, and the run finishes.
+    let forced = dir.path().join("forced.jsonl");
+    let out = label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&forced),
+        "--encoding",
+        "utf-8",
+        "--text-field",
+        "id",
+    ]);
+    let summary = ok(&out);
+    assert_eq!(summary["rows"], TEXTS.len());
+    assert_eq!(summary["error_kinds"]["undecodable_bytes"], TEXTS.len());
+    // UTF-8 with BOM: the BOM is not part of the first column's name.
+    let bom = dir.path().join("bom.csv");
+    std::fs::write(&bom, format!("\u{feff}{body}")).unwrap();
+    let out_bom = dir.path().join("bom.jsonl");
+    let summary = ok(&label(&["--input", s(&bom), "--output", s(&out_bom)]));
+    assert_eq!(summary["encoding"], "UTF-8");
+    assert_eq!(read_jsonl(&out_bom)[1]["id"], "1");
+    let bad = label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&forced),
+        "--encoding",
+        "klingon",
+        "--restart",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown --encoding"));
+}
+
+#[test]
+fn xlsx_made_here_first_sheet_or_named_sheet() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("book.xlsx");
+    let mut wb = Workbook::new();
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    let sheet = wb.add_worksheet().set_name("反馈").unwrap();
+    for (c, h) in ["序号", "客户反馈", "日期"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (i, t) in TEXTS.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, i as f64).unwrap();
+        sheet.write_string(r, 1, *t).unwrap();
+        let d = ExcelDateTime::from_ymd(2024, 7, (i % 28) as u8 + 1).unwrap();
+        sheet
+            .write_datetime_with_format(r, 2, &d, &date_fmt)
+            .unwrap();
+    }
+    // A number in the text column and an empty text cell: bad rows, kept.
+    let r = TEXTS.len() as u32 + 1;
+    sheet.write_number(r, 0, 100.0).unwrap();
+    sheet.write_number(r, 1, 42.0).unwrap();
+    sheet.write_number(r + 1, 0, 101.0).unwrap();
+    sheet.write_string(r + 1, 2, "2024-07-30").unwrap();
+    let second = wb.add_worksheet().set_name("第二页").unwrap();
+    second.write_string(0, 0, "text").unwrap();
+    second.write_string(1, 0, "发票一直开不出来").unwrap();
+    wb.save(&input).unwrap();
+
+    let output = dir.path().join("out.csv");
+    let summary = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--date-field",
+        "日期",
+    ]));
+    assert_eq!(summary["text_field"], "客户反馈");
+    assert_eq!(summary["rows"], TEXTS.len() + 2);
+    assert_eq!(summary["errors"], 2);
+    assert_eq!(summary["error_kinds"]["non_text_value"], 1);
+    assert_eq!(summary["error_kinds"]["empty_text"], 1);
+    let mut rdr = csv::Reader::from_path(&output).unwrap();
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert!(
+        std::fs::read(&output).unwrap().starts_with(b"\xEF\xBB\xBF"),
+        "UTF-8 BOM for Excel"
+    );
+    assert_eq!(headers[0].trim_start_matches('\u{feff}'), "序号");
+    assert_eq!(&headers[1..3], ["客户反馈", "日期"]);
+    let recs: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(recs.len(), TEXTS.len() + 2);
+    assert_eq!(&recs[0][0], "0");
+    assert_eq!(&recs[0][1], TEXTS[0]);
+    assert_eq!(&recs[0][2], "2024-07-01", "dates come out as dates");
+    assert_eq!(&recs[0][3], "negative");
+    assert!(recs[TEXTS.len()][headers.len() - 1].contains("non-text"));
+    let html = std::fs::read_to_string(dir.path().join("out.csv.report.html")).unwrap();
+    assert!(html.contains("2024-07-01"));
+
+    let out2 = dir.path().join("second.jsonl");
+    let summary = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&out2),
+        "--sheet",
+        "第二页",
+    ]));
+    assert_eq!(summary["rows"], 1);
+    assert_eq!(read_jsonl(&out2)[0]["text"], "发票一直开不出来");
+    let bad = label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&out2),
+        "--sheet",
+        "nope",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("第二页"));
+}
+
+#[test]
+fn csv_output_flattens_the_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.csv");
+    let summary = ok(&label(&[
+        "--input",
+        "tests/data/label_input.jsonl",
+        "--output",
+        s(&output),
+    ]));
+    assert_eq!(summary["rows"], 7);
+    let mut rdr = csv::Reader::from_path(&output).unwrap();
+    let headers: Vec<String> = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    for c in [
+        "id",
+        "text",
+        "sentiment",
+        "sentiment_score",
+        "emotion",
+        "categories",
+        "escalate",
+        "priority",
+        "reasons",
+        "keywords",
+        "masked_text",
+        "error",
+    ] {
+        assert!(headers.contains(&c.to_string()), "{c} in {headers:?}");
+    }
+    let recs: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(recs.len(), 7);
+    assert_eq!(&recs[0][col("id")], "1");
+    assert_eq!(&recs[0][col("sentiment")], "negative");
+    assert!(recs[0][col("sentiment_score")].parse::<f64>().unwrap() > 0.5);
+    assert_eq!(&recs[0][col("error")], "");
+    assert_eq!(&recs[4][col("error")], "text is empty");
+    assert_eq!(&recs[4][col("sentiment")], "");
+    // The conversation row: priority A, reasons joined with `;`.
+    assert_eq!(&recs[5][col("priority")], "A");
+    assert!(recs[5][col("reasons")].contains("regulator_threat"));
+    assert_eq!(&recs[5][col("escalate")], "true");
+}
+
+#[test]
+fn bad_rows_are_kept_counted_and_never_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bad.csv");
+    let mut bytes = b"id,text\n1,\xe5\xa4\xaa\xe6\x85\xa2\xe4\xba\x86\n".to_vec(); // 太慢了
+    bytes.extend_from_slice(b"2,\n"); // empty text
+    bytes.extend_from_slice(b"3,too,many,fields\n"); // broken line
+    bytes.extend_from_slice(b"4,\xff\xfe bad bytes\n"); // undecodable
+    bytes.extend_from_slice("5,客服态度很好\n".as_bytes());
+    std::fs::write(&input, &bytes).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let summary = ok(&label(&["--input", s(&input), "--output", s(&output)]));
+    assert_eq!(summary["encoding"], "UTF-8", "mostly UTF-8 stays UTF-8");
+    assert_eq!(summary["rows"], 5);
+    assert_eq!(summary["errors"], 3);
+    assert_eq!(summary["error_kinds"]["empty_text"], 1);
+    assert_eq!(summary["error_kinds"]["broken_line"], 1);
+    assert_eq!(summary["error_kinds"]["undecodable_bytes"], 1);
+    let rows = read_jsonl(&output);
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["1", "2", "3", "4", "5"],
+        "order kept, nothing dropped"
+    );
+    assert!(rows[0]["analysis"].is_object());
+    assert!(rows[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("broken CSV line"));
+    assert_eq!(rows[2]["_extra"], serde_json::json!(["many", "fields"]));
+    assert!(rows[4]["analysis"].is_object());
+
+    let jsonl = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &jsonl,
+        b"{\"text\": \"\xe5\xa5\xbd\"}\n{broken\n\n[1]\n{\"text\": 5}\n{\"text\": \"\xff\"}\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2.jsonl");
+    let summary = ok(&label(&["--input", s(&jsonl), "--output", s(&out2)]));
+    assert_eq!(summary["rows"], 5);
+    assert_eq!(summary["errors"], 4);
+    assert_eq!(summary["error_kinds"]["broken_line"], 2);
+    assert_eq!(summary["error_kinds"]["non_text_value"], 1);
+    assert_eq!(summary["error_kinds"]["undecodable_bytes"], 1);
+
+    // Whole-file problems are clear errors (exit 2), not panics.
+    let none = label(&["--input", "no/such.csv", "--output", s(&out2)]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no/such.csv"));
+    let pdf = label(&["--input", "x.pdf", "--output", s(&out2)]);
+    assert_eq!(pdf.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&pdf.stderr).contains("unsupported input type"));
+    let nocol = dir.path().join("nocol.csv");
+    std::fs::write(&nocol, "a,b\n1,2\n").unwrap();
+    let out = label(&["--input", s(&nocol), "--output", s(&out2)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--text-field"));
+}
+
+fn big_input(dir: &Path, n: usize) -> PathBuf {
+    let input = dir.join("big.jsonl");
+    let mut body = String::new();
+    for i in 0..n {
+        body.push_str(
+            &serde_json::json!({"n": i, "text": format!("{}（{i}）", TEXTS[i % TEXTS.len()])})
+                .to_string(),
+        );
+        body.push('\n');
+    }
+    std::fs::write(&input, body).unwrap();
+    input
+}
+
+fn journal(output: &Path) -> Value {
+    let p = PathBuf::from(format!("{}.journal", output.display()));
+    std::fs::read(p)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn sigkill_then_rerun_resumes_with_every_row_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2000;
+    let input = big_input(dir.path(), n);
+    let output = dir.path().join("out.jsonl");
+    let args = [
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--window",
+        "25",
+    ];
+    let mut child = label_cmd(&args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill -9 once a few chunks are journaled.
+    let started = std::time::Instant::now();
+    loop {
+        let done = journal(&output)["rows_done"].as_u64().unwrap_or(0);
+        if done >= 200 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 1200,
+            "the run made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the kill"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    let j = journal(&output);
+    let done = j["rows_done"].as_u64().unwrap() as usize;
+    assert!(done < n && j["complete"] == false, "killed mid-run: {j}");
+    let len = std::fs::metadata(&output).unwrap().len();
+    assert!(len >= j["output_bytes"].as_u64().unwrap());
+
+    // Different options or input: refused with a clear message, nothing touched.
+    let other = label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--text-field",
+        "n",
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        msg.contains("text field") && msg.contains("--restart"),
+        "{msg}"
+    );
+
+    // The same command again: resumes.
+    let summary = ok(&label(&args));
+    assert_eq!(summary["resumed_at_row"], done);
+    assert_eq!(summary["rows_this_run"], n - done);
+    assert_eq!(summary["rows"], n);
+    assert_eq!(summary["errors"], 0);
+    let rows = read_jsonl(&output);
+    assert_eq!(rows.len(), n, "no row lost or duplicated");
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["n"], i, "order kept");
+        assert!(r["analysis"]["sentiment"]["label"].is_string());
+    }
+    assert_eq!(journal(&output)["complete"], true);
+    // A rerun of a finished run labels nothing again.
+    let again = ok(&label(&args));
+    assert_eq!(again["rows_this_run"], 0);
+    assert_eq!(read_jsonl(&output).len(), n);
+}
+
+#[test]
+fn restart_starts_over_and_changed_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_input(dir.path(), 30);
+    let output = dir.path().join("out.csv");
+    let args = ["--input", s(&input), "--output", s(&output)];
+    ok(&label(&args));
+    let first = std::fs::read(&output).unwrap();
+    // The input changes: the old output belongs to another run.
+    big_input(dir.path(), 31);
+    let out = label(&args);
+    assert_eq!(out.status.code(), Some(2));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("input file content") && msg.contains("--restart"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read(&output).unwrap(),
+        first,
+        "refusal touches nothing"
+    );
+    let mut restart = args.to_vec();
+    restart.push("--restart");
+    let summary = ok(&label(&restart));
+    assert_eq!(summary["rows"], 31);
+    assert_eq!(summary["resumed_at_row"], 0);
+    let recs = csv::Reader::from_path(&output).unwrap().records().count();
+    assert_eq!(recs, 31);
+}
+
+/// Headless Chromium renders the report; the screenshot is a real page (many colours, mostly not blank).
+#[test]
+fn report_renders_in_headless_chromium() {
+    let chromium = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "headless Chromium is needed to check the report renders; install it with \
+                 `apt-get install -y chromium` (Debian) and rerun"
+            )
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let mut body = String::new();
+    for i in 0..60 {
+        body.push_str(
+            &serde_json::json!({"id": format!("T{i:03}"), "text": TEXTS[i % TEXTS.len()], "date": format!("2024-03-{:02}", i % 20 + 1)})
+                .to_string(),
+        );
+        body.push('\n');
+    }
+    body.push_str("{not json\n");
+    std::fs::write(&input, body).unwrap();
+    let output = dir.path().join("out.jsonl");
+    ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--id-field",
+        "id",
+        "--date-field",
+        "date",
+    ]));
+    let report = dir.path().join("out.jsonl.report.html");
+    let png = dir.path().join("shot.png");
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,2400",
+            &format!("--screenshot={}", png.display()),
+            &format!("file://{}", report.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        png.exists(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert!(info.width >= 800 && info.height >= 1200, "{info:?}");
+    let channels = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
+    let first = pixels[0];
+    let different = pixels.iter().filter(|p| **p != first).count();
+    assert!(colours.len() > 50, "only {} colours", colours.len());
+    assert!(
+        different * 10 > pixels.len(),
+        "the page is mostly one colour"
+    );
+    // The chart colours are on the page: negative red and the header blue.
+    let has = |rgb: [u8; 3]| {
+        pixels
+            .iter()
+            .any(|p| (0..3).all(|i| p[i].abs_diff(rgb[i]) <= 6))
+    };
+    assert!(has([0xe5, 0x53, 0x4b]), "negative sentiment colour drawn");
+    assert!(has([0x2d, 0xa4, 0x4e]), "positive sentiment colour drawn");
+}
