@@ -23,6 +23,29 @@ pub struct Settings {
     /// Worker threads for inference (0 = one per core).
     #[arg(long, global = true, env = "XINSHENG_THREADS", default_value_t = 0)]
     pub threads: usize,
+    /// Risk policy (TOML) instead of the model directory's policy.toml (or the built-in policy).
+    #[arg(long, global = true, env = "XINSHENG_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// Directory for the customer history (SQLite file `history.sqlite`).
+    #[arg(long, global = true, env = "XINSHENG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL for the customer history instead of SQLite (needs `--features postgres`).
+    #[arg(
+        long,
+        global = true,
+        env = "XINSHENG_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// What the customer history keeps of a contact's text: none, or the PII-masked text.
+    #[arg(
+        long,
+        global = true,
+        env = "XINSHENG_STORE_TEXT",
+        value_enum,
+        default_value = "none"
+    )]
+    pub store_text: crate::risk::history::StoreText,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -42,6 +65,41 @@ pub enum Command {
     Prepare(PrepareArgs),
     /// Serve the HTTP API (analyze, batch, chatbot conversations, health, metrics, OpenAPI, docs).
     Serve(ServeArgs),
+    /// Print one customer's history (`{"id", "contacts", "consecutive_negative", "high_risk",
+    /// "risk_score", …}`); exit code 2 for an unknown customer.
+    Customer(CustomerArgs),
+    /// List customers as JSON lines.
+    Customers(CustomersArgs),
+    /// Evaluate the risk rules on labeled utterances and conversations (escalation P/R/F1, priority
+    /// accuracy and confusion, reason-code confusion, handoff within ±1 turn, sentiment accuracy).
+    EvalRisk(EvalRiskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerArgs {
+    /// The customer id.
+    #[arg(env = "XINSHENG_CUSTOMER_ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CustomersArgs {
+    /// Only high-risk customers (required for now: the only listing).
+    #[arg(long, env = "XINSHENG_HIGH_RISK")]
+    pub high_risk: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalRiskArgs {
+    /// Labeled utterances (JSONL: id, text, sentiment, categories, escalate, priority, reasons).
+    #[arg(long, env = "XINSHENG_EVAL_UTTERANCES")]
+    pub utterances: Option<PathBuf>,
+    /// Labeled conversations (JSONL: id, turns, handoff_turn, escalate, priority).
+    #[arg(long, env = "XINSHENG_EVAL_CONVERSATIONS")]
+    pub conversations: Option<PathBuf>,
+    /// Also list every misclassified row (id, gold, predicted) under `misses`.
+    #[arg(long, env = "XINSHENG_EVAL_MISSES")]
+    pub misses: bool,
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +111,9 @@ pub struct AnalyzeArgs {
     /// Print compact one-line JSON instead of indented JSON.
     #[arg(long, env = "XINSHENG_COMPACT")]
     pub compact: bool,
+    /// Store this contact in the customer's history and add `customer` to the analysis.
+    #[arg(long, env = "XINSHENG_CUSTOMER_ID")]
+    pub customer_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,7 @@ fn parse_row(line: &str, text_field: &str) -> (Map<String, Value>, Result<Reques
             .map(|t| Request {
                 text: None,
                 turns: Some(t),
+                customer_id: None,
             })
             .map_err(|e| format!("`turns` must be a list of {{speaker, text}}: {e}"))
     } else {
