@@ -18,6 +18,9 @@
 //!    `escalate` = the priority is in `escalation.grades` or a reason in `escalation.reasons` fired.
 //!    The score is the largest weight of the fired reasons and `negative_weight × negative + anger_weight
 //!    × anger`. The response limit and route come from the grade.
+//!    A **large financial loss** (`large_loss`: an `unauthorized` phrase such as 盗刷, or a sum ≥
+//!    `min_amount` in a text with a loss word) makes the priority A; it has no reason code, its evidence
+//!    says `large_loss` with the phrase or sum.
 //! 5. **Customer history** ([`apply_customer`]): a high-risk customer (`history.high_risk_after` negative
 //!    contacts in a row) adds `repeat_contact` with the history as evidence and raises the priority to at
 //!    least `history.high_risk_grade`.
@@ -70,7 +73,14 @@ impl Risk {
 
     /// Adds a reason with its evidence (once per reason) and its weight to the score.
     pub fn add(&mut self, e: Evidence, policy: &Policy) {
-        if self.reasons.contains(&e.reason) {
+        if self.reasons.contains(&e.reason) || self.evidence.contains(&e) {
+            return;
+        }
+        if e.reason == "large_loss" {
+            // Evidence without a reason code: urgent.
+            self.score = self.score.max(policy.grade(Grade::A).weight);
+            self.evidence.push(e);
+            self.set_grade(Grade::A, policy);
             return;
         }
         if let Some(rule) = policy.reason(e.reason) {
@@ -176,6 +186,118 @@ pub fn sarcasm(text: &str, policy: &Policy) -> Option<String> {
     None
 }
 
+/// Value of a Chinese numeral (三万, 八千五, 一万二千, 两百); `None` when it is not one.
+fn chinese_number(s: &str) -> Option<f64> {
+    let digit = |c: char| "零一二三四五六七八九".find(c).map(|i| (i / 3) as f64);
+    let mut total = 0.0;
+    let mut section = 0.0;
+    let mut current: Option<f64> = None;
+    let mut last_unit = 1.0;
+    for c in s.chars() {
+        if let Some(d) = digit(c).or(if c == '两' { Some(2.0) } else { None }) {
+            current = Some(d);
+            continue;
+        }
+        let unit = match c {
+            '十' => 10.0,
+            '百' => 100.0,
+            '千' => 1000.0,
+            '万' => 10_000.0,
+            _ => return None,
+        };
+        if unit == 10_000.0 {
+            total += (section + current.unwrap_or(0.0)) * unit;
+            section = 0.0;
+        } else {
+            section += current.unwrap_or(1.0) * unit;
+        }
+        last_unit = unit;
+        current = None;
+    }
+    // 八千五 = 8500: a trailing digit counts in the next lower place.
+    if let Some(d) = current {
+        section += if last_unit >= 100.0 {
+            d * last_unit / 10.0
+        } else {
+            d
+        };
+    }
+    Some(total + section)
+}
+
+/// Sums of money in the text: Arabic numbers followed by a money unit (5000元, 6000块, 1.2万), and
+/// Chinese numerals with 千 or 万 (三万多, 八千多块).
+pub fn amounts(text: &str, units: &[String]) -> Vec<(f64, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let is_cn = |c: char| "零一二两三四五六七八九十百千万".contains(c);
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let num: String = chars[start..i].iter().collect();
+            let mut rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
+            let mut value = num.parse::<f64>().unwrap_or(0.0);
+            if let Some(r) = rest.strip_prefix('万') {
+                value *= 10_000.0;
+                rest = r.to_string();
+            } else if let Some(r) = rest.strip_prefix('千') {
+                value *= 1000.0;
+                rest = r.to_string();
+            }
+            let rest = rest.trim_start_matches('多');
+            let before_yuan = start > 0 && matches!(chars[start - 1], '¥' | '￥');
+            if before_yuan || units.iter().any(|u| rest.starts_with(u.as_str())) {
+                out.push((value, num));
+            }
+        } else if is_cn(c) {
+            let start = i;
+            while i < chars.len() && is_cn(chars[i]) {
+                i += 1;
+            }
+            let num: String = chars[start..i].iter().collect();
+            if num.contains(['千', '万']) {
+                if let Some(v) = chinese_number(&num) {
+                    out.push((v, num));
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The large-loss rule: the unauthorized-money phrase, or the largest sum ≥ `min_amount` in a text that
+/// speaks of a loss.
+pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
+    let l = &policy.large_loss;
+    for u in &l.unauthorized {
+        if let Some(pos) = text.find(u.as_str()) {
+            let clause_start = text[..pos]
+                .char_indices()
+                .filter(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
+                .last()
+                .map_or(0, |(p, c)| p + c.len_utf8());
+            if !suppressed(&text[clause_start..], pos - clause_start, policy) {
+                return Some(u.clone());
+            }
+        }
+    }
+    if !l.loss_words.iter().any(|w| text.contains(w.as_str())) {
+        return None;
+    }
+    amounts(text, &l.money_units)
+        .into_iter()
+        .filter(|(v, _)| *v >= l.min_amount)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s)
+}
+
 /// What the model said about the text, as the risk rules use it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ModelSignals {
@@ -232,7 +354,19 @@ pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
         });
     }
     let reasons: Vec<&'static str> = evidence.iter().map(|e| e.reason).collect();
+    if let Some(phrase) = large_loss(text, policy) {
+        // No reason code of its own: urgent, explained by its evidence.
+        grade = Grade::A;
+        score = score.max(policy.grade(Grade::A).weight);
+        evidence.push(Evidence {
+            reason: "large_loss",
+            phrase: Some(phrase),
+            score: None,
+            source: None,
+        });
+    }
     if reasons.is_empty()
+        && grade == Grade::C
         && (m.negative >= policy.escalation.negative_for_b
             || (policy.escalation.category_for_b && m.any_category))
     {

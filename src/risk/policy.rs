@@ -146,6 +146,20 @@ pub struct Sarcasm {
     pub complaint: Vec<String>,
 }
 
+/// Large financial loss (no reason code of its own): money gone without the customer's consent, or an
+/// amount of at least `min_amount` yuan lost or disputed. Graded A; the evidence names `large_loss`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LargeLoss {
+    pub unauthorized: Vec<String>,
+    pub min_amount: f64,
+    /// Words that make a sum money (after the number): 元, 块, 钱…; Chinese numerals with 千/万 count
+    /// without one.
+    pub money_units: Vec<String>,
+    /// Words that make the text about a loss at all (扣, 丢, 坏, 转走…).
+    pub loss_words: Vec<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HistoryFile {
@@ -185,6 +199,7 @@ struct PolicyFile {
     scores: Scores,
     reasons: BTreeMap<String, ReasonFile>,
     sarcasm: Sarcasm,
+    large_loss: LargeLoss,
     history: HistoryFile,
     conversation: ConversationRules,
 }
@@ -201,6 +216,7 @@ pub struct Policy {
     /// In the order of [`REASON_CODES`] (codes the file leaves out never fire).
     pub reasons: Vec<ReasonRule>,
     pub sarcasm: Sarcasm,
+    pub large_loss: LargeLoss,
     pub history: HistoryRules,
     pub conversation: ConversationRules,
 }
@@ -350,6 +366,15 @@ impl Policy {
         }
         nonempty("sarcasm.praise", &raw.sarcasm.praise)?;
         nonempty("sarcasm.complaint", &raw.sarcasm.complaint)?;
+        nonempty("large_loss.unauthorized", &raw.large_loss.unauthorized)?;
+        nonempty("large_loss.money_units", &raw.large_loss.money_units)?;
+        nonempty("large_loss.loss_words", &raw.large_loss.loss_words)?;
+        if raw.large_loss.min_amount.is_nan() || raw.large_loss.min_amount < 0.0 {
+            return Err(bad(
+                "large_loss.min_amount",
+                "must be a non-negative number",
+            ));
+        }
 
         unit("history.negative_threshold", raw.history.negative_threshold)?;
         if raw.history.high_risk_after == 0 {
@@ -392,6 +417,7 @@ impl Policy {
             scores: raw.scores,
             reasons,
             sarcasm: raw.sarcasm,
+            large_loss: raw.large_loss,
             history,
             conversation: raw.conversation,
         })
