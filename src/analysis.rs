@@ -476,7 +476,9 @@ impl Analyzer {
                 }
                 overall.risk.add(e, &self.policy);
             }
-            if t.risk.grade() < overall.risk.grade() {
+            // A turn's grade counts when a rule fired in it; the model's mood alone is judged on the
+            // customer's whole side (one short turn read as negative is not a complaint).
+            if !t.risk.evidence.is_empty() && t.risk.grade() < overall.risk.grade() {
                 overall.risk.set_grade(t.risk.grade(), &self.policy);
             }
             overall.risk.escalate |= t.risk.escalate;

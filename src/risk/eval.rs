@@ -429,6 +429,6 @@ mod tests {
         );
         assert_eq!(f["handoff"]["within_1"], json!(0.5));
         assert_eq!(f["handoff"]["exact"], json!(0.25));
-        assert_eq!(misses(&rows).len(), 3);
+        assert_eq!(misses(&rows).len(), 2);
     }
 }

@@ -132,7 +132,9 @@ fn suppressed(clause: &str, pos: usize, p: &Policy) -> bool {
         return true;
     }
     let question = m.question_words.iter().any(|q| clause.contains(q.as_str()));
-    question && !m.intent_words.iter().any(|w| clause.contains(w.as_str()))
+    // "就是问一下" / "就想问问" are "just asking", not intent.
+    let plain = clause.replace("就是", "").replace("就想", "");
+    question && !m.intent_words.iter().any(|w| plain.contains(w.as_str()))
 }
 
 /// A number phrase (12315) only counts when it is not part of a longer digit run (a phone number).
