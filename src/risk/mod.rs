@@ -282,8 +282,8 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
         if let Some(pos) = text.find(u.as_str()) {
             let clause_start = text[..pos]
                 .char_indices()
-                .filter(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
-                .last()
+                .rev()
+                .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
                 .map_or(0, |(p, c)| p + c.len_utf8());
             if !suppressed(&text[clause_start..], pos - clause_start, policy) {
                 return Some(u.clone());
