@@ -581,6 +581,7 @@ fn prepare_and_finish_match_analyze_batch() {
         Request::text("谢谢，问题已经解决了"),
         Request {
             text: None,
+            customer_id: None,
             turns: Some(vec![
                 Turn {
                     speaker: "customer".into(),
