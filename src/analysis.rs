@@ -7,12 +7,16 @@
 
 use crate::model::config::ModelKind;
 use crate::model::{HeadProbs, Model, ModelError};
+use crate::risk::history::CustomerState;
+use crate::risk::history::{Contact, StoreText};
+use crate::risk::policy::Policy;
 use crate::risk::{self, ModelSignals, Risk};
 use crate::text::{mask_with, normalize, KeywordExtractor, MaskOptions};
 use candle_core::Device;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Longest accepted text, in characters (longer texts are an input error, not silently cut).
 pub const MAX_TEXT_CHARS: usize = 20_000;
@@ -46,6 +50,10 @@ pub struct Request {
     pub text: Option<String>,
     #[serde(default)]
     pub turns: Option<Vec<Turn>>,
+    /// The customer this contact belongs to: with it, the contact is stored in the customer history and
+    /// the analysis gains `customer` (see [`crate::risk::history`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 impl Request {
@@ -53,6 +61,7 @@ impl Request {
         Self {
             text: Some(t.into()),
             turns: None,
+            customer_id: None,
         }
     }
 
@@ -84,6 +93,10 @@ pub struct Sentiment {
     pub label: String,
     pub score: f64,
     pub scores: serde_json::Map<String, serde_json::Value>,
+    /// Set when a rule changed the model's reading, e.g. `sarcasm: 效率可真高` (ironic praise followed by
+    /// a complaint: positive and negative swapped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// One analysis (DESIGN.md contract). Conversation fields are present only for conversations; `labels`
@@ -110,10 +123,53 @@ pub struct Analysis {
     pub trajectory: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handoff_turn: Option<Option<usize>>,
+    /// Agent turns that count as complaint evidence (conversations only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_evidence: Option<Vec<AgentEvidence>>,
+    /// The customer's history after this contact (only with `customer_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerState>,
+    /// Probability of the emotion `anger` (0 without an emotion head); for the conversation rules.
+    #[serde(skip)]
+    pub anger: f32,
 }
 
-/// Phrases with which a customer asks for a human.
-const HUMAN_REQUEST: &[&str] = &["转人工", "人工客服", "人工服务", "找人工", "真人"];
+impl Analysis {
+    /// Negative probability (0 without a sentiment head).
+    pub fn negative(&self) -> f32 {
+        self.sentiment
+            .as_ref()
+            .and_then(|s| s.scores.get("negative"))
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as f32
+    }
+
+    /// This analysis as a stored contact (never the raw text; the masked text only when asked).
+    pub fn contact(&self, policy: &Policy, store_text: StoreText) -> Contact {
+        let negative = self.negative() >= policy.history.negative_threshold;
+        Contact {
+            at_ms: risk::history::now_ms(),
+            sentiment: self
+                .sentiment
+                .as_ref()
+                .map_or_else(|| "unknown".to_string(), |s| s.label.clone()),
+            negative,
+            categories: self.categories.iter().map(|c| c.label.clone()).collect(),
+            priority: self.risk.priority.to_string(),
+            risk_score: f64::from(self.risk.score),
+            masked_text: match store_text {
+                StoreText::None => None,
+                StoreText::Masked => Some(self.masked_text.clone()),
+            },
+        }
+    }
+
+    /// Adds the customer's state after this contact, and lets a high-risk customer raise the risk.
+    pub fn set_customer(&mut self, state: CustomerState, policy: &Policy) {
+        risk::apply_customer(&mut self.risk, &state, policy);
+        self.customer = Some(state);
+    }
+}
 
 pub struct Analyzer {
     pub model: Model,
@@ -121,6 +177,8 @@ pub struct Analyzer {
     pub batch_size: usize,
     /// What masking keeps (allow-list) and masks (kinds): `masked_text`, keywords and risk evidence.
     pub mask_options: MaskOptions,
+    /// Risk rules (the model directory's `policy.toml`, the built-in policy, or `--policy`).
+    pub policy: Arc<Policy>,
 }
 
 /// Scores are reported with four decimals (as f64, so JSON shows `0.9749`, not `0.9749000072479248`).
@@ -129,12 +187,18 @@ fn round4(x: f32) -> f64 {
 }
 
 impl Analyzer {
+    /// Loads the model and its policy (`DIR/policy.toml`, or the built-in policy when there is none).
     pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
+        let policy = Policy::for_model_dir(dir).map_err(|e| ModelError::Invalid {
+            file: dir.join(risk::policy::POLICY_FILE).display().to_string(),
+            msg: e.to_string(),
+        })?;
         Ok(Self {
             model: Model::load(dir, device)?,
             keywords: KeywordExtractor::builtin(),
             batch_size: 32,
             mask_options: MaskOptions::default(),
+            policy: Arc::new(policy),
         })
     }
 
@@ -251,7 +315,7 @@ impl Analyzer {
             emotion: None,
             categories: Vec::new(),
             category_scores: serde_json::Map::new(),
-            risk: risk::assess("", ModelSignals::default()),
+            risk: risk::assess("", ModelSignals::default(), &self.policy),
             // Keywords and risk evidence come from masked text, so they never carry PII.
             keywords: self.keywords.extract(&self.mask(normalized), KEYWORDS),
             masked_text: self.mask(original),
@@ -260,7 +324,12 @@ impl Analyzer {
             turns: None,
             trajectory: None,
             handoff_turn: None,
+            agent_evidence: None,
+            customer: None,
+            anger: 0.0,
         };
+        let masked_normalized = self.mask(normalized);
+        let sarcasm = risk::sarcasm(&masked_normalized, &self.policy);
         let mut signals = ModelSignals::default();
         for (head, p) in cfg.heads.iter().zip(probs) {
             let best = p
@@ -269,21 +338,41 @@ impl Analyzer {
                 .fold((0, f32::MIN), |b, (i, &x)| if x > b.1 { (i, x) } else { b });
             match head.name.as_str() {
                 "sentiment" => {
-                    signals.negative = p[0];
+                    let mut p = p.clone();
+                    let mut best = best;
+                    let mut rule = None;
+                    let neg = head.labels.iter().position(|l| l == "negative");
+                    let pos = head.labels.iter().position(|l| l == "positive");
+                    if let (Some(praise), Some(n), Some(q)) = (&sarcasm, neg, pos) {
+                        if p[q] > p[n] {
+                            p.swap(q, n);
+                            rule = Some(format!("sarcasm: {praise}"));
+                            best = p.iter().enumerate().fold((0, f32::MIN), |b, (i, &x)| {
+                                if x > b.1 {
+                                    (i, x)
+                                } else {
+                                    b
+                                }
+                            });
+                        }
+                    }
+                    signals.negative = neg.map_or(p[0], |n| p[n]);
                     a.sentiment = Some(Sentiment {
                         label: head.labels[best.0].clone(),
                         score: round4(best.1),
                         scores: head
                             .labels
                             .iter()
-                            .zip(p)
+                            .zip(&p)
                             .map(|(l, &x)| (l.clone(), round4(x).into()))
                             .collect(),
+                        rule,
                     });
                 }
                 "emotion" => {
                     if let Some(i) = head.labels.iter().position(|l| l == "anger") {
                         signals.anger = p[i];
+                        a.anger = p[i];
                     }
                     a.emotion = Some(LabelScore {
                         label: head.labels[best.0].clone(),
@@ -324,17 +413,35 @@ impl Analyzer {
         if cfg.kind == ModelKind::HfClassifier {
             signals = ModelSignals::default();
         }
-        a.risk = risk::assess(&self.mask(normalized), signals);
+        a.risk = risk::assess(&masked_normalized, signals, &self.policy);
         a
     }
 
     /// Combines per-turn analyses into the conversation analysis.
+    ///
+    /// Risk: the customer's side (all customer turns joined) plus every reason a customer turn triggered
+    /// (agent turns never add threats: "您可以拨打12315" is not the customer's threat). Agent turns count
+    /// as `service_attitude` evidence when they match `conversation.agent_rude`. `handoff_turn` is the
+    /// first customer turn that asks for a human, escalates, shows anger rising (by `anger_rise` to at
+    /// least `anger_min`), or is the `negative_run`-th negative customer turn in a row.
     fn conversation(&self, mut overall: Analysis, turns: Vec<Analysis>) -> Analysis {
+        let rules = &self.policy.conversation;
         let mut trajectory = Vec::new();
         let mut handoff = None;
         let mut negative_run = 0;
+        let mut last_anger: Option<f32> = None;
+        let mut rude: Option<(usize, String)> = None;
         for (i, t) in turns.iter().enumerate() {
             if t.speaker.as_deref() != Some("customer") {
+                if rude.is_none() {
+                    if let Some(p) = rules
+                        .agent_rude
+                        .iter()
+                        .find(|p| t.masked_text.contains(p.as_str()))
+                    {
+                        rude = Some((i, p.clone()));
+                    }
+                }
                 continue;
             }
             let (neg, pos) = t
@@ -346,34 +453,89 @@ impl Analyzer {
                     (g("negative"), g("positive"))
                 })
                 .unwrap_or((0.0, 0.0));
+            let anger = anger_of(t);
             trajectory.push(round4(pos - neg));
             negative_run = if neg >= 0.5 { negative_run + 1 } else { 0 };
-            let asks_human = HUMAN_REQUEST.iter().any(|h| t.masked_text.contains(h));
-            if handoff.is_none() && (asks_human || t.risk.escalate || negative_run >= 2) {
+            let asks_human = rules
+                .human_request
+                .iter()
+                .any(|h| t.masked_text.contains(h.as_str()));
+            let anger_rising = last_anger
+                .is_some_and(|a| anger >= rules.anger_min && anger - a >= rules.anger_rise);
+            last_anger = Some(anger);
+            if handoff.is_none()
+                && (asks_human
+                    || t.risk.escalate
+                    || anger_rising
+                    || negative_run >= rules.negative_run)
+            {
                 handoff = Some(i);
             }
         }
-        // The conversation's risk also counts what any single turn triggered.
-        for t in &turns {
-            for e in &t.risk.evidence {
-                if !overall.risk.reasons.contains(&e.reason) {
-                    overall.risk.reasons.push(e.reason);
-                    overall.risk.evidence.push(e.clone());
-                }
+        // The conversation's risk also counts what any customer turn triggered.
+        for (i, t) in turns.iter().enumerate() {
+            if t.speaker.as_deref() != Some("customer") {
+                continue;
             }
-            if t.risk.priority < overall.risk.priority {
-                overall.risk.priority = t.risk.priority;
-                overall.risk.respond_within_minutes = t.risk.respond_within_minutes;
-                overall.risk.route = t.risk.route;
+            for e in &t.risk.evidence {
+                let mut e = e.clone();
+                if e.source.is_none() && e.phrase.is_none() {
+                    e.source = Some(format!("turn {i}"));
+                }
+                overall.risk.add(e, &self.policy);
+            }
+            // A turn's grade counts when a rule fired in it; the model's mood alone is judged on the
+            // customer's whole side (one short turn read as negative is not a complaint).
+            if !t.risk.evidence.is_empty() && t.risk.grade() < overall.risk.grade() {
+                overall.risk.set_grade(t.risk.grade(), &self.policy);
             }
             overall.risk.escalate |= t.risk.escalate;
             overall.risk.score = overall.risk.score.max(t.risk.score);
+        }
+        if let Some((i, phrase)) = rude {
+            let floor = round4(rules.agent_rude_score);
+            let key = "service_attitude";
+            let score = overall
+                .category_scores
+                .get(key)
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+                .max(floor);
+            overall.category_scores.insert(key.into(), score.into());
+            overall.categories.retain(|c| c.label != key);
+            overall.categories.push(LabelScore {
+                label: key.into(),
+                score,
+            });
+            overall
+                .categories
+                .sort_by(|x, y| y.score.total_cmp(&x.score));
+            overall.agent_evidence = Some(vec![AgentEvidence {
+                turn: i,
+                category: key,
+                phrase,
+            }]);
+            if overall.risk.grade() > risk::policy::Grade::B {
+                overall.risk.set_grade(risk::policy::Grade::B, &self.policy);
+            }
         }
         overall.trajectory = Some(trajectory);
         overall.handoff_turn = Some(handoff);
         overall.turns = Some(turns);
         overall
     }
+}
+
+/// An agent turn that counts against the service (`conversation.agent_rude`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AgentEvidence {
+    pub turn: usize,
+    pub category: &'static str,
+    pub phrase: String,
+}
+
+fn anger_of(a: &Analysis) -> f32 {
+    a.anger
 }
 
 /// A checked, normalized and encoded request (see [`Analyzer::prepare`]).
@@ -495,6 +657,7 @@ mod tests {
             Err(AnalyzeError::TooLong(_))
         ));
         let bad = Request {
+            customer_id: None,
             text: None,
             turns: Some(vec![Turn {
                 speaker: "bot".into(),

@@ -36,6 +36,29 @@ pub struct Settings {
     /// File of allow-list entries, one per line (`#` comments), added like `--pii-allow`.
     #[arg(long, global = true, env = "XINSHENG_PII_ALLOW_FILE")]
     pub pii_allow_file: Option<PathBuf>,
+    /// Risk policy (TOML) instead of the model directory's policy.toml (or the built-in policy).
+    #[arg(long, global = true, env = "XINSHENG_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// Directory for the customer history (SQLite file `history.sqlite`).
+    #[arg(long, global = true, env = "XINSHENG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL for the customer history instead of SQLite (needs `--features postgres`).
+    #[arg(
+        long,
+        global = true,
+        env = "XINSHENG_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// What the customer history keeps of a contact's text: none, or the PII-masked text.
+    #[arg(
+        long,
+        global = true,
+        env = "XINSHENG_STORE_TEXT",
+        value_enum,
+        default_value = "none"
+    )]
+    pub store_text: crate::risk::history::StoreText,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -59,6 +82,14 @@ pub enum Command {
     /// Measure model speed on a file of texts (one per line): batch throughput and single-text latency
     /// percentiles, tokenization included; prints JSON (used by scripts/bench_compare.py).
     Bench(BenchArgs),
+    /// Print one customer's history (`{"id", "contacts", "consecutive_negative", "high_risk",
+    /// "risk_score", …}`); exit code 2 for an unknown customer.
+    Customer(CustomerArgs),
+    /// List customers as JSON lines.
+    Customers(CustomersArgs),
+    /// Evaluate the risk rules on labeled utterances and conversations (escalation P/R/F1, priority
+    /// accuracy and confusion, reason-code confusion, handoff within ±1 turn, sentiment accuracy).
+    EvalRisk(EvalRiskArgs),
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +109,33 @@ pub struct BenchArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CustomerArgs {
+    /// The customer id.
+    #[arg(env = "XINSHENG_CUSTOMER_ID")]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CustomersArgs {
+    /// Only high-risk customers (required for now: the only listing).
+    #[arg(long, env = "XINSHENG_HIGH_RISK")]
+    pub high_risk: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalRiskArgs {
+    /// Labeled utterances (JSONL: id, text, sentiment, categories, escalate, priority, reasons).
+    #[arg(long, env = "XINSHENG_EVAL_UTTERANCES")]
+    pub utterances: Option<PathBuf>,
+    /// Labeled conversations (JSONL: id, turns, handoff_turn, escalate, priority).
+    #[arg(long, env = "XINSHENG_EVAL_CONVERSATIONS")]
+    pub conversations: Option<PathBuf>,
+    /// Also list every misclassified row (id, gold, predicted) under `misses`.
+    #[arg(long, env = "XINSHENG_EVAL_MISSES")]
+    pub misses: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// The text. Read from standard input when absent. A JSON object with `turns` is analyzed as a
     /// conversation.
@@ -86,6 +144,9 @@ pub struct AnalyzeArgs {
     /// Print compact one-line JSON instead of indented JSON.
     #[arg(long, env = "XINSHENG_COMPACT")]
     pub compact: bool,
+    /// Store this contact in the customer's history and add `customer` to the analysis.
+    #[arg(long, env = "XINSHENG_CUSTOMER_ID")]
+    pub customer_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

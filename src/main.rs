@@ -6,6 +6,8 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xinsheng::config::{Command, CorpusArgs, Settings, TrainArgs};
+use xinsheng::risk::history::{check_id, Backend, History};
+use xinsheng::risk::policy::Policy;
 use xinsheng::train::{self, TrainOptions};
 
 /// A failure with the exit code it should produce.
@@ -76,7 +78,50 @@ fn load_analyzer(s: &Settings) -> Result<xinsheng::analysis::Analyzer, Failure> 
     let mut analyzer =
         xinsheng::analysis::Analyzer::load(&dir, &device).map_err(|e| usage(e.to_string()))?;
     analyzer.mask_options = mask_options;
+    if let Some(p) = &s.policy {
+        analyzer.policy = std::sync::Arc::new(Policy::load(p).map_err(|e| usage(e.to_string()))?);
+    }
     Ok(analyzer)
+}
+
+/// The policy without loading the model: `--policy`, else the model directory's, else the built-in.
+fn load_policy(s: &Settings) -> Result<Policy, Failure> {
+    match &s.policy {
+        Some(p) => Policy::load(p),
+        None => Policy::for_model_dir(&resolve_model(s.model.clone())),
+    }
+    .map_err(|e| usage(e.to_string()))
+}
+
+/// The customer history store selected by `--database-url` / `--data-dir`.
+/// The customer history as `label --customer-field` feeds it (contact time = when the row is labeled).
+struct BatchHistory {
+    history: History,
+    policy: std::sync::Arc<Policy>,
+    store_text: xinsheng::risk::history::StoreText,
+}
+
+impl xinsheng::batch::CustomerHistory for BatchHistory {
+    fn record(
+        &self,
+        customer_id: &str,
+        _date: Option<&str>,
+        analysis: &xinsheng::analysis::Analysis,
+    ) -> Result<(), String> {
+        check_id(customer_id).map_err(|e| e.to_string())?;
+        self.history
+            .record(customer_id, analysis.contact(&self.policy, self.store_text))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn history(s: &Settings, policy: &Policy) -> History {
+    History::start(
+        Backend::choose(&s.data_dir, s.database_url.as_deref()),
+        policy.history.clone(),
+        s.store_text,
+    )
 }
 
 fn run(s: Settings) -> Result<(), Failure> {
@@ -92,11 +137,22 @@ fn run(s: Settings) -> Result<(), Failure> {
                     buf
                 }
             };
-            let request = xinsheng::analysis::Request::from_cli_input(&input).map_err(usage)?;
+            let mut request = xinsheng::analysis::Request::from_cli_input(&input).map_err(usage)?;
+            if a.customer_id.is_some() {
+                request.customer_id = a.customer_id.clone();
+            }
+            if let Some(id) = &request.customer_id {
+                check_id(id).map_err(|e| usage(e.to_string()))?;
+            }
             let analyzer = load_analyzer(&s)?;
-            let analysis = analyzer
+            let mut analysis = analyzer
                 .analyze(&request)
                 .map_err(|e| usage(e.to_string()))?;
+            if let Some(id) = &request.customer_id {
+                let h = history(&s, &analyzer.policy);
+                let state = h.record(id, analysis.contact(&analyzer.policy, s.store_text))?;
+                analysis.set_customer(state, &analyzer.policy);
+            }
             let out = if a.compact {
                 serde_json::to_string(&analysis)?
             } else {
@@ -125,8 +181,15 @@ fn run(s: Settings) -> Result<(), Failure> {
             opts.progress = !l.quiet;
             opts.restart = l.restart;
             opts.model_id = s.model.display().to_string();
-            // HOOK(customer-history): pass the history store here once it exists:
-            // opts.history = Some(&store);
+            // With --customer-field every analyzed row is a contact in the customer history.
+            let store = l.customer_field.as_ref().map(|_| BatchHistory {
+                history: history(&s, &analyzer.policy),
+                policy: analyzer.policy.clone(),
+                store_text: s.store_text,
+            });
+            opts.history = store
+                .as_ref()
+                .map(|b| b as &dyn xinsheng::batch::CustomerHistory);
             let summary = xinsheng::batch::label_file(&analyzer, &opts).map_err(|e| match e {
                 xinsheng::batch::BatchError::Output(_) => Failure::from(e),
                 _ => usage(e.to_string()),
@@ -203,7 +266,46 @@ fn run(s: Settings) -> Result<(), Failure> {
         Command::Serve(args) => {
             let analyzer = load_analyzer(&s)?;
             let model = resolve_model(s.model.clone());
-            xinsheng::server::run(analyzer, args, &model.display().to_string())?;
+            let h = history(&s, &analyzer.policy);
+            xinsheng::server::run(analyzer, args, &model.display().to_string(), h)?;
+            Ok(())
+        }
+        Command::Customer(c) => {
+            check_id(&c.id).map_err(|e| usage(e.to_string()))?;
+            let policy = load_policy(&s)?;
+            match history(&s, &policy).customer(&c.id)? {
+                Some(state) => {
+                    println!("{}", serde_json::to_string_pretty(&state)?);
+                    Ok(())
+                }
+                None => Err(usage(format!("unknown customer: {}", c.id))),
+            }
+        }
+        Command::Customers(c) => {
+            if !c.high_risk {
+                return Err(usage(
+                    "only `customers --high-risk` is available (use `customer ID` for one)",
+                ));
+            }
+            let policy = load_policy(&s)?;
+            for state in history(&s, &policy).high_risk()? {
+                println!("{}", serde_json::to_string(&state)?);
+            }
+            Ok(())
+        }
+        Command::EvalRisk(e) => {
+            if e.utterances.is_none() && e.conversations.is_none() {
+                return Err(usage("give --utterances FILE and/or --conversations FILE"));
+            }
+            let analyzer = load_analyzer(&s)?;
+            let report = xinsheng::risk::eval::run(
+                &analyzer,
+                e.utterances.as_deref(),
+                e.conversations.as_deref(),
+                e.misses,
+            )
+            .map_err(|e| usage(e.to_string()))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Command::Prepare(p) => {

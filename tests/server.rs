@@ -581,6 +581,7 @@ fn prepare_and_finish_match_analyze_batch() {
         Request::text("谢谢，问题已经解决了"),
         Request {
             text: None,
+            customer_id: None,
             turns: Some(vec![
                 Turn {
                     speaker: "customer".into(),
@@ -616,4 +617,68 @@ fn prepare_and_finish_match_analyze_batch() {
         );
         assert!((a - b).abs() < 1e-3, "{a} vs {b}");
     }
+}
+
+#[test]
+fn customer_history_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let negatives = [
+        "快递一个星期了还没到，太慢了",
+        "客服态度太差了，问什么都不知道",
+        "退款拖了半个月还没到账，非常失望",
+    ];
+    {
+        let s = Server::start(&["--data-dir", &data], &[]);
+        assert_error(&s.get("/v1/customers/c-http"), 404, "not_found");
+        // Two contacts on /v1/analyze ...
+        for (i, text) in negatives[..2].iter().enumerate() {
+            let r = s.post(
+                "/v1/analyze",
+                &json!({"text": text, "customer_id": "c-http"}),
+            );
+            assert_eq!(r.0, 200, "{}", r.2);
+            let a = json_of(&r);
+            assert_eq!(a["customer"]["contacts"], i as u64 + 1, "{a}");
+            assert_eq!(a["customer"]["high_risk"], false);
+        }
+        let r = s.get("/v1/customers/c-http");
+        assert_eq!(r.0, 200, "{}", r.2);
+        assert_eq!(json_of(&r)["consecutive_negative"], 2);
+        // A bad customer id is a 422 before any analysis.
+        let long = "x".repeat(200);
+        assert_error(
+            &s.post("/v1/analyze", &json!({"text": "你好", "customer_id": long})),
+            422,
+            "invalid_request",
+        );
+        let doc = json_of(&s.get("/openapi.json"));
+        assert!(doc["paths"]["/v1/customers/{id}"]["get"].is_object());
+    }
+    // ... and the third in a batch after a restart: the SQLite file keeps the history.
+    let s = Server::start(&[], &[("XINSHENG_DATA_DIR", data.as_str())]);
+    let r = s.post(
+        "/v1/analyze/batch",
+        &json!({"items": [
+            {"text": negatives[2], "customer_id": "c-http"},
+            {"text": "你好"},
+            {"text": "你好", "customer_id": ""}
+        ]}),
+    );
+    assert_eq!(r.0, 200, "{}", r.2);
+    let results = json_of(&r)["results"].clone();
+    let c = &results[0]["customer"];
+    assert_eq!(c["contacts"], 3, "{c}");
+    assert_eq!(c["high_risk"], true, "{c}");
+    assert!(results[0]["risk"]["reasons"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("repeat_contact")));
+    assert!(results[1].get("customer").is_none());
+    assert_eq!(results[2]["kind"], "invalid_request");
+    let c = json_of(&s.get("/v1/customers/c-http"));
+    assert_eq!(
+        (c["high_risk"].clone(), c["contacts"].clone()),
+        (json!(true), json!(3))
+    );
 }

@@ -126,6 +126,7 @@ pub fn request_for(fields: &Map<String, Value>, text_field: &str) -> Result<Requ
             .map(|t| Request {
                 text: None,
                 turns: Some(t),
+                customer_id: None,
             })
             .map_err(|e| format!("`turns` must be a list of {{speaker, text}}: {e}"));
     }

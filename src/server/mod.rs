@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod customers;
 pub mod engine;
 pub mod error;
 pub mod metrics;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub metrics: Arc<Metrics>,
     pub conversations: Arc<Conversations>,
+    pub history: Arc<crate::risk::history::History>,
     limiter: Arc<Semaphore>,
     max_concurrent: usize,
     body_limit: usize,
@@ -120,10 +122,15 @@ async fn analyze(
     State(st): State<AppState>,
     JsonBody(req): JsonBody<AnalyzeRequest>,
 ) -> Result<Response, ApiError> {
+    customers::check(req.customer_id.as_deref())?;
+    let customer = req.customer_id.clone();
     let (mut results, timings) = st.engine.analyze(vec![req.into()]).await;
-    let analysis = results
+    let mut analysis = results
         .pop()
         .ok_or_else(|| ApiError::Internal("no result".into()))??;
+    if let Some(id) = customer {
+        customers::record(&st, &id, &mut analysis).await?;
+    }
     Ok(with_timings(Json(analysis).into_response(), &timings))
 }
 
@@ -153,23 +160,29 @@ async fn analyze_batch(
     let mut reqs = Vec::with_capacity(n);
     let mut positions = Vec::with_capacity(n);
     for (i, item) in batch.items.into_iter().enumerate() {
-        match serde_json::from_value::<AnalyzeRequest>(item) {
+        match serde_json::from_value::<AnalyzeRequest>(item)
+            .map_err(|e| ApiError::InvalidRequest(e.to_string()))
+            .and_then(|r| customers::check(r.customer_id.as_deref()).map(|_| r))
+        {
             Ok(r) => {
                 positions.push(i);
                 reqs.push(AnalysisRequest::from(r));
             }
-            Err(e) => {
-                slots[i] = Some(BatchItem::Error(
-                    ApiError::InvalidRequest(e.to_string()).body(),
-                ))
-            }
+            Err(e) => slots[i] = Some(BatchItem::Error(e.body())),
         }
     }
+    let customer_ids: Vec<Option<String>> = reqs.iter().map(|r| r.customer_id.clone()).collect();
     let (results, timings) = st.engine.analyze(reqs).await;
-    for (i, r) in positions.into_iter().zip(results) {
+    for ((i, r), customer) in positions.into_iter().zip(results).zip(customer_ids) {
+        // Contacts are stored in item order, so three items of one customer count in that order.
+        let r = match (r, customer) {
+            (Ok(mut a), Some(id)) => customers::record(&st, &id, &mut a).await.map(|_| a),
+            (Ok(a), None) => Ok(a),
+            (Err(e), _) => Err(ApiError::from(e)),
+        };
         slots[i] = Some(match r {
             Ok(a) => BatchItem::Analysis(Box::new(a)),
-            Err(e) => BatchItem::Error(ApiError::from(e).body()),
+            Err(e) => BatchItem::Error(e.body()),
         });
     }
     let results = slots
@@ -213,6 +226,7 @@ async fn conversation_turn(
     let req = AnalysisRequest {
         text: None,
         turns: Some(turns),
+        customer_id: None,
     };
     let (mut results, timings) = st.engine.analyze(vec![req]).await;
     let mut a = results
@@ -311,6 +325,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         analyze_batch,
         conversation_turn,
         conversation_delete,
+        customers::get_customer,
         health,
         ready,
         metrics_text
@@ -322,6 +337,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         BatchResponse,
         BatchItemSchema,
         ConversationResponse,
+        CustomerSchema,
         StatusResponse,
         ErrorBody,
         AnalysisSchema,
@@ -436,6 +452,7 @@ pub fn router(state: AppState, keys: ApiKeys, protect_probes: bool) -> Router {
             "/v1/conversations/{id}",
             axum::routing::delete(conversation_delete),
         )
+        .route("/v1/customers/{id}", get(customers::get_customer))
         .route_layer(middleware::from_fn_with_state(state.clone(), timeout))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit))
         .route_layer(middleware::from_fn_with_state(
@@ -497,16 +514,26 @@ async fn shutdown_signal() {
 
 /// Runs the server until SIGTERM or Ctrl-C, then drains in-flight requests (at most
 /// `--shutdown-grace-secs`). Prints `xinsheng listening on http://ADDR` on standard output once bound.
-pub fn run(analyzer: Analyzer, args: &ServeArgs, model: &str) -> std::io::Result<()> {
+pub fn run(
+    analyzer: Analyzer,
+    args: &ServeArgs,
+    model: &str,
+    history: crate::risk::history::History,
+) -> std::io::Result<()> {
     init_tracing(args.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("xinsheng-http")
         .build()?;
-    runtime.block_on(serve(analyzer, args.clone(), model.to_string()))
+    runtime.block_on(serve(analyzer, args.clone(), model.to_string(), history))
 }
 
-async fn serve(analyzer: Analyzer, args: ServeArgs, model: String) -> std::io::Result<()> {
+async fn serve(
+    analyzer: Analyzer,
+    args: ServeArgs,
+    model: String,
+    history: crate::risk::history::History,
+) -> std::io::Result<()> {
     let metrics = Arc::new(Metrics::new());
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let engine = Engine::start(
@@ -533,6 +560,7 @@ async fn serve(analyzer: Analyzer, args: ServeArgs, model: String) -> std::io::R
         engine: Arc::new(engine),
         metrics: metrics.clone(),
         conversations: conversations.clone(),
+        history: Arc::new(history),
         limiter: Arc::new(Semaphore::new(max_concurrent)),
         max_concurrent,
         body_limit: args.body_limit,

@@ -23,6 +23,11 @@ pub struct AnalyzeRequest {
     pub text: Option<String>,
     #[serde(default)]
     pub turns: Option<Vec<TurnInput>>,
+    /// Customer id (1 to 128 bytes): the contact is stored in the customer history and the analysis
+    /// gains `customer` (`id`, `contacts`, `consecutive_negative`, `high_risk`, `risk_score`).
+    #[serde(default)]
+    #[schema(example = "c-10086")]
+    pub customer_id: Option<String>,
 }
 
 impl From<AnalyzeRequest> for crate::analysis::Request {
@@ -37,6 +42,7 @@ impl From<AnalyzeRequest> for crate::analysis::Request {
                     })
                     .collect()
             }),
+            customer_id: r.customer_id,
         }
     }
 }
@@ -131,6 +137,24 @@ pub struct EvidenceSchema {
     pub reason: String,
     pub phrase: Option<String>,
     pub score: Option<f64>,
+    /// Where a non-phrase evidence comes from: `emotion.anger`, `customer_history: …`, `turn 3`.
+    pub source: Option<String>,
+}
+
+/// A customer's history (`customer` of an analysis with `customer_id`, and `GET /v1/customers/{id}`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerSchema {
+    pub id: String,
+    /// Contacts stored so far.
+    pub contacts: u64,
+    /// Negative contacts in a row, up to the latest.
+    pub consecutive_negative: u32,
+    /// At least `history.high_risk_after` (policy; 3 by default) negative contacts in a row.
+    pub high_risk: bool,
+    /// Exponentially weighted mean of the contacts' risk scores.
+    pub risk_score: f64,
+    /// Unix milliseconds of the latest contact.
+    pub last_contact_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -166,4 +190,6 @@ pub struct AnalysisSchema {
     pub turns: Option<Vec<AnalysisSchema>>,
     pub trajectory: Option<Vec<f64>>,
     pub handoff_turn: Option<usize>,
+    /// Only with `customer_id`.
+    pub customer: Option<CustomerSchema>,
 }

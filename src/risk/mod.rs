@@ -1,0 +1,567 @@
+//! Risk: escalation reasons from phrase rules (with a negation and question check) and from the model's
+//! scores, a priority grade A/B/C with a response limit and a route, customer history. Every number and
+//! phrase comes from the [`policy::Policy`] (TOML; `models/default/policy.toml` is the reference).
+//!
+//! Rules, in order:
+//! 1. **Phrases.** A reason's phrase counts in a clause (split at 。！；，, newlines, and after ？) unless a
+//!    negation (`matching.negations`) stands in the `negation_window` characters before it ("是不是" does
+//!    not negate), or the clause is a plain question (a `question_words` entry and no `intent_words`
+//!    entry). A phrase of digits (12315) must stand alone, not inside a longer number.
+//! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger`, or negative ≥
+//!    `scores.strong_negative_exclaim` in a text with `!`/`！`. `service_outage` is graded A when negative ≥
+//!    `scores.outage_urgent_negative`.
+//! 3. **Sarcasm.** Ironic praise (`sarcasm.praise`) followed, in a later clause, by a complaint cue
+//!    (`sarcasm.complaint`) is negative evidence: the analysis swaps the positive and negative
+//!    probabilities when positive was higher (see [`sarcasm`]).
+//! 4. **Priority** = the most urgent grade of the fired reasons; without reasons B when negative ≥
+//!    `escalation.negative_for_b` or (with `category_for_b`) a complaint category fires; else C.
+//!    `escalate` = the priority is in `escalation.grades` or a reason in `escalation.reasons` fired.
+//!    The score is the largest weight of the fired reasons and `negative_weight × negative + anger_weight
+//!    × anger`. The response limit and route come from the grade.
+//!    A **large financial loss** (`large_loss`: an `unauthorized` phrase such as 盗刷, or a sum ≥
+//!    `min_amount` in a text with a loss word) makes the priority A; it has no reason code, its evidence
+//!    says `large_loss` with the phrase or sum.
+//! 5. **Customer history** ([`apply_customer`]): a high-risk customer (`history.high_risk_after` negative
+//!    contacts in a row) adds `repeat_contact` with the history as evidence and raises the priority to at
+//!    least `history.high_risk_grade`.
+
+pub mod eval;
+pub mod history;
+pub mod policy;
+
+use policy::{Grade, Policy};
+use serde::Serialize;
+
+/// Evidence for one reason: the matched phrase, or the model score (and what it is).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evidence {
+    pub reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phrase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// Where the evidence comes from when it is not a phrase of this text (`emotion.anger`,
+    /// `customer_history`, `turn 3`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Risk {
+    pub escalate: bool,
+    pub priority: &'static str,
+    pub score: f32,
+    pub reasons: Vec<&'static str>,
+    pub respond_within_minutes: u32,
+    pub route: String,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Risk {
+    pub fn grade(&self) -> Grade {
+        Grade::parse(self.priority).unwrap_or(Grade::C)
+    }
+
+    /// Sets the priority (with its response limit and route) and recomputes `escalate`.
+    pub fn set_grade(&mut self, g: Grade, policy: &Policy) {
+        let rule = policy.grade(g);
+        self.priority = g.as_str();
+        self.respond_within_minutes = rule.respond_within_minutes;
+        self.route = rule.route.clone();
+        self.escalate = policy.escalates(g, &self.reasons);
+    }
+
+    /// Adds a reason with its evidence (once per reason) and its weight to the score.
+    pub fn add(&mut self, e: Evidence, policy: &Policy) {
+        if self.reasons.contains(&e.reason) || self.evidence.contains(&e) {
+            return;
+        }
+        if e.reason == "large_loss" {
+            // Evidence without a reason code: urgent.
+            self.score = self.score.max(policy.grade(Grade::A).weight);
+            self.evidence.push(e);
+            self.set_grade(Grade::A, policy);
+            return;
+        }
+        if let Some(rule) = policy.reason(e.reason) {
+            self.score = self.score.max(rule.weight);
+            if rule.grade < self.grade() {
+                self.set_grade(rule.grade, policy);
+            }
+        }
+        self.reasons.push(e.reason);
+        self.evidence.push(e);
+        self.escalate = policy.escalates(self.grade(), &self.reasons);
+    }
+}
+
+fn clauses(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['。', '！', '!', '；', ';', '\n', '，', ','])
+        .filter(|c| !c.is_empty())
+}
+
+/// Splits after each question mark, so a question clause keeps its '？'.
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '？' | '?') {
+            out.push(&text[start..i + c.len_utf8()]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Whether the phrase at byte `pos` of `clause` is negated or only asked about.
+fn suppressed(clause: &str, pos: usize, p: &Policy) -> bool {
+    let m = &p.matching;
+    let before = &clause[..pos];
+    let near: String = before
+        .chars()
+        .rev()
+        .take(m.negation_window)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    // "是不是要…" asks a (rhetorical) question; it does not negate.
+    let near = near.replace("是不是", "");
+    if m.negations.iter().any(|n| near.contains(n.as_str())) {
+        return true;
+    }
+    let question = m.question_words.iter().any(|q| clause.contains(q.as_str()));
+    // "就是问一下" / "就想问问" are "just asking", not intent.
+    let plain = clause.replace("就是", "").replace("就想", "");
+    question && !m.intent_words.iter().any(|w| plain.contains(w.as_str()))
+}
+
+/// A number phrase (12315) only counts when it is not part of a longer digit run (a phone number).
+fn standalone(clause: &str, pos: usize, phrase: &str) -> bool {
+    if !phrase.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    let before = clause[..pos].chars().next_back();
+    let after = clause[pos + phrase.len()..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_digit() || c == '*')
+        && !after.is_some_and(|c| c.is_ascii_digit() || c == '*')
+}
+
+/// Phrase rules over (normalized) text: each reason once, with the first matching phrase, in the order
+/// the clauses are read.
+pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
+    let mut out: Vec<(&'static str, Grade, String)> = Vec::new();
+    for part in sentences(text) {
+        for clause in clauses(part) {
+            for rule in &policy.reasons {
+                if out.iter().any(|(r, _, _)| *r == rule.code) {
+                    continue;
+                }
+                for p in &rule.phrases {
+                    let hit = clause.match_indices(p.as_str()).find(|(pos, _)| {
+                        standalone(clause, *pos, p) && !suppressed(clause, *pos, policy)
+                    });
+                    if hit.is_some() {
+                        out.push((rule.code, rule.grade, p.clone()));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Ironic praise followed by a complaint: returns the praise phrase. The praise must be in a clause
+/// before (or the same clause, after the praise) a complaint cue; "谢谢，已经收到了" is not sarcasm.
+pub fn sarcasm(text: &str, policy: &Policy) -> Option<String> {
+    let s = &policy.sarcasm;
+    for praise in &s.praise {
+        if let Some(pos) = text.find(praise.as_str()) {
+            let rest = &text[pos + praise.len()..];
+            if s.complaint.iter().any(|c| rest.contains(c.as_str())) {
+                return Some(praise.clone());
+            }
+        }
+    }
+    None
+}
+
+/// Value of a Chinese numeral (三万, 八千五, 一万二千, 两百); `None` when it is not one.
+fn chinese_number(s: &str) -> Option<f64> {
+    let digit = |c: char| "零一二三四五六七八九".find(c).map(|i| (i / 3) as f64);
+    let mut total = 0.0;
+    let mut section = 0.0;
+    let mut current: Option<f64> = None;
+    let mut last_unit = 1.0;
+    for c in s.chars() {
+        if let Some(d) = digit(c).or(if c == '两' { Some(2.0) } else { None }) {
+            current = Some(d);
+            continue;
+        }
+        let unit = match c {
+            '十' => 10.0,
+            '百' => 100.0,
+            '千' => 1000.0,
+            '万' => 10_000.0,
+            _ => return None,
+        };
+        if unit == 10_000.0 {
+            total += (section + current.unwrap_or(0.0)) * unit;
+            section = 0.0;
+        } else {
+            section += current.unwrap_or(1.0) * unit;
+        }
+        last_unit = unit;
+        current = None;
+    }
+    // 八千五 = 8500: a trailing digit counts in the next lower place.
+    if let Some(d) = current {
+        section += if last_unit >= 100.0 {
+            d * last_unit / 10.0
+        } else {
+            d
+        };
+    }
+    Some(total + section)
+}
+
+/// Sums of money in the text: Arabic numbers followed by a money unit (5000元, 6000块, 1.2万), and
+/// Chinese numerals with 千 or 万 (三万多, 八千多块).
+pub fn amounts(text: &str, units: &[String]) -> Vec<(f64, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let is_cn = |c: char| "零一二两三四五六七八九十百千万".contains(c);
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let num: String = chars[start..i].iter().collect();
+            let mut rest: String = chars[i..chars.len().min(i + 4)].iter().collect();
+            let mut value = num.parse::<f64>().unwrap_or(0.0);
+            if let Some(r) = rest.strip_prefix('万') {
+                value *= 10_000.0;
+                rest = r.to_string();
+            } else if let Some(r) = rest.strip_prefix('千') {
+                value *= 1000.0;
+                rest = r.to_string();
+            }
+            let rest = rest.trim_start_matches('多');
+            let before_yuan = start > 0 && matches!(chars[start - 1], '¥' | '￥');
+            if before_yuan || units.iter().any(|u| rest.starts_with(u.as_str())) {
+                out.push((value, num));
+            }
+        } else if is_cn(c) {
+            let start = i;
+            while i < chars.len() && is_cn(chars[i]) {
+                i += 1;
+            }
+            let num: String = chars[start..i].iter().collect();
+            if num.contains(['千', '万']) {
+                if let Some(v) = chinese_number(&num) {
+                    out.push((v, num));
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The large-loss rule: the unauthorized-money phrase, or the largest sum ≥ `min_amount` in a text that
+/// speaks of a loss.
+pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
+    let l = &policy.large_loss;
+    for u in &l.unauthorized {
+        if let Some(pos) = text.find(u.as_str()) {
+            let clause_start = text[..pos]
+                .char_indices()
+                .rev()
+                .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
+                .map_or(0, |(p, c)| p + c.len_utf8());
+            if !suppressed(&text[clause_start..], pos - clause_start, policy) {
+                return Some(u.clone());
+            }
+        }
+    }
+    if !l.loss_words.iter().any(|w| text.contains(w.as_str())) {
+        return None;
+    }
+    amounts(text, &l.money_units)
+        .into_iter()
+        .filter(|(v, _)| *v >= l.min_amount)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, s)| s)
+}
+
+/// What the model said about the text, as the risk rules use it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModelSignals {
+    pub negative: f32,
+    pub anger: f32,
+    pub any_category: bool,
+}
+
+/// Scores a text: phrase rules plus model signals.
+pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
+    let sc = &policy.scores;
+    let mut evidence = Vec::new();
+    let mut grade = Grade::C;
+    let mut score: f32 = 0.0;
+    for (reason, g, phrase) in phrase_reasons(text, policy) {
+        if policy
+            .reason(reason)
+            .is_some_and(|r| m.negative < r.min_negative)
+        {
+            continue;
+        }
+        let g = if reason == "service_outage" && m.negative >= sc.outage_urgent_negative {
+            Grade::A
+        } else {
+            g
+        };
+        grade = grade.min(g);
+        score = score.max(policy.reason(reason).map_or(0.0, |r| r.weight));
+        evidence.push(Evidence {
+            reason,
+            phrase: Some(phrase),
+            score: None,
+            source: None,
+        });
+    }
+    let exclaims = text.contains('!') || text.contains('！');
+    let anger_fires = m.anger >= sc.strong_anger;
+    if (anger_fires || (m.negative >= sc.strong_negative_exclaim && exclaims))
+        && !evidence.iter().any(|e| e.reason == "strong_anger")
+    {
+        if let Some(rule) = policy.reason("strong_anger") {
+            grade = grade.min(rule.grade);
+            score = score.max(rule.weight);
+        }
+        evidence.push(Evidence {
+            reason: "strong_anger",
+            phrase: None,
+            score: Some(if anger_fires { m.anger } else { m.negative }),
+            source: Some(if anger_fires {
+                "emotion.anger".into()
+            } else {
+                "sentiment.negative".into()
+            }),
+        });
+    }
+    let reasons: Vec<&'static str> = evidence.iter().map(|e| e.reason).collect();
+    if let Some(phrase) = large_loss(text, policy) {
+        // No reason code of its own: urgent, explained by its evidence.
+        grade = Grade::A;
+        score = score.max(policy.grade(Grade::A).weight);
+        evidence.push(Evidence {
+            reason: "large_loss",
+            phrase: Some(phrase),
+            score: None,
+            source: None,
+        });
+    }
+    if reasons.is_empty()
+        && grade == Grade::C
+        && (m.negative >= policy.escalation.negative_for_b
+            || (policy.escalation.category_for_b && m.any_category))
+    {
+        grade = Grade::B;
+    }
+    let score = score
+        .max(sc.negative_weight * m.negative + sc.anger_weight * m.anger)
+        .clamp(0.0, 1.0);
+    let rule = policy.grade(grade);
+    Risk {
+        escalate: policy.escalates(grade, &reasons),
+        priority: grade.as_str(),
+        score,
+        reasons,
+        respond_within_minutes: rule.respond_within_minutes,
+        route: rule.route.clone(),
+        evidence,
+    }
+}
+
+/// A high-risk customer raises the risk of the current contact: reason `repeat_contact` with the history
+/// as evidence (score = the rolling risk score), priority at least `history.high_risk_grade`.
+pub fn apply_customer(risk: &mut Risk, customer: &history::CustomerState, policy: &Policy) {
+    if !customer.high_risk {
+        return;
+    }
+    if !risk.reasons.contains(&"repeat_contact") {
+        risk.add(
+            Evidence {
+                reason: "repeat_contact",
+                phrase: None,
+                score: Some(customer.risk_score as f32),
+                source: Some(format!(
+                    "customer_history: {} negative contacts in a row",
+                    customer.consecutive_negative
+                )),
+            },
+            policy,
+        );
+    }
+    let g = risk.grade().min(policy.history.high_risk_grade);
+    risk.set_grade(g, policy);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasons(t: &str) -> Vec<&'static str> {
+        phrase_reasons(t, &Policy::builtin())
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    }
+
+    #[test]
+    fn every_reason_code_fires_on_its_phrase() {
+        let cases: &[(&str, &[&str])] = &[
+            ("再不处理我就打12315投诉你们", &["regulator_threat"]),
+            ("我要找媒体曝光你们", &["media_threat"]),
+            ("我已经请了律师，准备起诉", &["legal_threat"]),
+            ("充电器冒烟了，差点起火", &["safety"]),
+            ("这是我第三次打电话了", &["repeat_contact"]),
+            ("把你们领导叫来，我要找你们领导", &["supervisor_demand"]),
+            ("再这样我就销户", &["churn_threat"]),
+            ("家里宽带断网两天了", &["service_outage"]),
+            ("你们真是欺人太甚", &["strong_anger"]),
+            // negation and questions do not fire
+            ("我不是要投诉，也不会去12315", &[]),
+            ("我不想曝光你们，只想解决问题", &[]),
+            ("12315的电话是多少？", &[]),
+            ("投诉流程是什么", &[]),
+            ("怎么注销账户？", &[]),
+            ("我想查一下话费", &[]),
+            // digits inside a phone number are not a hotline
+            ("我电话13812345678", &[]),
+            ("电话13812345678，我要打12315", &["regulator_threat"]),
+            // a question with intent still fires
+            ("你们是不是要我去12315才肯处理？", &["regulator_threat"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(reasons(text), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn grades_limits_and_routes_come_from_the_policy() {
+        let p = Policy::builtin();
+        let calm = ModelSignals::default();
+        let r = assess("我想查一下话费", calm, &p);
+        assert_eq!(
+            (r.priority, r.escalate, r.respond_within_minutes),
+            ("C", false, 120)
+        );
+        let neg = ModelSignals {
+            negative: 0.8,
+            ..Default::default()
+        };
+        let r = assess("等了很久还没到", neg, &p);
+        assert_eq!(
+            (r.priority, r.escalate, r.route.as_str()),
+            ("B", false, "customer_service")
+        );
+        let r = assess("再不退款我就去12315投诉", neg, &p);
+        assert_eq!(
+            (r.priority, r.escalate, r.respond_within_minutes),
+            ("A", true, 15)
+        );
+        assert!(r.score >= 0.9);
+        assert_eq!(r.evidence[0].phrase.as_deref(), Some("12315"));
+        let angry = ModelSignals {
+            negative: 0.9,
+            anger: 0.7,
+            any_category: true,
+        };
+        let r = assess("你们什么态度", angry, &p);
+        assert_eq!(r.reasons, vec!["strong_anger"]);
+        assert_eq!(r.evidence[0].source.as_deref(), Some("emotion.anger"));
+        assert!(r.escalate);
+        // Outage with a very negative text is urgent.
+        let r = assess(
+            "断网两天了",
+            ModelSignals {
+                negative: 0.95,
+                ..Default::default()
+            },
+            &p,
+        );
+        assert_eq!(r.priority, "A");
+        // Negation and question do not escalate.
+        for t in ["我不是要投诉", "投诉流程是什么"] {
+            let r = assess(t, calm, &p);
+            assert!(!r.escalate && r.reasons.is_empty(), "{t}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn a_changed_policy_changes_the_result() {
+        let text = BUILTIN_TEXT.replacen("route = \"complaints\"", "route = \"legal_desk\"", 1);
+        let text = text.replacen(
+            "respond_within_minutes = 15",
+            "respond_within_minutes = 5",
+            1,
+        );
+        let p = Policy::parse(&text, "test.toml").unwrap();
+        let r = assess("我要起诉你们", ModelSignals::default(), &p);
+        assert_eq!(
+            (r.route.as_str(), r.respond_within_minutes),
+            ("legal_desk", 5)
+        );
+    }
+
+    const BUILTIN_TEXT: &str = policy::BUILTIN_POLICY;
+
+    #[test]
+    fn sarcasm_needs_praise_then_complaint() {
+        let p = Policy::builtin();
+        assert_eq!(
+            sarcasm("你们效率可真高啊，一个月了还没处理", &p).as_deref(),
+            Some("效率可真高")
+        );
+        assert_eq!(sarcasm("你们效率真高，谢谢", &p), None);
+        assert_eq!(sarcasm("还没收到，你们效率真高", &p), None);
+    }
+
+    #[test]
+    fn a_high_risk_customer_raises_the_risk() {
+        let p = Policy::builtin();
+        let mut r = assess("我想查一下话费", ModelSignals::default(), &p);
+        let state = history::CustomerState {
+            id: "c1".into(),
+            contacts: 3,
+            consecutive_negative: 3,
+            high_risk: true,
+            risk_score: 0.7,
+            last_contact_ms: 0,
+        };
+        apply_customer(&mut r, &state, &p);
+        assert_eq!(r.priority, "B");
+        assert!(r.escalate);
+        assert_eq!(r.reasons, vec!["repeat_contact"]);
+        assert!(r.evidence[0]
+            .source
+            .as_deref()
+            .unwrap()
+            .contains("3 negative contacts"));
+        let calm = history::CustomerState {
+            high_risk: false,
+            consecutive_negative: 1,
+            ..state
+        };
+        let mut r = assess("我想查一下话费", ModelSignals::default(), &p);
+        apply_customer(&mut r, &calm, &p);
+        assert_eq!((r.priority, r.escalate), ("C", false));
+    }
+}

@@ -1,0 +1,516 @@
+//! The risk policy: reason codes with their phrases, grades and weights, the negation and question words,
+//! the A/B/C response limits and routes, the escalation rule, model-score thresholds, the sarcasm rule,
+//! the customer-history rule and the conversation rules. Read from TOML (`models/default/policy.toml`
+//! documents every key); [`Policy::builtin`] is a copy of that file compiled into the binary.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The reason codes a policy may define (and the risk output may name).
+pub const REASON_CODES: [&str; 9] = [
+    "regulator_threat",
+    "media_threat",
+    "legal_threat",
+    "churn_threat",
+    "safety",
+    "supervisor_demand",
+    "repeat_contact",
+    "strong_anger",
+    "service_outage",
+];
+
+/// The policy shipped with the default model, used when a model directory has none.
+pub const BUILTIN_POLICY: &str = include_str!("../../models/default/policy.toml");
+
+/// The file name looked for in a model directory.
+pub const POLICY_FILE: &str = "policy.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {file}: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid policy {file}: {msg}")]
+    Parse { file: String, msg: String },
+    #[error("invalid policy {file}: key `{key}`: {msg}")]
+    Value {
+        file: String,
+        key: String,
+        msg: String,
+    },
+}
+
+/// Priority grades, most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub enum Grade {
+    A,
+    B,
+    C,
+}
+
+impl Grade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::A => "A",
+            Grade::B => "B",
+            Grade::C => "C",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Grade> {
+        match s {
+            "A" => Some(Grade::A),
+            "B" => Some(Grade::B),
+            "C" => Some(Grade::C),
+            _ => None,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matching {
+    pub negations: Vec<String>,
+    pub negation_window: usize,
+    pub question_words: Vec<String>,
+    pub intent_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeRule {
+    pub respond_within_minutes: u32,
+    pub route: String,
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EscalationFile {
+    grades: Vec<String>,
+    reasons: Vec<String>,
+    negative_for_b: f32,
+    category_for_b: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    pub grades: Vec<Grade>,
+    pub reasons: Vec<&'static str>,
+    pub negative_for_b: f32,
+    pub category_for_b: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scores {
+    pub strong_anger: f32,
+    pub strong_negative_exclaim: f32,
+    pub outage_urgent_negative: f32,
+    pub negative_weight: f32,
+    pub anger_weight: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonFile {
+    grade: String,
+    weight: f32,
+    phrases: Vec<String>,
+    #[serde(default)]
+    min_negative: f32,
+}
+
+/// One reason code's rule.
+#[derive(Debug, Clone)]
+pub struct ReasonRule {
+    pub code: &'static str,
+    pub grade: Grade,
+    pub weight: f32,
+    pub phrases: Vec<String>,
+    /// A phrase only counts when the model's negative probability is at least this (0 = always).
+    pub min_negative: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sarcasm {
+    pub praise: Vec<String>,
+    pub complaint: Vec<String>,
+}
+
+/// Large financial loss (no reason code of its own): money gone without the customer's consent, or an
+/// amount of at least `min_amount` yuan lost or disputed. Graded A; the evidence names `large_loss`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LargeLoss {
+    pub unauthorized: Vec<String>,
+    pub min_amount: f64,
+    /// Words that make a sum money (after the number): 元, 块, 钱…; Chinese numerals with 千/万 count
+    /// without one.
+    pub money_units: Vec<String>,
+    /// Words that make the text about a loss at all (扣, 丢, 坏, 转走…).
+    pub loss_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryFile {
+    negative_threshold: f32,
+    high_risk_after: u32,
+    decay: f64,
+    high_risk_grade: String,
+}
+
+/// Customer-history rule.
+#[derive(Debug, Clone)]
+pub struct HistoryRules {
+    pub negative_threshold: f32,
+    pub high_risk_after: u32,
+    pub decay: f64,
+    pub high_risk_grade: Grade,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationRules {
+    pub human_request: Vec<String>,
+    pub negative_run: usize,
+    pub anger_rise: f32,
+    pub anger_min: f32,
+    pub agent_rude: Vec<String>,
+    pub agent_rude_score: f32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    version: u32,
+    matching: Matching,
+    grades: BTreeMap<String, GradeRule>,
+    escalation: EscalationFile,
+    scores: Scores,
+    reasons: BTreeMap<String, ReasonFile>,
+    sarcasm: Sarcasm,
+    large_loss: LargeLoss,
+    history: HistoryFile,
+    conversation: ConversationRules,
+}
+
+/// A checked policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it came from (a file path, or `built-in`).
+    pub source: String,
+    pub matching: Matching,
+    grades: [GradeRule; 3],
+    pub escalation: Escalation,
+    pub scores: Scores,
+    /// In the order of [`REASON_CODES`] (codes the file leaves out never fire).
+    pub reasons: Vec<ReasonRule>,
+    pub sarcasm: Sarcasm,
+    pub large_loss: LargeLoss,
+    pub history: HistoryRules,
+    pub conversation: ConversationRules,
+}
+
+fn code(s: &str) -> Option<&'static str> {
+    REASON_CODES.iter().copied().find(|c| *c == s)
+}
+
+impl Policy {
+    /// The policy compiled into the binary (identical to `models/default/policy.toml`).
+    pub fn builtin() -> Policy {
+        Policy::parse(BUILTIN_POLICY, "built-in").expect("the built-in policy is valid")
+    }
+
+    /// Reads and checks a policy file.
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Policy::parse(&text, &path.display().to_string())
+    }
+
+    /// The policy of a model directory: its `policy.toml`, or the built-in one when it has none.
+    pub fn for_model_dir(dir: &Path) -> Result<Policy, PolicyError> {
+        let path = dir.join(POLICY_FILE);
+        if path.exists() {
+            Policy::load(&path)
+        } else {
+            Ok(Policy::builtin())
+        }
+    }
+
+    /// Parses and checks policy text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Policy, PolicyError> {
+        let raw: PolicyFile = toml::from_str(text).map_err(|e| PolicyError::Parse {
+            file: file.to_string(),
+            msg: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        let bad = |key: &str, msg: &str| PolicyError::Value {
+            file: file.to_string(),
+            key: key.to_string(),
+            msg: msg.to_string(),
+        };
+        if raw.version != 1 {
+            return Err(bad("version", "only version 1 is known"));
+        }
+        let grade = |key: &str, s: &str| {
+            Grade::parse(s).ok_or_else(|| bad(key, &format!("\"{s}\" is not A, B or C")))
+        };
+        let unit = |key: &str, x: f32| {
+            if (0.0..=1.0).contains(&x) {
+                Ok(())
+            } else {
+                Err(bad(key, &format!("{x} is not between 0 and 1")))
+            }
+        };
+        let nonempty = |key: &str, v: &[String]| {
+            if v.iter().any(|p| p.trim().is_empty()) {
+                Err(bad(key, "empty phrase"))
+            } else {
+                Ok(())
+            }
+        };
+        nonempty("matching.negations", &raw.matching.negations)?;
+        nonempty("matching.question_words", &raw.matching.question_words)?;
+        nonempty("matching.intent_words", &raw.matching.intent_words)?;
+
+        for k in raw.grades.keys() {
+            if Grade::parse(k).is_none() {
+                return Err(bad(&format!("grades.{k}"), "grades are A, B and C"));
+            }
+        }
+        let mut grades = Vec::new();
+        for g in ["A", "B", "C"] {
+            let rule = raw
+                .grades
+                .get(g)
+                .ok_or_else(|| bad(&format!("grades.{g}"), "missing"))?;
+            unit(&format!("grades.{g}.weight"), rule.weight)?;
+            if rule.route.trim().is_empty() {
+                return Err(bad(&format!("grades.{g}.route"), "empty route"));
+            }
+            grades.push(rule.clone());
+        }
+        let grades: [GradeRule; 3] = grades.try_into().expect("three grades");
+
+        let mut esc_grades = Vec::new();
+        for (i, g) in raw.escalation.grades.iter().enumerate() {
+            esc_grades.push(grade(&format!("escalation.grades[{i}]"), g)?);
+        }
+        let mut esc_reasons = Vec::new();
+        for (i, r) in raw.escalation.reasons.iter().enumerate() {
+            esc_reasons.push(code(r).ok_or_else(|| {
+                bad(
+                    &format!("escalation.reasons[{i}]"),
+                    &format!("unknown reason code \"{r}\""),
+                )
+            })?);
+        }
+        unit("escalation.negative_for_b", raw.escalation.negative_for_b)?;
+
+        for (k, x) in [
+            ("scores.strong_anger", raw.scores.strong_anger),
+            (
+                "scores.strong_negative_exclaim",
+                raw.scores.strong_negative_exclaim,
+            ),
+            (
+                "scores.outage_urgent_negative",
+                raw.scores.outage_urgent_negative,
+            ),
+            ("scores.negative_weight", raw.scores.negative_weight),
+            ("scores.anger_weight", raw.scores.anger_weight),
+        ] {
+            unit(k, x)?;
+        }
+
+        let mut reasons = Vec::new();
+        for k in raw.reasons.keys() {
+            if code(k).is_none() {
+                return Err(bad(
+                    &format!("reasons.{k}"),
+                    &format!("unknown reason code (known: {})", REASON_CODES.join(", ")),
+                ));
+            }
+        }
+        for c in REASON_CODES {
+            if let Some(r) = raw.reasons.get(c) {
+                let g = grade(&format!("reasons.{c}.grade"), &r.grade)?;
+                unit(&format!("reasons.{c}.weight"), r.weight)?;
+                unit(&format!("reasons.{c}.min_negative"), r.min_negative)?;
+                nonempty(&format!("reasons.{c}.phrases"), &r.phrases)?;
+                let weight = if r.weight > 0.0 {
+                    r.weight
+                } else {
+                    grades[g.index()].weight
+                };
+                reasons.push(ReasonRule {
+                    code: c,
+                    grade: g,
+                    weight,
+                    phrases: r.phrases.clone(),
+                    min_negative: r.min_negative,
+                });
+            }
+        }
+        nonempty("sarcasm.praise", &raw.sarcasm.praise)?;
+        nonempty("sarcasm.complaint", &raw.sarcasm.complaint)?;
+        nonempty("large_loss.unauthorized", &raw.large_loss.unauthorized)?;
+        nonempty("large_loss.money_units", &raw.large_loss.money_units)?;
+        nonempty("large_loss.loss_words", &raw.large_loss.loss_words)?;
+        if raw.large_loss.min_amount.is_nan() || raw.large_loss.min_amount < 0.0 {
+            return Err(bad(
+                "large_loss.min_amount",
+                "must be a non-negative number",
+            ));
+        }
+
+        unit("history.negative_threshold", raw.history.negative_threshold)?;
+        if raw.history.high_risk_after == 0 {
+            return Err(bad("history.high_risk_after", "must be at least 1"));
+        }
+        if !(0.0..1.0).contains(&raw.history.decay) {
+            return Err(bad("history.decay", "must be in [0, 1)"));
+        }
+        let history = HistoryRules {
+            negative_threshold: raw.history.negative_threshold,
+            high_risk_after: raw.history.high_risk_after,
+            decay: raw.history.decay,
+            high_risk_grade: grade("history.high_risk_grade", &raw.history.high_risk_grade)?,
+        };
+        nonempty(
+            "conversation.human_request",
+            &raw.conversation.human_request,
+        )?;
+        nonempty("conversation.agent_rude", &raw.conversation.agent_rude)?;
+        if raw.conversation.negative_run == 0 {
+            return Err(bad("conversation.negative_run", "must be at least 1"));
+        }
+        unit("conversation.anger_rise", raw.conversation.anger_rise)?;
+        unit("conversation.anger_min", raw.conversation.anger_min)?;
+        unit(
+            "conversation.agent_rude_score",
+            raw.conversation.agent_rude_score,
+        )?;
+
+        Ok(Policy {
+            source: file.to_string(),
+            matching: raw.matching,
+            grades,
+            escalation: Escalation {
+                grades: esc_grades,
+                reasons: esc_reasons,
+                negative_for_b: raw.escalation.negative_for_b,
+                category_for_b: raw.escalation.category_for_b,
+            },
+            scores: raw.scores,
+            reasons,
+            sarcasm: raw.sarcasm,
+            large_loss: raw.large_loss,
+            history,
+            conversation: raw.conversation,
+        })
+    }
+
+    /// Response limit, route and weight of a grade.
+    pub fn grade(&self, g: Grade) -> &GradeRule {
+        &self.grades[g.index()]
+    }
+
+    /// The rule of a reason code, if the policy has it.
+    pub fn reason(&self, code: &str) -> Option<&ReasonRule> {
+        self.reasons.iter().find(|r| r.code == code)
+    }
+
+    /// Whether a priority and a set of reasons escalate.
+    pub fn escalates(&self, g: Grade, reasons: &[&str]) -> bool {
+        self.escalation.grades.contains(&g)
+            || reasons.iter().any(|r| self.escalation.reasons.contains(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_every_reason_code() {
+        let p = Policy::builtin();
+        for c in REASON_CODES {
+            assert!(p.reason(c).is_some(), "{c}");
+        }
+        assert_eq!(p.grade(Grade::A).respond_within_minutes, 15);
+        assert_eq!(p.grade(Grade::C).route, "inquiry");
+        assert!(p.escalates(Grade::A, &[]));
+        assert!(!p.escalates(Grade::C, &[]));
+    }
+
+    fn with(from: &str, to: &str) -> String {
+        assert!(BUILTIN_POLICY.contains(from), "{from}");
+        BUILTIN_POLICY.replacen(from, to, 1)
+    }
+
+    fn err(text: &str) -> String {
+        Policy::parse(text, "my.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let e = err(&with(
+            "[reasons.safety]\ngrade = \"A\"",
+            "[reasons.safety]\ngrade = \"Z\"",
+        ));
+        assert!(
+            e.contains("my.toml") && e.contains("reasons.safety.grade"),
+            "{e}"
+        );
+        let e = err(&with("[reasons.safety]", "[reasons.saftey]"));
+        assert!(
+            e.contains("reasons.saftey") && e.contains("unknown reason code"),
+            "{e}"
+        );
+        let e = err(&with("strong_anger = 0.5", "strong_anger = 1.5"));
+        assert!(e.contains("scores.strong_anger"), "{e}");
+        let e = err(&with("strong_anger = 0.5", "strong_anger = \"high\""));
+        assert!(e.contains("my.toml") && e.contains("strong_anger"), "{e}");
+        let e = err(&with("high_risk_after = 3", "high_risk_after = 0"));
+        assert!(e.contains("history.high_risk_after"), "{e}");
+        let e = err(&with("[grades.C]", "[grades.D]"));
+        assert!(e.contains("grades.D"), "{e}");
+        let e = err(&with("decay = 0.5", "decay = 0.5\ntypo = 1"));
+        assert!(e.contains("my.toml") && e.contains("typo"), "{e}");
+        let e = err("version = 1\n[matching");
+        assert!(e.contains("my.toml"), "{e}");
+        let e = Policy::load(Path::new("no/such/policy.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no/such/policy.toml"), "{e}");
+    }
+
+    #[test]
+    fn a_model_dir_without_policy_gets_the_builtin() {
+        let dir = std::env::temp_dir().join(format!("xinsheng-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = Policy::for_model_dir(&dir).unwrap();
+        assert_eq!(p.source, "built-in");
+        std::fs::write(
+            dir.join(POLICY_FILE),
+            with("route = \"inquiry\"", "route = \"faq\""),
+        )
+        .unwrap();
+        let p = Policy::for_model_dir(&dir).unwrap();
+        assert_eq!(p.grade(Grade::C).route, "faq");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

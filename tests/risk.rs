@@ -1,0 +1,288 @@
+//! End-to-end tests of the risk engine through the real binary on the shipped model: reason codes,
+//! negation and questions, policy files, sarcasm, agent turns, customer history across process runs,
+//! and `eval-risk`.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(args: &[&str], data_dir: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
+    cmd.args(args)
+        .current_dir(root())
+        .env_remove("XINSHENG_MODEL")
+        .env_remove("XINSHENG_POLICY")
+        .env_remove("XINSHENG_DATABASE_URL")
+        .env_remove("XINSHENG_STORE_TEXT");
+    match data_dir {
+        Some(d) => cmd.env("XINSHENG_DATA_DIR", d),
+        // Tests must never write into the repository's ./data.
+        None => cmd.env(
+            "XINSHENG_DATA_DIR",
+            std::env::temp_dir().join("xinsheng-unused"),
+        ),
+    };
+    cmd.output().expect("run xinsheng")
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn analyze(text: &str) -> Value {
+    ok_json(&run(&["analyze", "--compact", text], None))
+}
+
+fn reasons(a: &Value) -> Vec<String> {
+    a["risk"]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn each_reason_code_escalates_with_evidence() {
+    let cases = [
+        ("再不给我退款，我就打12315投诉你们", "regulator_threat", "A"),
+        ("你们再这样我就找媒体曝光", "media_threat", "A"),
+        ("我已经找好律师了，准备起诉你们", "legal_threat", "A"),
+        ("充电宝充着充着就冒烟了，差点起火", "safety", "A"),
+        ("再不解决我就销户，换一家", "churn_threat", "B"),
+        ("叫你们经理来跟我说", "supervisor_demand", "B"),
+        ("这已经是我第三次打电话了", "repeat_contact", "B"),
+        ("家里宽带断网两天了", "service_outage", "B"),
+        ("你们简直欺人太甚，忍无可忍", "strong_anger", "B"),
+    ];
+    for (text, code, worst) in cases {
+        let a = analyze(text);
+        let r = &a["risk"];
+        assert!(reasons(&a).contains(&code.to_string()), "{text}: {r}");
+        assert_eq!(r["escalate"], true, "{text}: {r}");
+        // The model may make a B reason urgent (outage with a very negative text), never less urgent.
+        assert!(r["priority"].as_str().unwrap() <= worst, "{text}: {r}");
+        let ev = r["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["reason"] == code)
+            .unwrap_or_else(|| panic!("{text}: no evidence for {code}: {r}"));
+        assert!(
+            ev["phrase"].is_string() || ev["score"].is_number(),
+            "{text}: {ev}"
+        );
+        assert!(r["respond_within_minutes"].as_u64().unwrap() <= 30, "{r}");
+    }
+}
+
+#[test]
+fn negation_and_questions_do_not_escalate() {
+    for text in [
+        "我不是要投诉，只是问一下",
+        "投诉流程是什么",
+        "12315的电话是多少？",
+        "我不想曝光你们，只想把问题解决",
+        "请问怎么注销账户？",
+    ] {
+        let a = analyze(text);
+        let phrase_reasons: Vec<&Value> = a["risk"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["phrase"].is_string())
+            .collect();
+        assert!(phrase_reasons.is_empty(), "{text}: {}", a["risk"]);
+        assert_eq!(a["risk"]["escalate"], false, "{text}: {}", a["risk"]);
+        assert_ne!(a["risk"]["priority"], "A", "{text}");
+    }
+}
+
+#[test]
+fn sarcasm_is_not_praise() {
+    let a = analyze("你们效率可真高啊，一个月了还没处理");
+    assert_eq!(a["sentiment"]["label"], "negative", "{}", a["sentiment"]);
+    assert_ne!(a["risk"]["priority"], "C", "{}", a["risk"]);
+    // Plain praise stays praise.
+    let a = analyze("谢谢你们，问题解决得很快，服务很好");
+    assert_eq!(a["sentiment"]["label"], "positive", "{}", a["sentiment"]);
+    assert!(a["sentiment"].get("rule").is_none());
+}
+
+#[test]
+fn policy_file_changes_routes_and_bad_policies_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(root().join("models/default/policy.toml")).unwrap();
+    let custom = dir.path().join("policy.toml");
+    std::fs::write(
+        &custom,
+        shipped.replacen("route = \"complaints\"", "route = \"legal_desk\"", 1),
+    )
+    .unwrap();
+    let a = ok_json(&run(
+        &[
+            "analyze",
+            "--compact",
+            "--policy",
+            custom.to_str().unwrap(),
+            "我要起诉你们",
+        ],
+        None,
+    ));
+    assert_eq!(a["risk"]["route"], "legal_desk", "{}", a["risk"]);
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        shipped.replacen("strong_anger = 0.5", "strong_anger = 7", 1),
+    )
+    .unwrap();
+    let out = run(
+        &["analyze", "--policy", bad.to_str().unwrap(), "你好"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("scores.strong_anger"),
+        "{err}"
+    );
+
+    let out = run(&["analyze", "--policy", "no/such.toml", "你好"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.toml"));
+}
+
+#[test]
+fn three_negative_contacts_across_runs_make_a_high_risk_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Some(dir.path());
+    let texts = [
+        "快递一个星期了还没到，太慢了",
+        "客服态度太差了，问什么都不知道",
+        "退款拖了半个月还没到账，非常失望",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let a = ok_json(&run(
+            &["analyze", "--compact", "--customer-id", "客户-007", text],
+            d,
+        ));
+        let c = &a["customer"];
+        assert_eq!(c["id"], "客户-007");
+        assert_eq!(c["contacts"], i as u64 + 1, "{c}");
+        assert_eq!(c["consecutive_negative"], i as u64 + 1, "{c}");
+        assert_eq!(c["high_risk"], i == 2, "{c}");
+        if i == 2 {
+            assert!(reasons(&a).contains(&"repeat_contact".to_string()));
+            assert_eq!(a["risk"]["escalate"], true);
+        }
+    }
+    assert!(dir.path().join("history.sqlite").exists());
+    let c = ok_json(&run(&["customer", "客户-007"], d));
+    assert_eq!(c["high_risk"], true, "{c}");
+    assert!(c["risk_score"].as_f64().unwrap() > 0.0);
+    let out = run(&["customers", "--high-risk"], d);
+    assert!(out.status.success());
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], "客户-007");
+    // A calm contact resets the run.
+    let a = ok_json(&run(
+        &[
+            "analyze",
+            "--compact",
+            "--customer-id",
+            "客户-007",
+            "收到了，谢谢，非常满意",
+        ],
+        d,
+    ));
+    assert_eq!(
+        a["customer"]["consecutive_negative"], 0,
+        "{}",
+        a["customer"]
+    );
+    assert_eq!(a["customer"]["high_risk"], false);
+    let out = run(&["customer", "nobody"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown customer"));
+    // The raw text is never stored (default --store-text none).
+    let db = std::fs::read(dir.path().join("history.sqlite")).unwrap();
+    let needle = "退款拖了".as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+}
+
+#[test]
+fn agent_turns_and_handoff_in_conversations() {
+    let conv = r#"{"turns": [
+        {"speaker": "customer", "text": "我的洗衣机坏了，怎么办"},
+        {"speaker": "agent", "text": "你自己看说明书去，我也没办法"},
+        {"speaker": "customer", "text": "我要转人工"}]}"#;
+    let a = ok_json(&run(&["analyze", "--compact", conv], None));
+    let cats: Vec<&str> = a["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap())
+        .collect();
+    assert!(cats.contains(&"service_attitude"), "{}", a["categories"]);
+    assert_eq!(a["agent_evidence"][0]["turn"], 1);
+    assert!(
+        a["handoff_turn"].as_u64().unwrap() <= 2,
+        "{}",
+        a["handoff_turn"]
+    );
+    // An agent naming a hotline is not a customer threat.
+    let conv = r#"{"turns": [
+        {"speaker": "customer", "text": "请问怎么查话费"},
+        {"speaker": "agent", "text": "您可以拨打10086，也可以在App里查询"}]}"#;
+    let a = ok_json(&run(&["analyze", "--compact", conv], None));
+    assert_eq!(a["risk"]["escalate"], false, "{}", a["risk"]);
+    assert_eq!(a["handoff_turn"], Value::Null);
+}
+
+#[test]
+fn eval_risk_reports_the_figures() {
+    let r = ok_json(&run(
+        &[
+            "eval-risk",
+            "--utterances",
+            "tests/data/risk_fixture/utterances.jsonl",
+            "--conversations",
+            "tests/data/risk_fixture/conversations.jsonl",
+        ],
+        None,
+    ));
+    let u = &r["utterances"]["all"];
+    assert_eq!(u["rows"], 6);
+    for k in ["precision", "recall", "f1"] {
+        let x = u["escalation"][k].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&x), "{k}");
+    }
+    // These six are easy: the rules must get the escalations right.
+    assert_eq!(u["escalation"]["f1"], 1.0, "{u}");
+    assert!(u["priority"]["accuracy"].as_f64().unwrap() >= 0.8, "{u}");
+    assert!(u["sentiment"]["accuracy"].is_number());
+    assert!(u["reasons"]["per_code"]["safety"]["tp"] == 1, "{u}");
+    let c = &r["conversations"]["all"];
+    assert_eq!(c["rows"], 2);
+    assert_eq!(c["handoff"]["within_1"], 1.0, "{c}");
+    assert!(r["utterances"]["holdout"]["rows"].as_u64().unwrap() == 3);
+    // Bad input is a clear error.
+    let out = run(&["eval-risk", "--utterances", "no/such.jsonl"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.jsonl"));
+}
