@@ -195,7 +195,8 @@ fn endpoints_answer_with_the_contract() {
     let a = json_of(&r);
     assert_eq!(a["turns"].as_array().unwrap().len(), 3);
     assert_eq!(a["trajectory"].as_array().unwrap().len(), 2);
-    assert_eq!(a["handoff_turn"], 2, "{a}");
+    // 断网 is a service outage, priority A, an escalation trigger: the bot hands off at once.
+    assert_eq!(a["handoff_turn"], 0, "{a}");
 
     // Batch: order kept, bad items get an error in their slot.
     let r = s.post(
@@ -222,7 +223,7 @@ fn endpoints_answer_with_the_contract() {
     // Chatbot conversation: turns one at a time.
     let first = s.post(
         "/v1/conversations/chat-1/turns",
-        &json!({"speaker": "customer", "text": "在吗，我的宽带又断网了"}),
+        &json!({"speaker": "customer", "text": "在吗，我想问一下宽带续费怎么办理"}),
     );
     assert_eq!(first.0, 200, "{}", first.2);
     let c = json_of(&first);
@@ -607,7 +608,13 @@ fn prepare_and_finish_match_analyze_batch() {
         );
         // Batch composition changes padding, hence float noise in the last digit at most.
         assert_eq!(got["sentiment"]["label"], want["sentiment"]["label"]);
-        assert_eq!(got["risk"], want["risk"]);
+        let (mut gr, mut wr) = (got["risk"].clone(), want["risk"].clone());
+        let (gs, ws) = (
+            gr["score"].take().as_f64().unwrap(),
+            wr["score"].take().as_f64().unwrap(),
+        );
+        assert!((gs - ws).abs() < 1e-4, "risk score {gs} vs {ws}");
+        assert_eq!(gr, wr);
         assert_eq!(got["keywords"], want["keywords"]);
         assert_eq!(got["masked_text"], want["masked_text"]);
         assert_eq!(got["handoff_turn"], want["handoff_turn"]);
