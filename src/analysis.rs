@@ -132,6 +132,10 @@ pub struct Analysis {
     /// Probability of the emotion `anger` (0 without an emotion head); for the conversation rules.
     #[serde(skip)]
     pub anger: f32,
+    /// Set when the text was longer than the model's window: the number of overlapping windows it was
+    /// read in (their probabilities aggregated; nothing is truncated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunks: Option<usize>,
 }
 
 impl Analysis {
@@ -259,15 +263,19 @@ impl Analyzer {
             Plan::Conversation { all, .. } => all,
             Plan::Text(_) => normalized.len(),
         };
-        let ids = normalized[..model_texts]
-            .iter()
-            .map(|t| self.model.encoder.encode(t))
-            .collect();
+        let mut ids = Vec::new();
+        let mut windows = Vec::with_capacity(model_texts);
+        for t in &normalized[..model_texts] {
+            let w = self.model.encoder.windows(t);
+            windows.push(w.len());
+            ids.extend(w);
+        }
         Ok(Prepared {
             plan,
             texts,
             normalized,
             ids,
+            windows,
         })
     }
 
@@ -277,12 +285,23 @@ impl Analyzer {
             plan,
             texts,
             normalized,
+            windows,
             ..
         } = prepared;
+        // Per model text: its windows' probabilities aggregated (a text that fits has one window).
+        let mut per_text: Vec<(HeadProbs, usize)> = Vec::with_capacity(windows.len());
+        let mut at = 0;
+        for &n in &windows {
+            let part = probs.get(at..at + n).unwrap_or(&[]);
+            per_text.push((self.aggregate_windows(part), n));
+            at += n;
+        }
         let one = |i: usize, speaker: Option<&str>| {
-            let empty = HeadProbs::new();
-            let p = probs.get(i).unwrap_or(&empty);
-            self.single(&texts[i], &normalized[i], p, speaker)
+            let empty = (HeadProbs::new(), 1);
+            let (p, n) = per_text.get(i).unwrap_or(&empty);
+            let mut a = self.single(&texts[i], &normalized[i], p, speaker);
+            a.chunks = (*n > 1).then_some(*n);
+            a
         };
         match plan {
             Plan::Text(i) => one(i, None),
@@ -298,6 +317,34 @@ impl Analyzer {
                 let mut overall = one(customer, None);
                 overall.masked_text = self.mask(&texts[all]);
                 self.conversation(overall, per_turn)
+            }
+        }
+    }
+
+    /// Combines the windows of one long text: a softmax head takes the mean of its windows (the text's
+    /// overall leaning), a multi-label head the maximum (a complaint in any part is a complaint of the text).
+    fn aggregate_windows(&self, parts: &[HeadProbs]) -> HeadProbs {
+        match parts {
+            [] => HeadProbs::new(),
+            [one] => one.clone(),
+            _ => {
+                let heads = &self.model.config.heads;
+                (0..parts[0].len())
+                    .map(|h| {
+                        let multi = heads.get(h).is_some_and(|s| s.multi_label);
+                        let width = parts[0][h].len();
+                        (0..width)
+                            .map(|j| {
+                                let xs = parts.iter().map(|p| p[h].get(j).copied().unwrap_or(0.0));
+                                if multi {
+                                    xs.fold(0.0, f32::max)
+                                } else {
+                                    xs.sum::<f32>() / parts.len() as f32
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
             }
         }
     }
@@ -327,6 +374,7 @@ impl Analyzer {
             agent_evidence: None,
             customer: None,
             anger: 0.0,
+            chunks: None,
         };
         let masked_normalized = self.mask(normalized);
         let sarcasm = risk::sarcasm(&masked_normalized, &self.policy);
@@ -543,8 +591,11 @@ pub struct Prepared {
     plan: Plan,
     texts: Vec<String>,
     normalized: Vec<String>,
-    /// Token ids of every text the model must see (`[CLS] … [SEP]`, within the model's window).
+    /// Token ids of every window the model must see (`[CLS] … [SEP]`, within the model's window); a text
+    /// longer than the window has several (see `windows`).
     pub ids: Vec<Vec<u32>>,
+    /// How many consecutive entries of `ids` belong to each model text.
+    windows: Vec<usize>,
 }
 
 enum Plan {

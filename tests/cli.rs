@@ -172,3 +172,20 @@ fn label_round_trip_keeps_every_row_in_order() {
     assert_eq!(rows[6]["id"], 7);
     assert!(rows[6].get("error").is_none());
 }
+
+#[test]
+fn long_text_is_read_in_overlapping_windows_not_truncated() {
+    // 384 characters, more than the shipped model's 160-token window.
+    let long = "我已经打了三次电话了，等了一个星期都没人处理，客服态度还特别差。".repeat(12);
+    let a = analyze(&long);
+    assert_eq!(a["chunks"], 3, "{a}");
+    assert_eq!(sentiment(&a), "negative");
+    // The threat at the very end is seen even though the text is long (risk reads the whole text).
+    let tail = format!("{long}再不处理我就打12315投诉你们");
+    let a = analyze(&tail);
+    assert!(a["chunks"].as_u64().unwrap() >= 3, "{a}");
+    assert_eq!(a["risk"]["priority"], "A", "{a}");
+    // A short text is one window: no `chunks` field.
+    let short = analyze("请问怎么改收货地址");
+    assert!(short.get("chunks").is_none(), "{short}");
+}

@@ -72,6 +72,16 @@ impl TextEncoder {
         self.wrap(&self.raw_ids(text))
     }
 
+    /// `[CLS] … [SEP]` windows covering the whole text: one window when it fits, else overlapping windows
+    /// of the model's length (a quarter of a window overlaps the next; the last one ends at the text's
+    /// end). Nothing is cut away: a long complaint is read in parts and the parts are aggregated.
+    pub fn windows(&self, text: &str) -> Vec<Vec<u32>> {
+        split_windows(&self.raw_ids(text), self.max_length - 2)
+            .into_iter()
+            .map(|w| self.wrap(w))
+            .collect()
+    }
+
     /// Wraps content ids in `[CLS]`…`[SEP]` with head-and-tail truncation.
     pub fn wrap(&self, ids: &[u32]) -> Vec<u32> {
         let budget = self.max_length - 2;
@@ -90,9 +100,54 @@ impl TextEncoder {
     }
 }
 
+/// Content windows of at most `budget` ids with a quarter-window overlap; the last window ends at the end.
+pub fn split_windows(ids: &[u32], budget: usize) -> Vec<&[u32]> {
+    let budget = budget.max(1);
+    if ids.len() <= budget {
+        return vec![ids];
+    }
+    let stride = (budget - budget / 4).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        if start + budget >= ids.len() {
+            out.push(&ids[ids.len() - budget..]);
+            break;
+        }
+        out.push(&ids[start..start + budget]);
+        start += stride;
+    }
+    out
+}
+
 impl TextEncoder {
     /// Number of tokens in the vocabulary, added tokens included.
     pub fn vocab_size(&self) -> usize {
         self.tokenizer.get_vocab_size(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_windows;
+
+    #[test]
+    fn windows_cover_everything_with_overlap() {
+        let ids: Vec<u32> = (0..10).collect();
+        assert_eq!(split_windows(&ids, 16), vec![&ids[..]]);
+        let ids: Vec<u32> = (0..300).collect();
+        let w = split_windows(&ids, 158);
+        // 158-token windows, stride 119: [0, 158), [119, 277), then the last one aligned to the end.
+        assert_eq!(w.len(), 3);
+        assert!(w.iter().all(|x| x.len() == 158));
+        assert_eq!(w[0][0], 0);
+        assert_eq!(w[1][0], 119);
+        assert_eq!(*w[2].last().unwrap(), 299);
+        // Every id is in some window, and neighbours overlap.
+        for id in 0..300u32 {
+            assert!(w.iter().any(|x| x.contains(&id)), "{id}");
+        }
+        assert!(w[0].last().unwrap() >= &w[1][0]);
+        assert_eq!(split_windows(&[], 8).len(), 1);
     }
 }
