@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_torch import MALLOC_ENV, Net, read  # noqa: E402
+from train_torch import MALLOC_ENV, Net, batches, read, tensors  # noqa: E402
 
 CLS, SEP, MASK, PAD = 101, 102, 103, 0
 FIRST_REAL = 106  # ids below are [PAD]/[unused]/[UNK]/[CLS]/[SEP]/[MASK]
@@ -47,17 +47,6 @@ class MlmHead(nn.Module):
 
     def forward(self, x):
         return F.linear(self.norm(F.gelu(self.dense(x))), self.word.weight, self.bias)
-
-
-def encode(net, ids, mask):
-    """The encoder's token states (the same forward as Net.forward, without the pooler and heads)."""
-    t = ids.shape[1]
-    x = net.word(ids) + net.pos.weight[:t] + net.tok.weight[0]
-    x = net.drop(net.emb_norm(x))
-    bias = ((mask - 1.0) * 1e4)[:, None, None, :]
-    for layer in net.layers:
-        x = layer(x, bias)
-    return x
 
 
 def mask_tokens(ids, mask, vocab, rng, rate, span):
@@ -85,28 +74,6 @@ def mask_tokens(ids, mask, vocab, rng, rate, span):
     return inputs, labels
 
 
-def pad(rows, idx):
-    t = max(len(rows[i]) for i in idx)
-    ids = torch.zeros(len(idx), t, dtype=torch.long)
-    mask = torch.zeros(len(idx), t)
-    for j, i in enumerate(idx):
-        ids[j, :len(rows[i])] = torch.tensor(rows[i])
-        mask[j, :len(rows[i])] = 1.0
-    return ids, mask
-
-
-def epoch_batches(rows, bs, rng):
-    """Length-bucketed batches (sorted within windows of 50 batches), in random order."""
-    order = list(range(len(rows)))
-    rng.shuffle(order)
-    out = []
-    for w in range(0, len(order), bs * 50):
-        win = sorted(order[w:w + bs * 50], key=lambda i: len(rows[i]))
-        out += [win[i:i + bs] for i in range(0, len(win), bs)]
-    rng.shuffle(out)
-    return out
-
-
 @torch.no_grad()
 def masked_accuracy(net, head, rows, vocab, bf16):
     net.eval()
@@ -114,10 +81,10 @@ def masked_accuracy(net, head, rows, vocab, bf16):
     right = total = 0
     for s in range(0, len(rows), 64):
         idx = list(range(s, min(s + 64, len(rows))))
-        ids, mask = pad(rows, idx)
+        ids, mask = tensors(rows, idx)
         inputs, labels = mask_tokens(ids, mask, vocab, rng, 0.15, False)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            logits = head(encode(net, inputs, mask))
+            logits = head(net.encode(inputs, mask))
         sel = labels != -100
         right += int((logits.argmax(-1)[sel] == labels[sel]).sum())
         total += int(sel.sum())
@@ -154,13 +121,13 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    rows = [r["ids"] for r in read(os.path.join(args.data, "train.jsonl"))]
+    rows = read(os.path.join(args.data, "train.jsonl"))
     dev_rows = []
     for f in sorted(os.listdir(args.data)):
         if f.startswith("dev_") and f.endswith(".jsonl"):
-            dev_rows += [r["ids"] for r in read(os.path.join(args.data, f))]
+            dev_rows += read(os.path.join(args.data, f))
     dev_rows = random.Random(1).sample(dev_rows, min(1000, len(dev_rows)))
-    too_long = sum(len(r) > args.max_length for r in rows)
+    too_long = sum(len(r["ids"]) > args.max_length for r in rows)
     if too_long:
         raise SystemExit(f"{too_long} rows exceed --max-length {args.max_length}; run prepare with that length")
     vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
@@ -188,17 +155,17 @@ def main():
     gen = torch.Generator().manual_seed(args.seed * 7919 + step)
     per_epoch = math.ceil(len(rows) / args.batch_size)
     log = open(os.path.join(args.out, "mlm_log.jsonl"), "a" if step else "w")
-    started, seen, tokens, batches, epoch_of = time.time(), 0, 0, None, -1
+    started, seen, tokens, order, epoch_of = time.time(), 0, 0, None, -1
     net.train()
     while step < args.steps:
         epoch = step // per_epoch
         if epoch != epoch_of:
-            batches, epoch_of = epoch_batches(rows, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
-        idx = batches[step % per_epoch]
-        ids, mask = pad(rows, idx)
+            order, epoch_of = batches(rows, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
+        idx = order[step % per_epoch]
+        ids, mask = tensors(rows, idx)
         inputs, labels = mask_tokens(ids, mask, vocab, gen, args.mask_rate, args.span)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            states = encode(net, inputs, mask)
+            states = net.encode(inputs, mask)
             sel = labels != -100
             logits = head(states[sel])
         loss = F.cross_entropy(logits.float(), labels[sel])

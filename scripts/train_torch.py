@@ -74,13 +74,18 @@ class Net(nn.Module):
                 if isinstance(m, nn.Linear):
                     nn.init.zeros_(m.bias)
 
-    def forward(self, ids, mask):
+    def encode(self, ids, mask):
+        """The encoder's token states (also the input of the MLM head in scripts/pretrain_mlm.py)."""
         t = ids.shape[1]
         x = self.word(ids) + self.pos.weight[:t] + self.tok.weight[0]
         x = self.drop(self.emb_norm(x))
         bias = ((mask - 1.0) * 1e4)[:, None, None, :]
         for layer in self.layers:
             x = layer(x, bias)
+        return x
+
+    def forward(self, ids, mask):
+        x = self.encode(ids, mask)
         pooled = torch.tanh(self.pooler(x[:, 0]))
         return {k: head(pooled) for k, head in self.heads.items()}
 

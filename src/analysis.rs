@@ -15,6 +15,7 @@ use crate::text::{mask_with, normalize, KeywordExtractor, MaskOptions};
 use candle_core::Device;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -289,7 +290,7 @@ impl Analyzer {
             ..
         } = prepared;
         // Per model text: its windows' probabilities aggregated (a text that fits has one window).
-        let mut per_text: Vec<(HeadProbs, usize)> = Vec::with_capacity(windows.len());
+        let mut per_text: Vec<(Cow<'_, HeadProbs>, usize)> = Vec::with_capacity(windows.len());
         let mut at = 0;
         for &n in &windows {
             let part = probs.get(at..at + n).unwrap_or(&[]);
@@ -297,7 +298,7 @@ impl Analyzer {
             at += n;
         }
         let one = |i: usize, speaker: Option<&str>| {
-            let empty = (HeadProbs::new(), 1);
+            let empty = (Cow::Owned(HeadProbs::new()), 1);
             let (p, n) = per_text.get(i).unwrap_or(&empty);
             let mut a = self.single(&texts[i], &normalized[i], p, speaker);
             a.chunks = (*n > 1).then_some(*n);
@@ -323,11 +324,12 @@ impl Analyzer {
 
     /// Combines the windows of one long text: a softmax head takes the mean of its windows (the text's
     /// overall leaning), a multi-label head the maximum (a complaint in any part is a complaint of the text).
-    fn aggregate_windows(&self, parts: &[HeadProbs]) -> HeadProbs {
+    fn aggregate_windows<'p>(&self, parts: &'p [HeadProbs]) -> Cow<'p, HeadProbs> {
         match parts {
-            [] => HeadProbs::new(),
-            [one] => one.clone(),
-            _ => {
+            [] => Cow::Owned(HeadProbs::new()),
+            // The usual case: a text that fits the window is used as it is, without a copy.
+            [one] => Cow::Borrowed(one),
+            _ => Cow::Owned({
                 let heads = &self.model.config.heads;
                 (0..parts[0].len())
                     .map(|h| {
@@ -345,7 +347,7 @@ impl Analyzer {
                             .collect()
                     })
                     .collect()
-            }
+            }),
         }
     }
 
