@@ -20,6 +20,16 @@ pub struct Settings {
     /// Device: cpu, cuda or cuda:N (CUDA needs a build with `--features cuda`).
     #[arg(long, global = true, env = "XINSHENG_DEVICE", default_value = "cpu")]
     pub device: String,
+    /// Encoder engine: auto (int8 on CPUs with AVX-512 VNNI, else candle), candle (f32 reference,
+    /// CPU or CUDA), f32 or int8 (xinsheng's fused CPU kernels).
+    #[arg(
+        long,
+        global = true,
+        env = "XINSHENG_ENGINE",
+        value_enum,
+        default_value = "auto"
+    )]
+    pub engine: crate::model::EngineKind,
     /// Worker threads for inference (0 = one per core).
     #[arg(long, global = true, env = "XINSHENG_THREADS", default_value_t = 0)]
     pub threads: usize,

@@ -78,6 +78,10 @@ fn load_analyzer(s: &Settings) -> Result<xinsheng::analysis::Analyzer, Failure> 
     let mut analyzer =
         xinsheng::analysis::Analyzer::load(&dir, &device).map_err(|e| usage(e.to_string()))?;
     analyzer.mask_options = mask_options;
+    analyzer
+        .model
+        .set_engine(s.engine)
+        .map_err(|e| usage(e.to_string()))?;
     if let Some(p) = &s.policy {
         analyzer.policy = std::sync::Arc::new(Policy::load(p).map_err(|e| usage(e.to_string()))?);
     }
@@ -226,7 +230,7 @@ fn run(s: Settings) -> Result<(), Failure> {
         Command::Eval(e) => {
             let device = xinsheng::model::device::parse_device(&s.device)
                 .map_err(|e| usage(e.to_string()))?;
-            let model = xinsheng::model::Model::load(&resolve_model(s.model.clone()), &device)
+            let model = xinsheng::model::Model::load_with_engine(&resolve_model(s.model.clone()), &device, s.engine)
                 .map_err(|e| usage(e.to_string()))?;
             let mut examples =
                 train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
@@ -250,7 +254,7 @@ fn run(s: Settings) -> Result<(), Failure> {
         Command::Bench(b) => {
             let device = xinsheng::model::device::parse_device(&s.device)
                 .map_err(|e| usage(e.to_string()))?;
-            let model = xinsheng::model::Model::load(&resolve_model(s.model.clone()), &device)
+            let model = xinsheng::model::Model::load_with_engine(&resolve_model(s.model.clone()), &device, s.engine)
                 .map_err(|e| usage(e.to_string()))?;
             let text = std::fs::read_to_string(&b.texts)
                 .map_err(|e| usage(format!("{}: {e}", b.texts.display())))?;

@@ -7,6 +7,8 @@ use std::time::Instant;
 
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
+    /// The engine that ran (`candle`, `f32` or `int8`).
+    pub engine: super::EngineKind,
     pub texts: usize,
     pub batch_size: usize,
     /// Texts per second when all texts are run in batches of `batch_size` (length-sorted).
@@ -72,6 +74,7 @@ pub fn run(
         })
         .collect();
     Ok(BenchReport {
+        engine: model.engine(),
         texts: texts.len(),
         batch_size,
         batch_texts_per_second: batch_rate,

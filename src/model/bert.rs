@@ -28,6 +28,15 @@ impl Norm {
         })
     }
 
+    fn export(&self) -> Result<NormWeights> {
+        let b = self.inner.bias().expect("layer norm built with a bias");
+        Ok(NormWeights {
+            gamma: self.inner.weight().to_dtype(DType::F32)?.to_vec1()?,
+            beta: b.to_dtype(DType::F32)?.to_vec1()?,
+            eps: self.eps as f32,
+        })
+    }
+
     fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         if !train {
             return self.inner.forward(x);
@@ -45,12 +54,74 @@ fn linear(i: usize, o: usize, vb: VarBuilder) -> Result<Linear> {
     candle_nn::linear(i, o, vb)
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Act {
-    GeluErf,
-    GeluTanh,
-    Relu,
+/// A linear layer's parameters as plain f32: `w` is `[n][k]` (PyTorch layout), `b` is `[n]`.
+#[derive(Debug, Clone)]
+pub struct DenseWeights {
+    pub w: Vec<f32>,
+    pub b: Vec<f32>,
+    pub n: usize,
+    pub k: usize,
 }
+
+impl DenseWeights {
+    pub fn of(l: &Linear) -> Result<Self> {
+        let (n, k) = l.weight().dims2()?;
+        let w = l.weight().to_dtype(DType::F32)?.flatten_all()?.to_vec1()?;
+        let b = match l.bias() {
+            Some(b) => b.to_dtype(DType::F32)?.to_vec1()?,
+            None => vec![0.0; n],
+        };
+        Ok(Self { w, b, n, k })
+    }
+
+    /// Stacks layers with the same input size into one (outputs concatenated).
+    pub fn stack(parts: &[DenseWeights]) -> Self {
+        let k = parts[0].k;
+        assert!(parts.iter().all(|p| p.k == k), "stacked layers share their input size");
+        Self {
+            w: parts.iter().flat_map(|p| p.w.iter().copied()).collect(),
+            b: parts.iter().flat_map(|p| p.b.iter().copied()).collect(),
+            n: parts.iter().map(|p| p.n).sum(),
+            k,
+        }
+    }
+}
+
+/// A layer norm's parameters.
+#[derive(Debug, Clone)]
+pub struct NormWeights {
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+    pub eps: f32,
+}
+
+/// One transformer layer's parameters (query, key and value stacked into `qkv`).
+#[derive(Debug, Clone)]
+pub struct LayerWeights {
+    pub qkv: DenseWeights,
+    pub attn_out: DenseWeights,
+    pub attn_norm: NormWeights,
+    pub ffn_in: DenseWeights,
+    pub ffn_out: DenseWeights,
+    pub ffn_norm: NormWeights,
+}
+
+/// The encoder's parameters as plain f32 arrays, for the fused CPU encoder.
+#[derive(Debug, Clone)]
+pub struct EncoderWeights {
+    pub hidden: usize,
+    pub heads: usize,
+    pub act: Act,
+    /// `[vocab][hidden]`, `[positions][hidden]`, and token type 0's `[hidden]`.
+    pub word: Vec<f32>,
+    pub position: Vec<f32>,
+    pub token_type0: Vec<f32>,
+    pub emb_norm: NormWeights,
+    pub layers: Vec<LayerWeights>,
+    pub pooler: DenseWeights,
+}
+
+use super::kernels::ops::Activation as Act;
 
 #[derive(Debug, Clone)]
 struct Layer {
@@ -145,6 +216,40 @@ impl BertEncoder {
             act,
             hidden_dropout: Dropout::new(cfg.hidden_dropout_prob as f32),
             attn_dropout: Dropout::new(cfg.attention_probs_dropout_prob as f32),
+        })
+    }
+
+    /// The parameters as plain f32 arrays.
+    pub fn export(&self) -> Result<EncoderWeights> {
+        let flat = |t: &Tensor| -> Result<Vec<f32>> { t.to_dtype(DType::F32)?.flatten_all()?.to_vec1() };
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                Ok(LayerWeights {
+                    qkv: DenseWeights::stack(&[
+                        DenseWeights::of(&l.q)?,
+                        DenseWeights::of(&l.k)?,
+                        DenseWeights::of(&l.v)?,
+                    ]),
+                    attn_out: DenseWeights::of(&l.attn_out)?,
+                    attn_norm: l.attn_norm.export()?,
+                    ffn_in: DenseWeights::of(&l.ffn_in)?,
+                    ffn_out: DenseWeights::of(&l.ffn_out)?,
+                    ffn_norm: l.ffn_norm.export()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(EncoderWeights {
+            hidden: self.heads * self.head_dim,
+            heads: self.heads,
+            act: self.act,
+            word: flat(self.word.embeddings())?,
+            position: flat(self.position.embeddings())?,
+            token_type0: flat(&self.token_type.embeddings().get(0)?)?,
+            emb_norm: self.emb_norm.export()?,
+            layers,
+            pooler: DenseWeights::of(&self.pooler)?,
         })
     }
 
