@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
-"""Compare xinsheng (candle, Rust) with PyTorch and ONNX Runtime on the same weights, in the same run.
+"""Compare xinsheng's engines (int8 and f32 fused CPU kernels, candle) with PyTorch and ONNX Runtime (f32, and
+their dynamic int8 quantization) on the same weights, in the same run.
 
     pip install -r scripts/requirements-bench.txt
     cargo build --release
     python3 scripts/bench_compare.py [--model models/default] [--threads 2] [--seconds 10]
 
 1. Loads MODEL/model.safetensors into the PyTorch module of scripts/train_torch.py (same architecture),
-   exports it to ONNX (build/bench/model.onnx), and checks that PyTorch, ONNX Runtime and xinsheng give the
-   same probabilities on the first texts (max abs difference, f32).
+   exports it to ONNX (build/bench/model.onnx, and model.int8.onnx by onnxruntime's quantize_dynamic),
+   quantizes a PyTorch copy (torch.ao quantize_dynamic), and reports each engine's largest probability
+   difference from PyTorch f32 on the first texts.
 2. Measures, for each engine with the same number of threads: texts/s at batch 32 (length-sorted batches,
    tokenization included) and single-text latency p50/p99, on 50-character texts drawn from the dev split
    of ChnSentiCorp (cut to 50 characters) — the texts are written to build/bench/texts.txt.
-3. Prints a markdown table with ratios (xinsheng / engine) and the GFLOP/s each engine reaches against the
-   machine's f32 peak (cores x 64 FLOP/cycle x clock; the clock is read from /proc/cpuinfo or --ghz).
+3. Prints a markdown table with the operations per second each engine reaches (2 x multiply-adds of the matrix
+   products) against the machine's nominal f32 peak (cores x 64 FLOP/cycle x clock; the clock is read from
+   /proc/cpuinfo or --ghz), and the throughput ratios of each xinsheng engine to each peer.
 
-xinsheng runs as a separate process (`xinsheng --threads N bench ...`), the Python engines in this one;
+xinsheng runs as a separate process per engine (`xinsheng --threads N --engine E bench ...`), the Python engines in this one;
 they run one after the other, never at the same time.
 """
 import argparse
@@ -131,6 +134,7 @@ def main():
     ap.add_argument("--chars", type=int, default=50)
     ap.add_argument("--ghz", type=float, default=2.6, help="clock for the peak when /proc/cpuinfo has none")
     ap.add_argument("--binary", default="target/release/xinsheng")
+    ap.add_argument("--engines", default="int8,f32,candle", help="xinsheng engines to measure (comma-separated)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs("build/bench", exist_ok=True)
@@ -167,41 +171,73 @@ def main():
         i, m = pad(encode(tok, batch, max_len))
         return sess.run(None, {"ids": i, "mask": m})
 
-    # xinsheng: its own process, same texts, same threads.
+    # Dynamic int8 peers (weights int8 per channel, activations quantized at run time), like xinsheng int8.
+    qmodel = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    onnx_q = "build/bench/model.int8.onnx"
+    quantize_dynamic(onnx_path, onnx_q, weight_type=QuantType.QInt8)
+    sess_q = ort.InferenceSession(onnx_q, so, providers=["CPUExecutionProvider"])
+
+    def run_torch_q(batch):
+        i, m = pad(encode(tok, batch, max_len))
+        with torch.inference_mode():
+            return [o.numpy() for o in qmodel(torch.from_numpy(i), torch.from_numpy(m))]
+
+    def run_ort_q(batch):
+        i, m = pad(encode(tok, batch, max_len))
+        return sess_q.run(None, {"ids": i, "mask": m})
+
+    # xinsheng: its own process per engine, same texts, same threads.
     n_check = 16
-    out = subprocess.run([args.binary, "--model", args.model, "--threads", str(args.threads), "bench",
-                          "--texts", "build/bench/texts.txt", "--batch-size", str(args.batch_size),
-                          "--seconds", str(args.seconds), "--probs", str(n_check)],
-                         check=True, capture_output=True, text=True)
-    xs = json.loads(out.stdout)
+    xs_runs = {}
+    for engine in args.engines.split(","):
+        out = subprocess.run([args.binary, "--model", args.model, "--threads", str(args.threads), "--engine", engine,
+                              "bench", "--texts", "build/bench/texts.txt", "--batch-size", str(args.batch_size),
+                              "--seconds", str(args.seconds), "--probs", str(n_check)],
+                             check=True, capture_output=True, text=True)
+        xs_runs[engine] = json.loads(out.stdout)
 
-    # Agreement on the first texts (one at a time: no padding effects).
-    diffs = {"pytorch": 0.0, "onnxruntime": 0.0}
-    for k in range(n_check):
-        pt = run_torch([texts[k]])
-        on = run_ort([texts[k]])
-        for j, (name, _) in enumerate(model.heads):
-            ref = np.array(xs["probabilities"][k][name])
-            diffs["pytorch"] = max(diffs["pytorch"], float(np.abs(pt[j][0] - ref).max()))
-            diffs["onnxruntime"] = max(diffs["onnxruntime"], float(np.abs(on[j][0] - ref).max()))
+    # Agreement with PyTorch f32 on the first texts (one at a time: no padding effects).
+    peers = {"pytorch": run_torch, "onnxruntime": run_ort, "pytorch-int8": run_torch_q, "onnxruntime-int8": run_ort_q}
+    ref = [run_torch([texts[k]]) for k in range(n_check)]
+    diffs = {}
+    for name, fn in peers.items():
+        d = 0.0
+        for k in range(n_check):
+            for j, _ in enumerate(model.heads):
+                d = max(d, float(np.abs(fn([texts[k]])[j][0] - ref[k][j][0]).max()))
+        diffs[name] = d
+    for engine, xs in xs_runs.items():
+        d = 0.0
+        for k in range(n_check):
+            for j, (name, _) in enumerate(model.heads):
+                d = max(d, float(np.abs(np.array(xs["probabilities"][k][name]) - ref[k][j][0]).max()))
+        diffs[f"xinsheng-{engine}"] = d
 
-    results = {"xinsheng": (xs["batch_texts_per_second"], xs["single_p50_ms"], xs["single_p99_ms"])}
-    results["pytorch"] = measure(run_torch, texts, args.batch_size, args.seconds)
-    results["onnxruntime"] = measure(run_ort, texts, args.batch_size, args.seconds)
+    results = {f"xinsheng-{e}": (xs["batch_texts_per_second"], xs["single_p50_ms"], xs["single_p99_ms"])
+               for e, xs in xs_runs.items()}
+    for name, fn in peers.items():
+        results[name] = measure(fn, texts, args.batch_size, args.seconds)
 
+    xs = next(iter(xs_runs.values()))
     ghz = cpu_ghz(args.ghz)
     peak = args.threads * 64 * ghz  # GFLOP/s
     fl = flops_per_text(cfg, round(xs["mean_tokens"]))
     print(f"\n{len(texts)} texts of {args.chars} characters ({xs['mean_tokens']:.1f} tokens), batch {args.batch_size}, "
           f"{args.threads} threads, {args.seconds:.0f} s per measurement; f32 peak {peak:.0f} GFLOP/s "
-          f"({args.threads} cores x 64 FLOP/cycle x {ghz:.2f} GHz)")
-    print(f"max |p - p_xinsheng| over {n_check} texts: PyTorch {diffs['pytorch']:.2e}, ONNX Runtime {diffs['onnxruntime']:.2e}\n")
-    print("| engine | texts/s (batch) | p50 ms (1 text) | p99 ms | xinsheng throughput ratio | GFLOP/s | % of f32 peak |")
+          f"({args.threads} cores x 64 FLOP/cycle x {ghz:.2f} GHz)\n")
+    print("| engine | texts/s (batch) | p50 ms (1 text) | p99 ms | max abs diff vs PyTorch f32 | GOP/s | % of f32 peak |")
     print("|---|---|---|---|---|---|---|")
     for name, (rate, p50, p99) in results.items():
-        ratio = results["xinsheng"][0] / rate
         gf = rate * fl / 1e9
-        print(f"| {name} | {rate:.0f} | {p50:.2f} | {p99:.2f} | {ratio:.2f}x | {gf:.1f} | {100 * gf / peak:.1f}% |")
+        print(f"| {name} | {rate:.0f} | {p50:.2f} | {p99:.2f} | {diffs[name]:.1e} | {gf:.1f} | {100 * gf / peak:.1f}% |")
+    print("\n| xinsheng engine | throughput / PyTorch | / ONNX Runtime | / PyTorch int8 | / ORT int8 | p50 / best peer p50 |")
+    print("|---|---|---|---|---|---|")
+    best_p50 = min(results[n][1] for n in peers)
+    for e in xs_runs:
+        rate, p50, _ = results[f"xinsheng-{e}"]
+        r = [rate / results[n][0] for n in peers]
+        print(f"| {e} | {r[0]:.2f}x | {r[1]:.2f}x | {r[2]:.2f}x | {r[3]:.2f}x | {p50 / best_p50:.2f} |")
     json.dump({"results": results, "diffs": diffs, "mean_tokens": xs["mean_tokens"], "peak_gflops": peak},
               open("build/bench/compare.json", "w"), indent=2)
 

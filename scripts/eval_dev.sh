@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Dev figures of a model on every dev split `xinsheng prepare` holds out (never a test set).
-# Usage: scripts/eval_dev.sh [MODEL_DIR]   (default models/default). Writes build/eval/<split>.json and prints
-# a markdown table.
+# Usage: [ENGINE=auto|candle|f32|int8] scripts/eval_dev.sh [MODEL_DIR]   (default models/default, engine auto).
+# Writes build/eval/<engine>/<split>.json and prints a markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-models/default}
+engine=${ENGINE:-auto}
+out=build/eval/$engine
 cargo build --release --quiet
 max_len=$(python3 -c "import json,sys; print(json.load(open('$model/config.json'))['xinsheng']['max_length'])")
 ./target/release/xinsheng prepare --out build/eval/dataset --max-length "$max_len" >/dev/null
-mkdir -p build/eval
+mkdir -p "$out"
 for f in build/eval/dataset/dev_*.jsonl; do
   split=$(basename "$f" .jsonl); split=${split#dev_}
-  ./target/release/xinsheng --model "$model" eval --data "$f" > "build/eval/$split.json"
+  ./target/release/xinsheng --model "$model" --engine "$engine" eval --data "$f" > "$out/$split.json"
 done
-python3 - <<'PY'
+OUT="$out" python3 - <<'PY'
 import json, glob, os
 print("| dev split | rows | sentiment acc (mode) | sentiment macro-F1 | sentiment ECE | emotion acc | anger recall | categories macro-F1 |")
 print("|---|---|---|---|---|---|---|---|")
-for p in sorted(glob.glob("build/eval/*.json")):
+for p in sorted(glob.glob(os.environ["OUT"] + "/*.json")):
     r = json.load(open(p)); name = os.path.basename(p)[:-5]
     s, e, c = r.get("sentiment"), r.get("emotion"), r.get("categories")
     f = lambda x: f"{x:.3f}"

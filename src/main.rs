@@ -230,8 +230,12 @@ fn run(s: Settings) -> Result<(), Failure> {
         Command::Eval(e) => {
             let device = xinsheng::model::device::parse_device(&s.device)
                 .map_err(|e| usage(e.to_string()))?;
-            let model = xinsheng::model::Model::load_with_engine(&resolve_model(s.model.clone()), &device, s.engine)
-                .map_err(|e| usage(e.to_string()))?;
+            let model = xinsheng::model::Model::load_with_engine(
+                &resolve_model(s.model.clone()),
+                &device,
+                s.engine,
+            )
+            .map_err(|e| usage(e.to_string()))?;
             let mut examples =
                 train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
             if e.mask_input {
@@ -254,8 +258,12 @@ fn run(s: Settings) -> Result<(), Failure> {
         Command::Bench(b) => {
             let device = xinsheng::model::device::parse_device(&s.device)
                 .map_err(|e| usage(e.to_string()))?;
-            let model = xinsheng::model::Model::load_with_engine(&resolve_model(s.model.clone()), &device, s.engine)
-                .map_err(|e| usage(e.to_string()))?;
+            let model = xinsheng::model::Model::load_with_engine(
+                &resolve_model(s.model.clone()),
+                &device,
+                s.engine,
+            )
+            .map_err(|e| usage(e.to_string()))?;
             let text = std::fs::read_to_string(&b.texts)
                 .map_err(|e| usage(format!("{}: {e}", b.texts.display())))?;
             let texts: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -77,7 +77,10 @@ impl DenseWeights {
     /// Stacks layers with the same input size into one (outputs concatenated).
     pub fn stack(parts: &[DenseWeights]) -> Self {
         let k = parts[0].k;
-        assert!(parts.iter().all(|p| p.k == k), "stacked layers share their input size");
+        assert!(
+            parts.iter().all(|p| p.k == k),
+            "stacked layers share their input size"
+        );
         Self {
             w: parts.iter().flat_map(|p| p.w.iter().copied()).collect(),
             b: parts.iter().flat_map(|p| p.b.iter().copied()).collect(),
@@ -221,7 +224,8 @@ impl BertEncoder {
 
     /// The parameters as plain f32 arrays.
     pub fn export(&self) -> Result<EncoderWeights> {
-        let flat = |t: &Tensor| -> Result<Vec<f32>> { t.to_dtype(DType::F32)?.flatten_all()?.to_vec1() };
+        let flat =
+            |t: &Tensor| -> Result<Vec<f32>> { t.to_dtype(DType::F32)?.flatten_all()?.to_vec1() };
         let layers = self
             .layers
             .iter()

@@ -156,7 +156,9 @@ impl FusedEncoder {
                 ));
             }
             if let Some(&bad) = s.iter().find(|&&id| id as usize >= vocab) {
-                return Err(format!("token id {bad} is outside the vocabulary ({vocab})"));
+                return Err(format!(
+                    "token id {bad} is outside the vocabulary ({vocab})"
+                ));
             }
             starts.push(starts.last().unwrap() + s.len());
         }
@@ -176,8 +178,7 @@ impl FusedEncoder {
                 for (row, &(id, pos)) in xs.chunks_exact_mut(h).zip(ids) {
                     let w = &self.word[id as usize * h..][..h];
                     let p = &self.position[pos * h..][..h];
-                    for (((o, &a), &b), &c) in row.iter_mut().zip(w).zip(p).zip(&self.token_type0)
-                    {
+                    for (((o, &a), &b), &c) in row.iter_mut().zip(w).zip(p).zip(&self.token_type0) {
                         *o = a + b;
                         *o += c;
                     }

@@ -12,9 +12,9 @@ use bert::BertEncoder;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use config::{HeadSpec, ModelConfig, ModelKind};
-use std::path::{Path, PathBuf};
 use fused::{FusedEncoder, Precision};
 use kernels::Isa;
+use std::path::{Path, PathBuf};
 use tokenize::TextEncoder;
 
 /// Which code runs the encoder.
@@ -322,5 +322,104 @@ impl Model {
             }
         }
         Ok(out.into_iter().map(|p| p.unwrap_or_default()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXTS: &[&str] = &[
+        "好",
+        "我已经打了三次电话了，等了一个星期都没人处理，客服态度还特别差",
+        "房间很干净，服务也不错，下次还来。",
+        "我想查一下话费",
+        "快递三天了还没到，打客服电话一直占线，你们到底怎么回事？再不处理我就去12315投诉！",
+    ];
+
+    fn shipped(engine: EngineKind) -> Model {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/default");
+        Model::load_with_engine(&dir, &Device::Cpu, engine).expect("shipped model")
+    }
+
+    fn max_diff(a: &[HeadProbs], b: &[HeadProbs]) -> f32 {
+        let mut d = 0f32;
+        for (x, y) in a.iter().zip(b) {
+            for (hx, hy) in x.iter().zip(y) {
+                for (p, q) in hx.iter().zip(hy) {
+                    d = d.max((p - q).abs());
+                }
+            }
+        }
+        d
+    }
+
+    fn argmax(p: &[f32]) -> usize {
+        (0..p.len()).max_by(|&i, &j| p[i].total_cmp(&p[j])).unwrap()
+    }
+
+    /// Texts of different lengths in one batch: candle pads them, the fused engine lays them end to end.
+    #[test]
+    fn fused_engines_agree_with_candle() {
+        let reference = shipped(EngineKind::Candle).predict_texts(TEXTS, 8).unwrap();
+        let f32 = shipped(EngineKind::F32);
+        assert_eq!(f32.engine(), EngineKind::F32);
+        let got = f32.predict_texts(TEXTS, 8).unwrap();
+        assert!(
+            max_diff(&reference, &got) < 1e-4,
+            "f32: {}",
+            max_diff(&reference, &got)
+        );
+        let one_at_a_time = f32.predict_texts(TEXTS, 1).unwrap();
+        assert!(max_diff(&got, &one_at_a_time) < 1e-5);
+
+        let int8 = shipped(EngineKind::Int8);
+        let got = int8.predict_texts(TEXTS, 8).unwrap();
+        let d = max_diff(&reference, &got);
+        assert!(d < 0.03, "int8 differs from f32 by {d}");
+        for (r, g) in reference.iter().zip(&got) {
+            assert_eq!(
+                argmax(&r[0]),
+                argmax(&g[0]),
+                "sentiment changed: {r:?} vs {g:?}"
+            );
+        }
+    }
+
+    /// The portable kernels (any CPU) compute what the AVX-512 ones do.
+    #[test]
+    fn portable_kernels_match_the_detected_ones() {
+        let model = shipped(EngineKind::Candle);
+        let weights = model.network.encoder.export().unwrap();
+        let heads: Vec<_> = model
+            .network
+            .heads
+            .iter()
+            .map(|h| bert::DenseWeights::of(h).unwrap())
+            .collect();
+        let heads = bert::DenseWeights::stack(&heads);
+        let ids: Vec<Vec<u32>> = TEXTS[..3].iter().map(|t| model.encoder.encode(t)).collect();
+        let batch: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        for precision in [Precision::F32, Precision::Int8] {
+            let fast = FusedEncoder::new(&weights, &heads, precision, Isa::detect());
+            let port = FusedEncoder::new(&weights, &heads, precision, Isa::Portable);
+            let (a, b) = (fast.logits(&batch).unwrap(), port.logits(&batch).unwrap());
+            for (x, y) in a.iter().zip(&b) {
+                for (p, q) in x.iter().zip(y) {
+                    assert!((p - q).abs() < 2e-3, "{precision:?}: {p} vs {q}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_engine_rejects_bad_input_without_panicking() {
+        let model = shipped(EngineKind::F32);
+        let vocab = model.config.bert.vocab_size as u32;
+        assert!(model.predict_encoded(&[&[]]).is_err());
+        assert!(model.predict_encoded(&[&[101, vocab, 102]]).is_err());
+        let long = vec![101u32; model.config.bert.max_position_embeddings + 1];
+        assert!(model.predict_encoded(&[&long]).is_err());
+        assert!(model.predict_encoded(&[]).unwrap().is_empty());
     }
 }

@@ -281,7 +281,8 @@ mod x86 {
             let w0 = _mm512_loadu_si512(b0.add(g * PANEL * 4) as *const _);
             let w1 = _mm512_loadu_si512(b1.add(g * PANEL * 4) as *const _);
             for (r, acc) in acc.iter_mut().enumerate() {
-                let x = _mm512_set1_epi32((ap.add(r * w.k4 + g * 4) as *const i32).read_unaligned());
+                let x =
+                    _mm512_set1_epi32((ap.add(r * w.k4 + g * 4) as *const i32).read_unaligned());
                 acc[0] = _mm512_dpbusd_epi32(acc[0], x, w0);
                 acc[1] = _mm512_dpbusd_epi32(acc[1], x, w1);
             }
@@ -311,7 +312,9 @@ mod tests {
     use super::*;
 
     fn rand_vec(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (0..n)
             .map(|_| {
                 s = s
@@ -365,8 +368,7 @@ mod tests {
             p.matmul(Isa::Portable, &qa, &scales, &mut port);
             for r in 0..rows {
                 for c in 0..n {
-                    let want: f32 =
-                        (0..k).map(|i| a[r * k + i] * w[c * k + i]).sum::<f32>() + b[c];
+                    let want: f32 = (0..k).map(|i| a[r * k + i] * w[c * k + i]).sum::<f32>() + b[c];
                     // int8 × int8 with per-row and per-column scales: error ≲ 1% of |a|·|w|.
                     let bound = 0.02 * (k as f32).sqrt() + 0.01;
                     assert!((port[r * n + c] - want).abs() < bound);

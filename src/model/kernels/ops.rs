@@ -206,8 +206,10 @@ lanes_fn! {
             let (scale, inv) = if m > 0.0 { (m / 127.0, 127.0 / m) } else { (1.0, 1.0) };
             *s = scale;
             for (b, &v) in q.iter_mut().zip(row) {
-                // max/min also turn a NaN into a bound.
-                *b = (round_to_int((v * inv).max(-127.0).min(127.0)) + 128) as u8;
+                // max/min (not clamp) also turn a NaN into a bound.
+                #[allow(clippy::manual_clamp)]
+                let c = (v * inv).max(-127.0).min(127.0);
+                *b = (round_to_int(c) + 128) as u8;
             }
             for b in q[k..].iter_mut() {
                 *b = 128;
@@ -246,7 +248,7 @@ pub fn attention_head(
     scratch: &mut Vec<f32>,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 && d % 16 == 0 {
+    if isa == Isa::Avx512 && d.is_multiple_of(16) {
         // SAFETY: `Isa::Avx512` is only produced after runtime detection of the features.
         return unsafe { x86::attention_head(qkv, row, t, cols, d, scale, out, scratch) };
     }
@@ -374,7 +376,7 @@ mod x86 {
             let p = scores.as_ptr().add(i * tp);
             let o = out.as_mut_ptr().add(i * d);
             let n = (t - i).min(R);
-            if blocks % 4 == 0 {
+            if blocks.is_multiple_of(4) {
                 for b0 in (0..blocks).step_by(4) {
                     let (vb, ob) = (v.add(b0 * 16), o.add(b0 * 16));
                     match n {
@@ -497,7 +499,9 @@ mod tests {
     #[test]
     fn both_instruction_sets_agree_exactly() {
         let isa = Isa::detect();
-        let x: Vec<f32> = (0..999).map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0).collect();
+        let x: Vec<f32> = (0..999)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
+            .collect();
         let mut a = x.clone();
         let mut b = x.clone();
         activate(Isa::Portable, &mut a, Activation::GeluErf);
@@ -519,7 +523,9 @@ mod tests {
         // d = 5 runs the portable loop everywhere, d = 32 and 64 the AVX-512 kernel where there is one.
         for &(t, d) in &[(7usize, 5usize), (21, 32), (1, 64), (50, 64)] {
             let row = 3 * d + 3;
-            let qkv: Vec<f32> = (0..t * row).map(|i| ((i * 13 % 17) as f32 - 8.0) / 5.0).collect();
+            let qkv: Vec<f32> = (0..t * row)
+                .map(|i| ((i * 13 % 17) as f32 - 8.0) / 5.0)
+                .collect();
             let mut out = vec![0f32; t * d];
             let mut scratch = Vec::new();
             let scale = 0.4;
@@ -545,7 +551,10 @@ mod tests {
                             .map(|j| (s[j] - m).exp() / z * qkv[j * row + cols.2 + c] as f64)
                             .sum();
                         let got = out[i * d + c] as f64;
-                        assert!((got - want).abs() < 1e-5, "t={t} d={d} {isa:?}: {got} vs {want}");
+                        assert!(
+                            (got - want).abs() < 1e-5,
+                            "t={t} d={d} {isa:?}: {got} vs {want}"
+                        );
                     }
                 }
             }
