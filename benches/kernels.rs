@@ -50,20 +50,15 @@ fn bench(c: &mut Criterion) {
     let mut ctx = vec![0f32; t * d];
     let mut scratch = Vec::new();
     g.throughput(Throughput::Elements((2 * t * t * d) as u64));
+    let at = ops::HeadLayout {
+        row: 3 * h,
+        t,
+        cols: (0, h, 2 * h),
+        d,
+        scale: 0.125,
+    };
     g.bench_function("attention_head_50_tokens", |b| {
-        b.iter(|| {
-            ops::attention_head(
-                isa,
-                black_box(&qkv),
-                3 * h,
-                t,
-                (0, h, 2 * h),
-                d,
-                0.125,
-                &mut ctx,
-                &mut scratch,
-            )
-        })
+        b.iter(|| ops::attention_head(isa, black_box(&qkv), &at, &mut ctx, &mut scratch))
     });
     let mut x = values(ROWS * 1024, 5);
     g.throughput(Throughput::Elements((ROWS * 1024) as u64));

@@ -243,9 +243,14 @@ impl FusedEncoder {
                 let (a, b) = (starts[s], starts[s + 1]);
                 let t = b - a;
                 let mut out = vec![0f32; t * d];
-                let cols = (head * d, h + head * d, 2 * h + head * d);
-                let rows = &qkv[a * 3 * h..b * 3 * h];
-                ops::attention_head(isa, rows, 3 * h, t, cols, d, scale, &mut out, scratch);
+                let at = ops::HeadLayout {
+                    row: 3 * h,
+                    t,
+                    cols: (head * d, h + head * d, 2 * h + head * d),
+                    d,
+                    scale,
+                };
+                ops::attention_head(isa, &qkv[a * 3 * h..b * 3 * h], &at, &mut out, scratch);
                 out
             })
             .collect();

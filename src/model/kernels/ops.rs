@@ -232,43 +232,44 @@ lanes_fn! {
     }
 }
 
-/// One attention head over one sequence. `qkv` holds the sequence's rows (`row` floats apart) with
-/// the head's query at column `q_col`, key at `k_col`, value at `v_col` (`d` floats each); `out`
-/// receives the `t × d` context. `scratch` is resized as needed.
-#[allow(clippy::too_many_arguments)]
+/// Where one attention head's inputs are: `t` rows, `row` floats apart, with the head's query at column
+/// `cols.0`, key at `cols.1` and value at `cols.2` (`d` floats each); scores are scaled by `scale`.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadLayout {
+    pub row: usize,
+    pub t: usize,
+    pub cols: (usize, usize, usize),
+    pub d: usize,
+    pub scale: f32,
+}
+
+/// One attention head over one sequence's rows `qkv` (see [`HeadLayout`]); `out` receives the `t × d`
+/// context. `scratch` is resized as needed.
 pub fn attention_head(
     isa: Isa,
     qkv: &[f32],
-    row: usize,
-    t: usize,
-    cols: (usize, usize, usize),
-    d: usize,
-    scale: f32,
+    at: &HeadLayout,
     out: &mut [f32],
     scratch: &mut Vec<f32>,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 && d.is_multiple_of(16) {
+    if isa == Isa::Avx512 && at.d.is_multiple_of(16) {
         // SAFETY: `Isa::Avx512` is only produced after runtime detection of the features.
-        return unsafe { x86::attention_head(qkv, row, t, cols, d, scale, out, scratch) };
+        return unsafe { x86::attention_head(qkv, at, out, scratch) };
     }
     let _ = isa;
-    scratch.resize(t * (d + 1), 0.0);
-    attention_portable(qkv, row, t, cols, d, scale, out, scratch)
+    scratch.resize(at.t * (at.d + 1), 0.0);
+    attention_portable(qkv, at, out, scratch)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn attention_portable(
-    qkv: &[f32],
-    row: usize,
-    t: usize,
-    cols: (usize, usize, usize),
-    d: usize,
-    scale: f32,
-    out: &mut [f32],
-    scratch: &mut [f32],
-) {
-    let (q_col, k_col, v_col) = cols;
+fn attention_portable(qkv: &[f32], at: &HeadLayout, out: &mut [f32], scratch: &mut [f32]) {
+    let HeadLayout {
+        row,
+        t,
+        cols: (q_col, k_col, v_col),
+        d,
+        scale,
+    } = *at;
     let (kt, scores) = scratch.split_at_mut(t * d);
     let scores = &mut scores[..t];
     for j in 0..t {
@@ -322,25 +323,27 @@ lanes_fn! {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::super::Isa;
+    use super::HeadLayout;
     use std::arch::x86_64::*;
 
     const R: usize = 4;
 
     /// Scores `Q Kᵀ` as a small matrix product with register accumulators (keys packed in 16-wide
     /// panels), softmax, then `P V` the same way. `d` is a multiple of 16.
-    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,fma")]
     pub(super) unsafe fn attention_head(
         qkv: &[f32],
-        row: usize,
-        t: usize,
-        cols: (usize, usize, usize),
-        d: usize,
-        scale: f32,
+        at: &HeadLayout,
         out: &mut [f32],
         scratch: &mut Vec<f32>,
     ) {
-        let (q_col, k_col, v_col) = cols;
+        let HeadLayout {
+            row,
+            t,
+            cols: (q_col, k_col, v_col),
+            d,
+            scale,
+        } = *at;
         let tp = t.div_ceil(16) * 16;
         let tr = t.div_ceil(R) * R;
         scratch.clear();
@@ -531,7 +534,14 @@ mod tests {
             let scale = 0.4;
             let cols = (1, d + 2, 2 * d + 3);
             for isa in [Isa::Portable, Isa::detect()] {
-                attention_head(isa, &qkv, row, t, cols, d, scale, &mut out, &mut scratch);
+                let at = HeadLayout {
+                    row,
+                    t,
+                    cols,
+                    d,
+                    scale,
+                };
+                attention_head(isa, &qkv, &at, &mut out, &mut scratch);
                 for i in 0..t {
                     let s: Vec<f64> = (0..t)
                         .map(|j| {
