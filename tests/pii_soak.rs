@@ -8,7 +8,9 @@
 //! (characters inserted, deleted, replaced, spans duplicated), strings over an alphabet of PII
 //! characters and look-alikes, arbitrary Unicode, and arbitrary bytes read lossily as UTF-8.
 //! Checks on every input: nothing panics; `mask` is idempotent; `find_pii` spans are in order,
-//! non-overlapping and on character boundaries; masking without names keeps the length in
+//! non-overlapping and on character boundaries, and `mask` changes nothing outside them (inside,
+//! characters become `*` one for one, or a name before `先生`/`女士`/`小姐` becomes a shorter
+//! prefix of itself, possibly with `*`s); masking without names keeps the length in
 //! characters and changes characters (to `*`) only inside the spans `find_pii_with` reports;
 //! `normalize` is idempotent; masking the normalized text is idempotent.
 
@@ -16,7 +18,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::{Duration, Instant};
 use xinsheng::text::normalize;
-use xinsheng::text::pii::{find_pii, find_pii_with, mask, mask_with, MaskOptions, PiiKind};
+use xinsheng::text::pii::{
+    find_pii, find_pii_with, mask, mask_with, MaskOptions, PiiKind, PiiSpan,
+};
 
 const ALPHABET: &str =
     "0123456789０１３８ -+()（）Xx@._abcmzAZ*王李张欧阳小明伟娜先生女士小姐我叫是本人\
@@ -88,6 +92,51 @@ fn input(rng: &mut StdRng, seeds: &[String], alphabet: &[char]) -> String {
     }
 }
 
+/// Whether `out` is `text` with each span replaced as `find_pii` documents. Tracks every
+/// position in `out` that the spans so far can end at (a name span can shrink to 1..len
+/// characters), so it is linear in practice and never backtracks exponentially.
+fn aligned(text: &str, spans: &[PiiSpan], out: &str) -> bool {
+    let out: Vec<char> = out.chars().collect();
+    let matches = |pos: usize, original: &[char]| {
+        out.len() >= pos + original.len()
+            && original
+                .iter()
+                .zip(&out[pos..pos + original.len()])
+                .all(|(&o, &m)| o == m || m == '*')
+    };
+    let mut reachable = vec![0usize];
+    let mut gap_start = 0;
+    for span in spans {
+        let gap: Vec<char> = text[gap_start..span.range.start].chars().collect();
+        let original: Vec<char> = text[span.range.clone()].chars().collect();
+        let mut next = Vec::new();
+        for &pos in &reachable {
+            if out.len() < pos + gap.len() || out[pos..pos + gap.len()] != gap[..] {
+                continue;
+            }
+            let pos = pos + gap.len();
+            if matches(pos, &original) {
+                next.push(pos + original.len());
+            }
+            if span.kind == PiiKind::Name {
+                next.extend(
+                    (1..original.len())
+                        .filter(|&len| matches(pos, &original[..len]))
+                        .map(|len| pos + len),
+                );
+            }
+        }
+        next.sort_unstable();
+        next.dedup();
+        reachable = next;
+        gap_start = span.range.end;
+    }
+    let tail: Vec<char> = text[gap_start..].chars().collect();
+    reachable
+        .iter()
+        .any(|&pos| out.len() == pos + tail.len() && out[pos..] == tail[..])
+}
+
 fn check(text: &str, no_names: &MaskOptions) {
     let masked = mask(text);
     assert_eq!(mask(&masked), masked, "mask is not idempotent on {text:?}");
@@ -105,6 +154,10 @@ fn check(text: &str, no_names: &MaskOptions) {
         );
         last_end = span.range.end;
     }
+    assert!(
+        aligned(text, &spans, &masked),
+        "mask changed {text:?} outside or unlike the spans {spans:?}: {masked:?}"
+    );
 
     // Without names nothing is removed: same characters, except `*` inside reported spans.
     let plain = mask_with(text, no_names);

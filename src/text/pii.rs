@@ -53,10 +53,11 @@
 //! * Never panics, whatever the input (all indexing is on character boundaries).
 //! * Idempotent: `mask(&mask(x)) == mask(x)`. Masked digits become `*`, which no pattern matches;
 //!   removing a given name can only leave `surname + title`, which is kept; and as a safety net
-//!   [`mask`] repeats its pass when a name was removed until the text no longer changes.
+//!   [`mask`] repeats its pass while the text changes (at most 16 passes).
 //! * Outside the spans that [`find_pii`] reports, nothing changes; inside, characters are replaced
-//!   one for one by `*`, except a titled name, whose span becomes its surname (property-tested in
-//!   `tests/pii_props.rs`, fuzzed by `fuzz/`).
+//!   one for one by `*`, except a titled name, whose span becomes its surname (which a later
+//!   pass may mask further). [`find_pii`] reports what every pass masks, on the characters of
+//!   the input (property-tested in `tests/pii_props.rs`, fuzzed by `fuzz/`).
 //! * Linear in the length of the text (all regexes are compiled once). A first scan skips every
 //!   detector that cannot fire (no digit, no `@`, fewer than 11 digit words, no name trigger).
 //!
@@ -275,23 +276,15 @@ pub fn mask(text: &str) -> String {
 }
 
 /// Masks the personal information in `text` as `options` say.
+///
+/// Masking can, in contrived inputs, bring a new pattern together: removing a given name
+/// shortens the text, and masking an e-mail address ends a digit run that was too long to be a
+/// number (`身份证<15 full-width digits>8@qq.com`, found by `tests/pii_soak.rs`). So the pass is
+/// repeated while it changes the text (at most 16 passes in all), which makes [`mask`]
+/// idempotent by construction; a text without PII costs one pass. [`find_pii_with`] reports
+/// what all the passes mask.
 pub fn mask_with(text: &str, options: &MaskOptions) -> String {
-    let (mut out, _) = mask_once(text, options);
-    // Masking can, in contrived inputs, bring a new pattern together (removing a given name
-    // shortens the text; masking an e-mail address ends a digit run that was too long to be a
-    // number: `身份证<15 full-width digits>138…@qq.com`, found by tests/pii_soak.rs). Repeat
-    // while a pass changes the text so that `mask` is idempotent by construction; a text
-    // without PII costs one pass.
-    let mut passes = 1;
-    while passes < 16 && out != text {
-        let (next, _) = mask_once(&out, options);
-        if next == out {
-            break;
-        }
-        out = next;
-        passes += 1;
-    }
-    out
+    run_passes(text, options, |_, _| {})
 }
 
 /// The personal information found in `text` (default options), sorted by position; ranges
@@ -300,22 +293,102 @@ pub fn find_pii(text: &str) -> Vec<PiiSpan> {
     find_pii_with(text, &DEFAULT_OPTIONS)
 }
 
-/// The personal information that [`mask_with`] would mask in one pass over `text`, sorted by
-/// position; ranges never overlap.
+/// The personal information that [`mask_with`] masks in `text`, as byte ranges of `text`,
+/// sorted by position; ranges never overlap.
 ///
-/// Every character outside these ranges is left unchanged by the masking pass; inside a range,
+/// Every character outside these ranges is left unchanged by [`mask_with`]; inside a range,
 /// characters are replaced one for one by `*`, except a name before `先生`/`女士`/`小姐`, whose
-/// range (surname + given name) is replaced by the surname alone.
+/// range (surname + given name) is replaced by the surname alone, whose characters a later pass
+/// may turn into `*` (`我是王张小明先生` → `我是王*先生`: one name span, `王张小明`).
+///
+/// When masking needs more than one pass (contrived inputs, see [`mask_with`]), the spans found
+/// by the later passes are mapped back to the characters of `text` they stand on, and a later
+/// span that overlaps an earlier one is merged into it (the merged span keeps the kind of the
+/// one that starts first, or [`PiiKind::Name`] if either is a name).
 pub fn find_pii_with(text: &str, options: &MaskOptions) -> Vec<PiiSpan> {
-    detect(text, options)
-        .into_iter()
-        .filter_map(|hit| {
-            Some(PiiSpan {
-                kind: hit.kind?,
-                range: hit.span,
-            })
-        })
-        .collect()
+    // Byte offset of each character of `text` (plus its length), and, for each character of the
+    // text a pass reads, the index of the character of `text` it came from.
+    let starts: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let mut origin: Vec<usize> = (0..starts.len() - 1).collect();
+    let mut spans: Vec<PiiSpan> = Vec::new();
+    run_passes(text, options, |input, hits| {
+        let t = Text::new(input);
+        for hit in hits {
+            let Some(kind) = hit.kind else { continue };
+            let (from, to) = (t.index_of(hit.span.start), t.index_of(hit.span.end));
+            if from >= to {
+                continue;
+            }
+            spans.push(PiiSpan {
+                kind,
+                range: starts[origin[from]]..starts[origin[to - 1] + 1],
+            });
+        }
+        // Where each character of this pass's output comes from: unchanged characters and `*`
+        // replacing a character one for one keep their origin; removed characters drop out.
+        let mut edits: Vec<&(Range<usize>, String)> = hits.iter().flat_map(|h| &h.edits).collect();
+        edits.sort_by_key(|(r, _)| r.start);
+        let mut next = Vec::with_capacity(origin.len());
+        let mut last = 0;
+        for (range, replacement) in edits {
+            let (from, to) = (t.index_of(range.start), t.index_of(range.end));
+            next.extend_from_slice(&origin[last..from]);
+            let taken = &origin[from..to];
+            for k in 0..replacement.chars().count() {
+                // One for one. Replacements are never longer than what they replace; were one
+                // longer, its extra characters would stay on the last one replaced.
+                let at = taken.get(k).or(taken.last()).or(origin.get(from));
+                next.extend(at.or(origin.last()).copied());
+            }
+            last = to;
+        }
+        next.extend_from_slice(&origin[last..]);
+        origin = next;
+    });
+    // Merge what later passes found into the spans it overlaps.
+    spans.sort_by_key(|s| (s.range.start, std::cmp::Reverse(s.range.end)));
+    let mut merged: Vec<PiiSpan> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.range.start < last.range.end => {
+                last.range.end = last.range.end.max(span.range.end);
+                if span.kind == PiiKind::Name {
+                    last.kind = PiiKind::Name;
+                }
+            }
+            _ => merged.push(span),
+        }
+    }
+    merged
+}
+
+/// At most this many masking passes over one text (see [`run_passes`]).
+const MAX_PASSES: usize = 16;
+
+/// Masks `text` in passes (see [`mask_with`]): the first pass over `text`, then more passes
+/// while a pass changes the text, at most [`MAX_PASSES`] in all. `on_pass(input, hits)` is
+/// called for the first pass and for every later pass whose output is kept, with the text that
+/// pass read and what it detected there.
+fn run_passes(text: &str, options: &MaskOptions, mut on_pass: impl FnMut(&str, &[Hit])) -> String {
+    let hits = detect(text, options);
+    let mut out = apply_edits(text, &hits);
+    on_pass(text, &hits);
+    let mut passes = 1;
+    while passes < MAX_PASSES && out != text {
+        let hits = detect(&out, options);
+        let next = apply_edits(&out, &hits);
+        if next == out {
+            break;
+        }
+        on_pass(&out, &hits);
+        out = next;
+        passes += 1;
+    }
+    out
 }
 
 /// Luhn (mod 10) check, as used by bank card numbers. ASCII digits only; spaces and dashes
@@ -449,24 +522,22 @@ impl<'a> Text<'a> {
     }
 }
 
-fn mask_once(text: &str, options: &MaskOptions) -> (String, bool) {
-    let hits = detect(text, options);
+/// `text` with the edits of `hits` made (they never overlap).
+fn apply_edits(text: &str, hits: &[Hit]) -> String {
     if hits.is_empty() {
-        return (text.to_owned(), false);
+        return text.to_owned();
     }
     let mut edits: Vec<&(Range<usize>, String)> = hits.iter().flat_map(|h| &h.edits).collect();
     edits.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    let mut removed = false;
     for (range, replacement) in edits {
         out.push_str(&text[last..range.start]);
         out.push_str(replacement);
-        removed |= replacement.is_empty() && !range.is_empty();
         last = range.end;
     }
     out.push_str(&text[last..]);
-    (out, removed)
+    out
 }
 
 /// What a quick scan of the text found: which detectors can possibly fire. Most sentences of
@@ -2037,6 +2108,91 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn find_pii_reports_what_later_passes_mask() {
+        // `身份证` + a 15-digit legacy ID in full-width digits glued to `8@qq.com`: the first pass
+        // masks only the e-mail (`<15 digits>8` is no number); that ends the digit run, and the
+        // second pass masks the ID. `find_pii` used to report the first pass only.
+        let text = "身份证３３０１０６４９１２３１００２8@qq.com";
+        let once = mask(text);
+        assert_eq!(once, "身份证****************@qq.com");
+        let id = text.find('３').unwrap();
+        let at = text.find('8').unwrap();
+        assert_eq!(
+            find_pii(text),
+            vec![
+                PiiSpan {
+                    kind: PiiKind::ResidentId,
+                    range: id..at,
+                },
+                PiiSpan {
+                    kind: PiiKind::Email,
+                    range: at..text.len(),
+                },
+            ]
+        );
+        // Every changed character lies in a reported span.
+        let spans = find_pii(text);
+        assert_eq!(once.chars().count(), text.chars().count());
+        for ((at, a), b) in text.char_indices().zip(once.chars()) {
+            assert!(a == b || spans.iter().any(|s| s.range.contains(&at)));
+        }
+        // Without e-mails there is no second pass, and the ID stays (it is glued to the `8`).
+        let no_email = MaskOptions {
+            kinds: PiiKind::ALL
+                .into_iter()
+                .filter(|k| *k != PiiKind::Email)
+                .collect(),
+            ..MaskOptions::default()
+        };
+        assert_eq!(mask_with(text, &no_email), text);
+        assert!(find_pii_with(text, &no_email).is_empty());
+    }
+
+    #[test]
+    fn find_pii_maps_later_passes_across_a_removed_name() {
+        // The first pass also removes a given name before `先生`, which shortens the text: the ID
+        // found by the second pass must still be reported on the input's own characters.
+        let text = "王小明先生，身份证３３０１０６４９１２３１００２8@qq.com，李大伟女士";
+        assert_eq!(mask(text), "王先生，身份证****************@qq.com，李女士");
+        let span = |kind, from: &str, to: &str| PiiSpan {
+            kind,
+            range: text.find(from).unwrap()..text.find(to).unwrap(),
+        };
+        assert_eq!(
+            find_pii(text),
+            vec![
+                span(PiiKind::Name, "王", "先生"),
+                span(PiiKind::ResidentId, "３３０", "8@"),
+                span(PiiKind::Email, "8@", "，李"),
+                span(PiiKind::Name, "李", "女士"),
+            ]
+        );
+    }
+
+    #[test]
+    fn find_pii_merges_a_name_masked_again_by_a_later_pass() {
+        // Found while checking the spans of every pass: `张小明` is removed before `先生`, and the
+        // second pass reads `王张` after `我是` as a name and masks its given name.
+        let text = "我是王张小明先生单机号：17641172527";
+        assert_eq!(mask(text), "我是王*先生单机号：1**********");
+        let name = text.find('王').unwrap()..text.find('先').unwrap();
+        let mobile = text.find('1').unwrap()..text.len();
+        assert_eq!(
+            find_pii(text),
+            vec![
+                PiiSpan {
+                    kind: PiiKind::Name,
+                    range: name,
+                },
+                PiiSpan {
+                    kind: PiiKind::Mobile,
+                    range: mobile,
+                },
+            ]
+        );
     }
 
     #[test]
