@@ -103,6 +103,9 @@ def main():
     ap.add_argument("--ffn", type=int, default=1024)
     ap.add_argument("--max-length", type=int, default=160)
     ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--stop-at", type=int, default=0,
+                    help="stop after this many steps (checkpoint written) while the learning-rate schedule stays "
+                         "the one of --steps; 0 = run all --steps")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--warmup", type=float, default=0.05)
@@ -157,7 +160,8 @@ def main():
     log = open(os.path.join(args.out, "mlm_log.jsonl"), "a" if step else "w")
     started, seen, tokens, order, epoch_of = time.time(), 0, 0, None, -1
     net.train()
-    while step < args.steps:
+    last = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < last:
         epoch = step // per_epoch
         if epoch != epoch_of:
             order, epoch_of = batches(rows, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
@@ -188,7 +192,7 @@ def main():
             acc = masked_accuracy(net, head, dev_rows, vocab, args.bf16)
             log.write(json.dumps({"step": step, "dev_masked_accuracy": acc}) + "\n")
             print(f"step {step} dev masked-token accuracy {acc:.4f}", file=sys.stderr, flush=True)
-        if step % args.checkpoint_every == 0 or step == args.steps:
+        if step % args.checkpoint_every == 0 or step == last:
             state = {"net": net.state_dict(), "head": head.state_dict(), "opt": opt.state_dict(),
                      "sched": sched.state_dict(), "step": step, "options": vars(args)}
             torch.save(state, ckpt + ".tmp")

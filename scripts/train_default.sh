@@ -3,6 +3,7 @@
 # in one command. Needs python3 with torch and safetensors (pip install -r scripts/requirements-train.txt).
 #
 #   scripts/train_default.sh [OUT]      (default OUT = models/default)
+#   MLM_STEPS=3000 MLM_STOP_AT=2000 scripts/train_default.sh OUT   (masked-LM pretraining first; 0 = none)
 #
 # Steps: build xinsheng; weak category labels over the negative reviews (scripts/weak_categories.py);
 # `xinsheng prepare` (normalized, deduplicated, dev splits held out, token ids); scripts/train_torch.py
@@ -18,8 +19,15 @@ python3 scripts/weak_categories.py > build/weak_report.md
   --weak-categories build/weak_categories.jsonl
 tmp=build/train_default
 rm -rf "$tmp"
+init=()
+if [ "${MLM_STEPS:-0}" -gt 0 ]; then
+  rm -rf build/mlm
+  python3 scripts/pretrain_mlm.py --data build/dataset --out build/mlm --steps "$MLM_STEPS" \
+    --stop-at "${MLM_STOP_AT:-0}" --batch-size 128 --bf16 --span
+  init=(--init build/mlm/encoder.pt)
+fi
 python3 scripts/train_torch.py --data build/dataset --out "$tmp" --epochs 3 --bf16 \
-  --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999
+  --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 "${init[@]}"
 mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
 scripts/eval_dev.sh "$out"
