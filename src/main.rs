@@ -70,6 +70,14 @@ fn mask_options(s: &Settings) -> Result<xinsheng::text::MaskOptions, Failure> {
     Ok(xinsheng::text::MaskOptions::with_extra_allow(extra))
 }
 
+/// The model of `--model` on `--device`, run by `--engine`.
+fn load_model(s: &Settings) -> Result<xinsheng::model::Model, Failure> {
+    let device =
+        xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
+    xinsheng::model::Model::load_with_engine(&resolve_model(s.model.clone()), &device, s.engine)
+        .map_err(|e| usage(e.to_string()))
+}
+
 fn load_analyzer(s: &Settings) -> Result<xinsheng::analysis::Analyzer, Failure> {
     let device =
         xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
@@ -228,14 +236,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Eval(e) => {
-            let device = xinsheng::model::device::parse_device(&s.device)
-                .map_err(|e| usage(e.to_string()))?;
-            let model = xinsheng::model::Model::load_with_engine(
-                &resolve_model(s.model.clone()),
-                &device,
-                s.engine,
-            )
-            .map_err(|e| usage(e.to_string()))?;
+            let model = load_model(&s)?;
             let mut examples =
                 train::data::read_examples(&e.data).map_err(|e| usage(e.to_string()))?;
             if e.mask_input {
@@ -256,14 +257,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench(b) => {
-            let device = xinsheng::model::device::parse_device(&s.device)
-                .map_err(|e| usage(e.to_string()))?;
-            let model = xinsheng::model::Model::load_with_engine(
-                &resolve_model(s.model.clone()),
-                &device,
-                s.engine,
-            )
-            .map_err(|e| usage(e.to_string()))?;
+            let model = load_model(&s)?;
             let text = std::fs::read_to_string(&b.texts)
                 .map_err(|e| usage(format!("{}: {e}", b.texts.display())))?;
             let texts: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();

@@ -92,8 +92,9 @@ pub struct FusedEncoder {
 }
 
 impl FusedEncoder {
-    /// `heads`: the classification heads' linear layers, stacked in output order.
-    pub fn new(w: &EncoderWeights, heads: &DenseWeights, precision: Precision, isa: Isa) -> Self {
+    /// `heads`: the classification heads' linear layers, stacked in output order. Takes the weights by
+    /// value: the embedding tables (the largest arrays) move in instead of being copied.
+    pub fn new(w: EncoderWeights, heads: &DenseWeights, precision: Precision, isa: Isa) -> Self {
         let layers = w
             .layers
             .iter()
@@ -113,10 +114,10 @@ impl FusedEncoder {
             heads: w.heads,
             act: w.act,
             max_positions: w.position.len() / w.hidden,
-            word: w.word.clone(),
-            position: w.position.clone(),
-            token_type0: w.token_type0.clone(),
-            emb_norm: w.emb_norm.clone(),
+            word: w.word,
+            position: w.position,
+            token_type0: w.token_type0,
+            emb_norm: w.emb_norm,
             layers,
             pooler: PackedF32::new(&w.pooler.w, &w.pooler.b, w.pooler.n, w.pooler.k),
             classifier: PackedF32::new(&heads.w, &heads.b, heads.n, heads.k),

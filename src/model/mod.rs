@@ -121,33 +121,38 @@ pub fn batch_tensors(
     ))
 }
 
-/// Turns logits into probabilities: softmax, or independent sigmoids for a multi-label head.
-pub fn probabilities(head: &HeadSpec, logits: &Tensor) -> candle_core::Result<Vec<Vec<f32>>> {
-    let p = if head.multi_label {
-        candle_nn::ops::sigmoid(logits)?
-    } else {
-        candle_nn::ops::softmax_last_dim(logits)?
-    };
-    p.to_dtype(DType::F32)?.to_vec2::<f32>()
+/// One head's probabilities from its logits: softmax, or independent sigmoids for a multi-label head.
+pub fn head_probabilities(head: &HeadSpec, logits: &[f32]) -> Vec<f32> {
+    if head.multi_label {
+        return logits.iter().map(|&v| 1.0 / (1.0 + (-v).exp())).collect();
+    }
+    let m = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let e: Vec<f32> = logits.iter().map(|&v| (v - m).exp()).collect();
+    let z: f32 = e.iter().sum();
+    e.iter().map(|v| v / z).collect()
 }
 
-/// Splits a text's concatenated logits by head and applies softmax (or sigmoids for multi-label heads).
+/// [`head_probabilities`] for each row of a `[batch, labels]` logits tensor.
+pub fn probabilities(head: &HeadSpec, logits: &Tensor) -> candle_core::Result<Vec<Vec<f32>>> {
+    Ok(logits
+        .to_dtype(DType::F32)?
+        .to_vec2::<f32>()?
+        .iter()
+        .map(|row| head_probabilities(head, row))
+        .collect())
+}
+
+/// Splits a text's concatenated logits by head and applies [`head_probabilities`] to each.
 pub fn probabilities_of(heads: &[HeadSpec], logits: &[f32]) -> HeadProbs {
-    let mut out = Vec::with_capacity(heads.len());
     let mut at = 0;
-    for head in heads {
-        let l = &logits[at..at + head.labels.len()];
-        at += head.labels.len();
-        if head.multi_label {
-            out.push(l.iter().map(|&v| 1.0 / (1.0 + (-v).exp())).collect());
-        } else {
-            let m = l.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let e: Vec<f32> = l.iter().map(|&v| (v - m).exp()).collect();
-            let z: f32 = e.iter().sum();
-            out.push(e.iter().map(|v| v / z).collect());
-        }
-    }
-    out
+    heads
+        .iter()
+        .map(|head| {
+            let l = &logits[at..at + head.labels.len()];
+            at += head.labels.len();
+            head_probabilities(head, l)
+        })
+        .collect()
 }
 
 /// A loaded model directory, ready for inference. `Send + Sync`: share it behind an `Arc`.
@@ -251,7 +256,7 @@ impl Model {
                     .map(bert::DenseWeights::of)
                     .collect::<candle_core::Result<Vec<_>>>()?;
                 let heads = bert::DenseWeights::stack(&heads);
-                Some(FusedEncoder::new(&weights, &heads, p, Isa::detect()))
+                Some(FusedEncoder::new(weights, &heads, p, Isa::detect()))
             }
         };
         Ok(())
@@ -401,8 +406,8 @@ mod tests {
         let ids: Vec<Vec<u32>> = TEXTS[..3].iter().map(|t| model.encoder.encode(t)).collect();
         let batch: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
         for precision in [Precision::F32, Precision::Int8] {
-            let fast = FusedEncoder::new(&weights, &heads, precision, Isa::detect());
-            let port = FusedEncoder::new(&weights, &heads, precision, Isa::Portable);
+            let fast = FusedEncoder::new(weights.clone(), &heads, precision, Isa::detect());
+            let port = FusedEncoder::new(weights.clone(), &heads, precision, Isa::Portable);
             let (a, b) = (fast.logits(&batch).unwrap(), port.logits(&batch).unwrap());
             for (x, y) in a.iter().zip(&b) {
                 for (p, q) in x.iter().zip(y) {
