@@ -3,8 +3,11 @@
 
 Same architecture, tensor names, heads, losses and model directory format as `xinsheng train` (candle):
 a BERT encoder (post-LN, GELU-erf, [CLS] -> tanh pooler) with linear heads `heads.<task>.*`;
-cross-entropy for sentiment/emotion over the rows labeled for each task, binary cross-entropy for the
-multi-label categories head. It exists because candle training on this CPU is much slower (see README,
+cross-entropy for sentiment/emotion over the rows labeled for each task, binary cross-entropy (summed over
+the five labels) for the multi-label categories head, which reads the element-wise maximum of the final
+token states (`--categories-pooling max`, config `"pooling": "max"`) instead of the [CLS] vector: a
+from-scratch [CLS] vector carries sentiment but learned next to nothing about which category a complaint
+is about (categories BCE no better than the label prior; README, model card). It exists because candle training on this CPU is much slower (see README,
 "Training speed"); `xinsheng train` stays the supported way to train and fine-tune.
 
     cargo run --release -- prepare --out build/dataset --max-length 160
@@ -58,8 +61,9 @@ class Layer(nn.Module):
 
 
 class Net(nn.Module):
-    def __init__(self, vocab, h, layers, heads, ffn, max_pos, p, head_sizes):
+    def __init__(self, vocab, h, layers, heads, ffn, max_pos, p, head_sizes, poolings=None):
         super().__init__()
+        self.poolings = dict(poolings or {})
         self.word = nn.Embedding(vocab, h)
         self.pos = nn.Embedding(max_pos, h)
         self.tok = nn.Embedding(2, h)
@@ -84,10 +88,23 @@ class Net(nn.Module):
             x = layer(x, bias)
         return x
 
+    def pool(self, x, mask, how):
+        if how == "max":
+            return x.masked_fill(mask[:, :, None] == 0, -1e4).max(1).values
+        if how == "mean":
+            return (x * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)
+        return torch.tanh(self.pooler(x[:, 0]))
+
     def forward(self, ids, mask):
         x = self.encode(ids, mask)
-        pooled = torch.tanh(self.pooler(x[:, 0]))
-        return {k: head(pooled) for k, head in self.heads.items()}
+        pooled = {}
+        out = {}
+        for k, head in self.heads.items():
+            how = self.poolings.get(k, "cls")
+            if how not in pooled:
+                pooled[how] = self.pool(x, mask, how)
+            out[k] = head(pooled[how])
+        return out
 
     def hf_state(self):
         """Tensors under the Hugging Face BertModel names the candle loader reads (f16)."""
@@ -162,7 +179,7 @@ def loss_of(logits, rows, idx, weights, class_weights=None):
     if sel and "categories" in logits:
         gold = torch.tensor([rows[idx[r]]["categories"] for r in sel], dtype=torch.float)
         total = total + weights["categories"] * F.binary_cross_entropy_with_logits(
-            logits["categories"][sel].float(), gold)
+            logits["categories"][sel].float(), gold, reduction="none").sum(1).mean()
     return total
 
 
@@ -241,6 +258,8 @@ def main():
                     help="weigh emotion classes by (1/frequency)^B (0 = plain; 0.5 = inverse square root), so that "
                          "rare classes such as anger are not drowned by `none`")
     ap.add_argument("--categories-weight", type=float, default=1.0, help="weight of the categories loss")
+    ap.add_argument("--categories-pooling", choices=["max", "mean", "cls"], default="max",
+                    help="what the categories head reads: max or mean over the token states, or [CLS]")
     ap.add_argument("--init", default=None,
                     help="start the encoder from these weights (OUT/encoder.pt of scripts/pretrain_mlm.py)")
     ap.add_argument("--ema", type=float, default=0.0,
@@ -261,7 +280,9 @@ def main():
                                  f"{args.max_length}; run `xinsheng prepare --max-length {args.max_length}`")
     vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
     head_sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
-    net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, head_sizes)
+    poolings = {"categories": args.categories_pooling}
+    net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, head_sizes,
+              poolings)
     if args.init:
         enc = torch.load(args.init, weights_only=False)["encoder"]
         missing, unexpected = net.load_state_dict(enc, strict=False)
@@ -371,7 +392,8 @@ def main():
             "heads": [
                 {"name": "sentiment", "labels": SENTIMENT, "multi_label": False},
                 {"name": "emotion", "labels": EMOTION, "multi_label": False},
-                {"name": "categories", "labels": CATEGORIES, "multi_label": True, "thresholds": thresholds},
+                {"name": "categories", "labels": CATEGORIES, "multi_label": True, "thresholds": thresholds,
+                 **({"pooling": args.categories_pooling} if args.categories_pooling != "cls" else {})},
             ],
             "training": {"trainer": "scripts/train_torch.py", "options": vars(args), "steps": total,
                          "examples_per_second": seen / max(1e-9, time.time() - started)},

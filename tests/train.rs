@@ -99,6 +99,9 @@ fn tiny_training_lowers_the_loss_resumes_and_evaluates() {
     let names: Vec<&str> = heads.iter().map(|h| h["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["sentiment", "emotion", "categories"]);
     assert_eq!(heads[2]["thresholds"].as_array().unwrap().len(), 5);
+    // The categories head reads the maximum over the token states; the others the [CLS] pooler.
+    assert_eq!(heads[2]["pooling"], "max");
+    assert!(heads[0].get("pooling").is_none());
     assert!(cfg["xinsheng"]["training"]["dev"]["dev"]["sentiment_accuracy"].is_number());
 
     // --resume with other options is refused.

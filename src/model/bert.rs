@@ -1,7 +1,7 @@
 //! A BERT encoder in candle, usable for inference and for training (dropout and differentiable ops when
 //! `train` is true; fused CPU kernels otherwise). Tensor names follow Hugging Face `BertModel`.
 
-use super::config::BertConfig;
+use super::config::{BertConfig, Pooling};
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Dropout, Embedding, Linear, VarBuilder};
 
@@ -258,7 +258,7 @@ impl BertEncoder {
     }
 
     /// `input_ids`: u32 `[batch, seq]`; `mask`: f32 `[batch, seq]` (1 = token, 0 = padding).
-    /// Returns the pooled `[CLS]` vector `[batch, hidden]`.
+    /// Returns the final token states `[batch, seq, hidden]` (see [`BertEncoder::pool`]).
     pub fn forward(&self, input_ids: &Tensor, mask: &Tensor, train: bool) -> Result<Tensor> {
         let (b, t) = input_ids.dims2()?;
         let dev = input_ids.device();
@@ -276,8 +276,24 @@ impl BertEncoder {
         for layer in &self.layers {
             x = self.layer_forward(layer, &x, &bias, scale, train)?;
         }
-        let cls = x.narrow(1, 0, 1)?.squeeze(1)?;
-        self.pooler.forward(&cls)?.tanh()
+        Ok(x)
+    }
+
+    /// One vector per text `[batch, hidden]` from the token states of [`BertEncoder::forward`]:
+    /// the pooled `[CLS]` state (dense + tanh), or the maximum or mean over the unpadded tokens.
+    pub fn pool(&self, states: &Tensor, mask: &Tensor, pooling: Pooling) -> Result<Tensor> {
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        match pooling {
+            Pooling::Cls => {
+                let cls = states.narrow(1, 0, 1)?.squeeze(1)?;
+                self.pooler.forward(&cls)?.tanh()
+            }
+            Pooling::Max => states.broadcast_add(&((mask - 1.0)? * 1e4)?)?.max(1),
+            Pooling::Mean => states
+                .broadcast_mul(&mask)?
+                .sum(1)?
+                .broadcast_div(&mask.sum(1)?),
+        }
     }
 
     fn layer_forward(

@@ -68,7 +68,27 @@ pub struct BertConfig {
     pub pad_token_id: u32,
 }
 
-/// One output head: a linear layer over the pooled `[CLS]` vector.
+/// What a head reads from the encoder's final token states.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The `[CLS]` state through the BERT pooler (dense + tanh), as in `BertForSequenceClassification`.
+    #[default]
+    Cls,
+    /// The element-wise maximum over the text's tokens: "is this mentioned anywhere", which suits
+    /// multi-label topic heads such as the complaint categories.
+    Max,
+    /// The mean over the text's tokens.
+    Mean,
+}
+
+impl Pooling {
+    pub fn is_cls(&self) -> bool {
+        *self == Pooling::Cls
+    }
+}
+
+/// One output head: a linear layer over a pooled vector (by default the pooled `[CLS]` vector).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HeadSpec {
     /// Task name: `sentiment`, `emotion`, `categories`, or `labels` for a plain HF classifier.
@@ -80,6 +100,9 @@ pub struct HeadSpec {
     /// Per-label decision thresholds for a multi-label head (default 0.5 each).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<Vec<f32>>,
+    /// What the head reads (`cls` when absent, which is what Hugging Face classifiers do).
+    #[serde(default, skip_serializing_if = "Pooling::is_cls")]
+    pub pooling: Pooling,
 }
 
 impl HeadSpec {
@@ -210,6 +233,7 @@ impl ModelConfig {
             labels,
             multi_label,
             thresholds: None,
+            pooling: Pooling::Cls,
         }];
         validate_heads(&heads)?;
         Ok(Self {

@@ -11,6 +11,7 @@
 //! - int8: weights quantized per output column, activations per row at run time (dynamic, symmetric).
 
 use super::bert::{DenseWeights, EncoderWeights, NormWeights};
+use super::config::Pooling;
 use super::kernels::gemm::{PackedF32, PackedI8};
 use super::kernels::ops::{self, Activation};
 use super::kernels::Isa;
@@ -88,13 +89,19 @@ pub struct FusedEncoder {
     emb_norm: NormWeights,
     layers: Vec<Layer>,
     pooler: PackedF32,
-    classifier: PackedF32,
+    /// The classification heads in output order, each with what it reads.
+    classifiers: Vec<(Pooling, PackedF32)>,
 }
 
 impl FusedEncoder {
-    /// `heads`: the classification heads' linear layers, stacked in output order. Takes the weights by
-    /// value: the embedding tables (the largest arrays) move in instead of being copied.
-    pub fn new(w: EncoderWeights, heads: &DenseWeights, precision: Precision, isa: Isa) -> Self {
+    /// `heads`: the classification heads' linear layers in output order, each with its pooling. Takes
+    /// the encoder weights by value: the embedding tables (the largest arrays) move in, not copied.
+    pub fn new(
+        w: EncoderWeights,
+        heads: &[(Pooling, DenseWeights)],
+        precision: Precision,
+        isa: Isa,
+    ) -> Self {
         let layers = w
             .layers
             .iter()
@@ -120,7 +127,10 @@ impl FusedEncoder {
             emb_norm: w.emb_norm,
             layers,
             pooler: PackedF32::new(&w.pooler.w, &w.pooler.b, w.pooler.n, w.pooler.k),
-            classifier: PackedF32::new(&heads.w, &heads.b, heads.n, heads.k),
+            classifiers: heads
+                .iter()
+                .map(|(p, d)| (*p, PackedF32::new(&d.w, &d.b, d.n, d.k)))
+                .collect(),
         }
     }
 
@@ -134,7 +144,7 @@ impl FusedEncoder {
 
     /// Number of logits per text (all heads).
     pub fn outputs(&self) -> usize {
-        self.classifier.n
+        self.classifiers.iter().map(|(_, c)| c.n).sum()
     }
 
     /// Logits of every text (all heads concatenated), in input order. Token ids must be below the
@@ -207,20 +217,68 @@ impl FusedEncoder {
                 });
         }
 
-        // [CLS] rows → pooler (tanh) → heads.
-        let mut cls = Vec::with_capacity(batch.len() * h);
-        for &s in &starts[..batch.len()] {
-            cls.extend_from_slice(&x[s * h..(s + 1) * h]);
+        // Pooled vectors (each kind computed once) → heads.
+        let mut out = vec![Vec::with_capacity(self.outputs()); batch.len()];
+        let mut pooled: Vec<(Pooling, Vec<f32>)> = Vec::new();
+        for (pooling, classifier) in &self.classifiers {
+            let i = match pooled.iter().position(|(p, _)| p == pooling) {
+                Some(i) => i,
+                None => {
+                    pooled.push((*pooling, self.pool(&x, &starts, *pooling)));
+                    pooled.len() - 1
+                }
+            };
+            let n = classifier.n;
+            let mut logits = vec![0f32; batch.len() * n];
+            classifier.matmul(isa, &pooled[i].1, &mut logits);
+            for (o, l) in out.iter_mut().zip(logits.chunks_exact(n.max(1))) {
+                o.extend_from_slice(l);
+            }
         }
-        let mut pooled = vec![0f32; batch.len() * h];
-        self.pooler.matmul(isa, &cls, &mut pooled);
-        for v in pooled.iter_mut() {
-            *v = v.tanh();
+        Ok(out)
+    }
+
+    /// One `hidden`-vector per text from the final token states `x` (texts at `starts`).
+    fn pool(&self, x: &[f32], starts: &[usize], pooling: Pooling) -> Vec<f32> {
+        let h = self.hidden;
+        let texts = starts.len() - 1;
+        let mut pooled = vec![0f32; texts * h];
+        match pooling {
+            Pooling::Cls => {
+                let mut cls = Vec::with_capacity(texts * h);
+                for &s in &starts[..texts] {
+                    cls.extend_from_slice(&x[s * h..(s + 1) * h]);
+                }
+                self.pooler.matmul(self.isa, &cls, &mut pooled);
+                for v in pooled.iter_mut() {
+                    *v = v.tanh();
+                }
+            }
+            Pooling::Max | Pooling::Mean => {
+                for (t, p) in pooled.chunks_exact_mut(h).enumerate() {
+                    let rows = x[starts[t] * h..starts[t + 1] * h].chunks_exact(h);
+                    if pooling == Pooling::Max {
+                        p.fill(f32::NEG_INFINITY);
+                        for row in rows {
+                            for (a, &b) in p.iter_mut().zip(row) {
+                                *a = a.max(b);
+                            }
+                        }
+                    } else {
+                        let n = (starts[t + 1] - starts[t]) as f32;
+                        for row in rows {
+                            for (a, &b) in p.iter_mut().zip(row) {
+                                *a += b;
+                            }
+                        }
+                        for a in p.iter_mut() {
+                            *a /= n;
+                        }
+                    }
+                }
+            }
         }
-        let n = self.classifier.n;
-        let mut logits = vec![0f32; batch.len() * n];
-        self.classifier.matmul(isa, &pooled, &mut logits);
-        Ok(logits.chunks_exact(n.max(1)).map(<[f32]>::to_vec).collect())
+        pooled
     }
 
     /// Rows per parallel task: about four tasks per thread, at least one kernel tile.

@@ -11,7 +11,7 @@ pub mod tokenize;
 use bert::BertEncoder;
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
-use config::{HeadSpec, ModelConfig, ModelKind};
+use config::{HeadSpec, ModelConfig, ModelKind, Pooling};
 use fused::{FusedEncoder, Precision};
 use kernels::Isa;
 use std::path::{Path, PathBuf};
@@ -66,6 +66,8 @@ impl ModelError {
 pub struct Network {
     pub encoder: BertEncoder,
     pub heads: Vec<Linear>,
+    /// What each head reads, in head order.
+    pub poolings: Vec<Pooling>,
 }
 
 impl Network {
@@ -85,7 +87,21 @@ impl Network {
             .iter()
             .map(|head| candle_nn::linear(h, head.labels.len(), vb.pp(cfg.head_prefix(head))))
             .collect::<candle_core::Result<Vec<_>>>()?;
-        Ok(Self { encoder, heads })
+        let poolings = cfg.heads.iter().map(|h| h.pooling).collect();
+        Ok(Self {
+            encoder,
+            heads,
+            poolings,
+        })
+    }
+
+    /// Each head's weights as plain arrays, with what it reads (for the fused encoder).
+    pub fn head_weights(&self) -> candle_core::Result<Vec<(Pooling, bert::DenseWeights)>> {
+        self.heads
+            .iter()
+            .zip(&self.poolings)
+            .map(|(h, &p)| Ok((p, bert::DenseWeights::of(h)?)))
+            .collect()
     }
 
     /// Logits per head, each `[batch, labels]`.
@@ -95,8 +111,23 @@ impl Network {
         mask: &Tensor,
         train: bool,
     ) -> candle_core::Result<Vec<Tensor>> {
-        let pooled = self.encoder.forward(ids, mask, train)?;
-        self.heads.iter().map(|h| h.forward(&pooled)).collect()
+        let states = self.encoder.forward(ids, mask, train)?;
+        let mut pooled: Vec<(Pooling, Tensor)> = Vec::new();
+        self.heads
+            .iter()
+            .zip(&self.poolings)
+            .map(|(h, &p)| {
+                let x = match pooled.iter().find(|(q, _)| *q == p) {
+                    Some((_, x)) => x.clone(),
+                    None => {
+                        let x = self.encoder.pool(&states, mask, p)?;
+                        pooled.push((p, x.clone()));
+                        x
+                    }
+                };
+                h.forward(&x)
+            })
+            .collect()
     }
 }
 
@@ -249,13 +280,7 @@ impl Model {
             None => None,
             Some(p) => {
                 let weights = self.network.encoder.export()?;
-                let heads = self
-                    .network
-                    .heads
-                    .iter()
-                    .map(bert::DenseWeights::of)
-                    .collect::<candle_core::Result<Vec<_>>>()?;
-                let heads = bert::DenseWeights::stack(&heads);
+                let heads = self.network.head_weights()?;
                 Some(FusedEncoder::new(weights, &heads, p, Isa::detect()))
             }
         };
@@ -396,13 +421,7 @@ mod tests {
     fn portable_kernels_match_the_detected_ones() {
         let model = shipped(EngineKind::Candle);
         let weights = model.network.encoder.export().unwrap();
-        let heads: Vec<_> = model
-            .network
-            .heads
-            .iter()
-            .map(|h| bert::DenseWeights::of(h).unwrap())
-            .collect();
-        let heads = bert::DenseWeights::stack(&heads);
+        let heads = model.network.head_weights().unwrap();
         let ids: Vec<Vec<u32>> = TEXTS[..3].iter().map(|t| model.encoder.encode(t)).collect();
         let batch: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
         for precision in [Precision::F32, Precision::Int8] {
@@ -413,6 +432,58 @@ mod tests {
                 for (p, q) in x.iter().zip(y) {
                     assert!((p - q).abs() < 2e-3, "{precision:?}: {p} vs {q}");
                 }
+            }
+        }
+    }
+
+    /// Heads reading the `[CLS]` pooler, the token maximum and the token mean give the same logits in
+    /// candle (padded batch) and in the fused encoder (texts end to end), padding never leaking in.
+    #[test]
+    fn every_pooling_agrees_between_candle_and_fused() {
+        let cfg = ModelConfig::parse(
+            r#"{"vocab_size": 120, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "intermediate_size": 64, "max_position_embeddings": 40,
+              "xinsheng": {"format_version": 1, "max_length": 40, "heads": [
+                {"name": "sentiment", "labels": ["negative", "neutral", "positive"]},
+                {"name": "emotion", "labels": ["none", "like", "happiness", "sadness", "anger", "disgust",
+                  "fear", "surprise"], "pooling": "mean"},
+                {"name": "categories", "labels": ["service_attitude", "process", "product_quality", "price",
+                  "other"], "multi_label": true, "pooling": "max"}]}}"#,
+        )
+        .unwrap();
+        let poolings: Vec<Pooling> = cfg.heads.iter().map(|h| h.pooling).collect();
+        assert_eq!(poolings, [Pooling::Cls, Pooling::Mean, Pooling::Max]);
+        let varmap = candle_nn::VarMap::new();
+        let net = Network::new(
+            &cfg,
+            VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+        )
+        .unwrap();
+        let texts: Vec<Vec<u32>> = vec![
+            vec![101, 5, 7, 102],
+            (0..30).map(|i| 106 + i % 14).collect(),
+            vec![101, 102],
+        ];
+        let batch: Vec<&[u32]> = texts.iter().map(Vec::as_slice).collect();
+        let (ids, mask) = batch_tensors(&batch, 0, &Device::Cpu).unwrap();
+        let reference: Vec<Vec<Vec<f32>>> = net
+            .logits(&ids, &mask, false)
+            .unwrap()
+            .iter()
+            .map(|t| t.to_vec2::<f32>().unwrap())
+            .collect();
+        let fused = FusedEncoder::new(
+            net.encoder.export().unwrap(),
+            &net.head_weights().unwrap(),
+            Precision::F32,
+            Isa::detect(),
+        );
+        let got = fused.logits(&batch).unwrap();
+        for (t, row) in got.iter().enumerate() {
+            let want: Vec<f32> = reference.iter().flat_map(|h| h[t].clone()).collect();
+            assert_eq!(row.len(), want.len());
+            for (a, b) in row.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-4, "text {t}: {row:?} vs {want:?}");
             }
         }
     }

@@ -12,7 +12,7 @@ pub mod metrics;
 pub mod optim;
 
 use crate::model::config::{
-    BertConfig, HeadSpec, ModelConfig, XinshengBlock, CATEGORY_LABELS, EMOTION_LABELS,
+    BertConfig, HeadSpec, ModelConfig, Pooling, XinshengBlock, CATEGORY_LABELS, EMOTION_LABELS,
     SENTIMENT_LABELS,
 };
 use crate::model::tokenize::TextEncoder;
@@ -160,6 +160,7 @@ fn heads_for(train: &[Example]) -> Vec<HeadSpec> {
         labels: labels(&SENTIMENT_LABELS),
         multi_label: false,
         thresholds: None,
+        pooling: Pooling::Cls,
     }];
     if train.iter().any(|e| e.emotion.is_some()) {
         heads.push(HeadSpec {
@@ -167,6 +168,7 @@ fn heads_for(train: &[Example]) -> Vec<HeadSpec> {
             labels: labels(&EMOTION_LABELS),
             multi_label: false,
             thresholds: None,
+            pooling: Pooling::Cls,
         });
     }
     if train.iter().any(|e| e.categories.is_some()) {
@@ -175,6 +177,7 @@ fn heads_for(train: &[Example]) -> Vec<HeadSpec> {
             labels: labels(&CATEGORY_LABELS),
             multi_label: true,
             thresholds: Some(vec![0.5; CATEGORY_LABELS.len()]),
+            pooling: Pooling::Max,
         });
     }
     heads
@@ -306,7 +309,8 @@ pub fn epoch_batches(lengths: &[usize], batch: usize, seed: u64, epoch: usize) -
 }
 
 /// The multi-task loss of one batch: cross-entropy per single-label head over the rows labeled for it, binary
-/// cross-entropy for the multi-label head; heads with no labeled row in the batch add nothing.
+/// cross-entropy summed over the labels for the multi-label head; heads with no labeled row in the batch
+/// add nothing.
 pub fn batch_loss(
     net: &Network,
     heads: &[HeadSpec],
@@ -340,10 +344,11 @@ pub fn batch_loss(
             }
             let n = rows.len();
             let sel = l.index_select(&Tensor::new(rows, device)?, 0)?;
-            candle_nn::loss::binary_cross_entropy_with_logit(
+            // Summed over the labels (mean over rows), so each label weighs like one single-label task.
+            (candle_nn::loss::binary_cross_entropy_with_logit(
                 &sel,
                 &Tensor::from_vec(targets, (n, head.labels.len()), device)?,
-            )?
+            )? * head.labels.len() as f64)?
         } else {
             let mut targets = Vec::new();
             for (i, e) in batch.iter().enumerate() {
