@@ -488,6 +488,29 @@ mod tests {
         }
     }
 
+    /// The shipped categories head tells topics apart (model v2's `[CLS]` head gave product_quality
+    /// first for every one of these), with every engine.
+    #[test]
+    fn shipped_categories_follow_the_topic() {
+        let cases = [
+            ("价格太贵了，不值这个价", "price"),
+            ("扣费不明不白，乱收费", "price"),
+            ("快递太慢了，等了一个星期", "process"),
+            ("客服态度太差了", "service_attitude"),
+            ("质量很差，用了两天就坏了", "product_quality"),
+        ];
+        let texts: Vec<&str> = cases.iter().map(|c| c.0).collect();
+        for engine in [EngineKind::Candle, EngineKind::F32, EngineKind::Int8] {
+            let model = shipped(engine);
+            let (i, head) = model.config.head("categories").expect("categories head");
+            let probs = model.predict_texts(&texts, 8).unwrap();
+            for ((text, want), p) in cases.iter().zip(&probs) {
+                let got = &head.labels[argmax(&p[i])];
+                assert_eq!(got, want, "{engine:?} {text}: {:?}", p[i]);
+            }
+        }
+    }
+
     #[test]
     fn fused_engine_rejects_bad_input_without_panicking() {
         let model = shipped(EngineKind::F32);
