@@ -7,8 +7,9 @@ cross-entropy for sentiment/emotion over the rows labeled for each task, binary 
 the five labels) for the multi-label categories head, which reads the element-wise maximum of the final
 token states (`--categories-pooling max`, config `"pooling": "max"`) instead of the [CLS] vector: a
 from-scratch [CLS] vector carries sentiment but learned next to nothing about which category a complaint
-is about (categories BCE no better than the label prior; README, model card). It exists because candle training on this CPU is much slower (see README,
-"Training speed"); `xinsheng train` stays the supported way to train and fine-tune.
+is about (categories BCE no better than the label prior; README, model card). It exists because candle
+training on this CPU is much slower (see README, "Training speed"); `xinsheng train` stays the supported way
+to train and fine-tune.
 
     cargo run --release -- prepare --out build/dataset --max-length 160
     python3 scripts/train_torch.py --data build/dataset --out models/default --epochs 3
