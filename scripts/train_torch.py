@@ -199,6 +199,27 @@ def predict(net, rows, bs=64):
     return out
 
 
+def averaged_weights(run_dirs):
+    """The mean of the final weights of finished runs (their EMA copy when they kept one): a "model soup",
+    one model's cost at inference. Runs must share shape and starting point, or the mean is meaningless."""
+    total = None
+    for d in run_dirs:
+        state = torch.load(os.path.join(d, "checkpoint.pt"), weights_only=False)
+        if "ema" in state:
+            weights = {k[len("module."):]: v for k, v in state["ema"].items() if k.startswith("module.")}
+        else:
+            weights = state["net"]
+        if total is None:
+            total = {k: v.double().clone() for k, v in weights.items()}
+        elif weights.keys() != total.keys():
+            raise SystemExit(f"{d}: its weights do not have the names of {run_dirs[0]}")
+        else:
+            for k, v in weights.items():
+                total[k] += v.double()
+        print(f"averaging {d} (step {state['step']})", file=sys.stderr)
+    return {k: (v / len(run_dirs)).float() for k, v in total.items()}
+
+
 def best_threshold(gold, probs):
     best = (-1e9, 0.5)
     for step in range(1, 20):
@@ -263,6 +284,9 @@ def main():
                     help="what the categories head reads: max or mean over the token states, or [CLS]")
     ap.add_argument("--init", default=None,
                     help="start the encoder from these weights (OUT/encoder.pt of scripts/pretrain_mlm.py)")
+    ap.add_argument("--average", nargs="+", metavar="RUN_DIR", default=None,
+                    help="do not train: average the final (EMA when kept) weights of these runs of this script "
+                         "(same shape, same --init) and export that, thresholds chosen again")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep an exponential moving average of the weights with this decay (e.g. 0.999) "
                          "and export it instead of the last weights")
@@ -296,6 +320,9 @@ def main():
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
     per_epoch = math.ceil(len(train) / args.batch_size)
     total = args.max_steps or math.ceil(args.epochs * per_epoch)
+    if args.average:
+        net.load_state_dict(averaged_weights(args.average))
+        total = 0
     warmup = round(args.warmup * total)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warmup if s < warmup else max(0.0, 1 - (s - warmup) / max(1, total - warmup)))
