@@ -30,4 +30,9 @@ for p in sorted(glob.glob(os.environ["OUT"] + "/*.json")):
           + (f(e["accuracy"]) if e else "–") + " | "
           + (f(e["per_class"]["anger"]["recall"]) if e else "–") + " | "
           + (f(c["macro_f1"]) if c else "–") + " |")
+for p in sorted(glob.glob(os.environ["OUT"] + "/*.json")):
+    pts = json.load(open(p)).get("anger_by_threshold")
+    if pts:
+        print(f"\nanger flagged when its probability >= t ({os.path.basename(p)[:-5]}; the policy's strong_anger): "
+              + ", ".join(f"t {o['threshold']:.2f}: P {o['precision']:.2f} R {o['recall']:.2f}" for o in pts))
 PY

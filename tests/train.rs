@@ -168,6 +168,14 @@ fn tiny_training_lowers_the_loss_resumes_and_evaluates() {
     assert_eq!(total, 4);
     assert!(report["sentiment"]["per_class"]["negative"]["recall"].is_number());
     assert!(report["emotion"]["macro_f1"].is_number());
+    // Anger flagged by threshold: one point per threshold, flagging more as the threshold falls.
+    let points = report["anger_by_threshold"].as_array().unwrap();
+    assert_eq!(points.len(), 7);
+    let flagged: Vec<u64> = points
+        .iter()
+        .map(|p| p["flagged"].as_u64().unwrap())
+        .collect();
+    assert!(flagged.windows(2).all(|w| w[0] >= w[1]), "{flagged:?}");
     assert!(report["categories"]["per_label"]["process"]["f1"].is_number());
 
     // A bad training file is a usage error naming the line.

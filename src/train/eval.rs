@@ -1,7 +1,7 @@
 //! `xinsheng eval`: run a model over labeled examples and report every head the examples carry labels for.
 
 use super::data::Example;
-use super::metrics::{self, MultiLabelReport, SingleLabelReport};
+use super::metrics::{self, MultiLabelReport, OperatingPoint, SingleLabelReport};
 use crate::model::{Model, ModelError};
 use serde::Serialize;
 
@@ -16,6 +16,10 @@ pub struct EvalReport {
     pub sentiment: Option<SingleLabelReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emotion: Option<SingleLabelReport>,
+    /// Flagging anger whenever its probability reaches a threshold (what the risk policy's
+    /// `scores.strong_anger` does) instead of only when it is the top emotion: precision/recall per threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anger_by_threshold: Option<Vec<OperatingPoint>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<MultiLabelReport>,
 }
@@ -69,6 +73,7 @@ pub fn evaluate(
         sentiment_mode: None,
         sentiment: None,
         emotion: None,
+        anger_by_threshold: None,
         categories: None,
     };
     for (hi, head) in model.config.heads.iter().enumerate() {
@@ -110,22 +115,36 @@ pub fn evaluate(
                 report.sentiment = Some(r);
             }
             "emotion" => {
-                let mut confidence = Vec::new();
-                let pairs: Vec<(usize, usize)> = examples
+                let labeled: Vec<(usize, usize)> = examples
                     .iter()
                     .enumerate()
                     .filter_map(|(i, e)| e.emotion.map(|g| (i, g as usize)))
                     .filter(|&(_, g)| g < head.labels.len())
-                    .map(|(i, g)| {
+                    .collect();
+                if labeled.is_empty() {
+                    continue;
+                }
+                let mut confidence = Vec::with_capacity(labeled.len());
+                let pairs: Vec<(usize, usize)> = labeled
+                    .iter()
+                    .map(|&(i, g)| {
                         let a = argmax(&probs[i][hi]);
                         confidence.push((probs[i][hi][a], a == g));
                         (g, a)
                     })
                     .collect();
-                if !pairs.is_empty() {
-                    let mut r = metrics::single_label(&head.labels, &pairs);
-                    r.ece = Some(metrics::expected_calibration_error(&confidence, 15));
-                    report.emotion = Some(r);
+                let mut r = metrics::single_label(&head.labels, &pairs);
+                r.ece = Some(metrics::expected_calibration_error(&confidence, 15));
+                report.emotion = Some(r);
+                if let Some(anger) = head.labels.iter().position(|l| l == "anger") {
+                    let rows: Vec<(f32, bool)> = labeled
+                        .iter()
+                        .map(|&(i, g)| (probs[i][hi][anger], g == anger))
+                        .collect();
+                    report.anger_by_threshold = Some(metrics::operating_points(
+                        &rows,
+                        &[0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5],
+                    ));
                 }
             }
             "categories" => {

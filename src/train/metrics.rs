@@ -187,6 +187,43 @@ pub fn multi_label(
     }
 }
 
+/// One class against the rest when "probability ≥ threshold" flags it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OperatingPoint {
+    pub threshold: f32,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Examples flagged at this threshold.
+    pub flagged: usize,
+}
+
+/// Precision and recall of flagging one class at each threshold; `rows`: (probability of the class, gold is
+/// the class).
+pub fn operating_points(rows: &[(f32, bool)], thresholds: &[f32]) -> Vec<OperatingPoint> {
+    thresholds
+        .iter()
+        .map(|&t| {
+            let (mut tp, mut flagged) = (0, 0);
+            for &(p, gold) in rows {
+                if p >= t {
+                    flagged += 1;
+                    tp += usize::from(gold);
+                }
+            }
+            let support = rows.iter().filter(|r| r.1).count();
+            let (p, r) = (ratio(tp, flagged), ratio(tp, support));
+            OperatingPoint {
+                threshold: t,
+                precision: p,
+                recall: r,
+                f1: f1(p, r),
+                flagged,
+            }
+        })
+        .collect()
+}
+
 /// The threshold in 0.05..=0.95 that maximizes F1 of one label (ties: the one nearest 0.5).
 pub fn best_threshold(gold: &[u8], probs: &[f32]) -> f32 {
     let mut best = (f64::MIN, 0.5f32);
@@ -244,6 +281,23 @@ mod tests {
         // c has no support: not in the macro average.
         let want = (f1(1.0, 0.5) + f1(2.0 / 3.0, 1.0)) / 2.0;
         assert!((r.macro_f1 - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn operating_points_by_hand() {
+        // Two gold positives (0.9, 0.3) among four rows.
+        let rows = [(0.9, true), (0.6, false), (0.3, true), (0.1, false)];
+        let pts = operating_points(&rows, &[0.5, 0.2, 0.95]);
+        assert_eq!(
+            (pts[0].flagged, pts[0].precision, pts[0].recall),
+            (2, 0.5, 0.5)
+        );
+        assert_eq!((pts[1].flagged, pts[1].recall), (3, 1.0));
+        assert!((pts[1].precision - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(
+            (pts[2].flagged, pts[2].precision, pts[2].recall, pts[2].f1),
+            (0, 0.0, 0.0, 0.0)
+        );
     }
 
     #[test]

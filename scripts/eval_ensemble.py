@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Would an ensemble help? Dev figures of each finished scripts/train_torch.py run and of the mean of their
+probabilities (a logit-level ensemble, N times the inference cost — the teacher a distillation would copy).
+
+    python3 scripts/eval_ensemble.py --data build/dataset build/train_default build/ft_a build/ft_b
+
+Each RUN_DIR needs the checkpoint.pt and config.json the trainer wrote (its EMA weights are used when it kept
+them, as the trainer exports). Reads only the dev_*.jsonl splits `xinsheng prepare` held out; prints a markdown
+table: binary sentiment accuracy (negative vs positive probability) on the review sets, three-way accuracy on
+the customer-service and robustness sets, emotion accuracy and anger recall (arg-max). PyTorch reference
+numbers: they match `xinsheng --engine f32 eval` to the third decimal, not the int8 engine exactly.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train_torch as tt  # noqa: E402
+
+BINARY = ["chnsenticorp", "nlpcc2014", "reviews"]
+THREE_WAY = ["sentiment3", "robustness", "neutral"]
+
+
+def load_run(run_dir):
+    opts = json.load(open(os.path.join(run_dir, "config.json")))["xinsheng"]["training"]["options"]
+    vocab = len(json.load(open(os.path.join(run_dir, "tokenizer.json")))["model"]["vocab"])
+    sizes = {"sentiment": 3, "emotion": len(tt.EMOTION), "categories": len(tt.CATEGORIES)}
+    net = tt.Net(vocab, opts["hidden"], opts["layers"], opts["heads"], opts["ffn"], opts["max_length"],
+                 opts["dropout"], sizes, {"categories": opts.get("categories_pooling", "cls")})
+    net.load_state_dict(tt.averaged_weights([run_dir]))
+    return net
+
+
+def probabilities(net, rows):
+    with torch.no_grad():
+        preds = tt.predict(net, rows)
+    return [{"sentiment": torch.softmax(p["sentiment"], -1), "emotion": torch.softmax(p["emotion"], -1)}
+            for p in preds]
+
+
+def figures(rows_by_split, probs_by_split):
+    out = {}
+    for split in BINARY:
+        rows, probs = rows_by_split[split], probs_by_split[split]
+        ok = sum(1 for r, p in zip(rows, probs) if (0 if p["sentiment"][0] > p["sentiment"][2] else 2) == r["sentiment"])
+        out[split] = ok / len(rows)
+    for split in THREE_WAY:
+        rows, probs = rows_by_split[split], probs_by_split[split]
+        ok = sum(1 for r, p in zip(rows, probs) if int(p["sentiment"].argmax()) == r["sentiment"])
+        out[split] = ok / len(rows)
+    rows, probs = rows_by_split["emotion"], probs_by_split["emotion"]
+    labeled = [(r["emotion"], int(p["emotion"].argmax())) for r, p in zip(rows, probs) if r.get("emotion") is not None]
+    anger = tt.EMOTION.index("anger")
+    out["emotion acc"] = sum(g == a for g, a in labeled) / len(labeled)
+    out["anger recall"] = sum(g == a == anger for g, a in labeled) / max(1, sum(g == anger for g, _ in labeled))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default="build/dataset")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    rows_by_split = {s: [r for r in tt.read(os.path.join(args.data, f"dev_{s}.jsonl")) if r.get("sentiment") is not None
+                         or s == "emotion"]
+                     for s in BINARY + THREE_WAY + ["emotion"]}
+    per_run = []
+    for d in args.runs:
+        net = load_run(d)
+        per_run.append({s: probabilities(net, rows) for s, rows in rows_by_split.items()})
+        print(f"scored {d}", file=sys.stderr)
+    mean = {s: [{k: sum(run[s][i][k] for run in per_run) / len(per_run) for k in ("sentiment", "emotion")}
+                for i in range(len(rows))]
+            for s, rows in rows_by_split.items()}
+    columns = BINARY + THREE_WAY + ["emotion acc", "anger recall"]
+    print("| model | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for name, probs in [(d, run) for d, run in zip(args.runs, per_run)] + [(f"mean of {len(per_run)}", mean)]:
+        f = figures(rows_by_split, probs)
+        print(f"| {name} | " + " | ".join(f"{f[c]:.3f}" for c in columns) + " |")
+
+
+if __name__ == "__main__":
+    main()
