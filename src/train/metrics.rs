@@ -201,6 +201,7 @@ pub struct OperatingPoint {
 /// Precision and recall of flagging one class at each threshold; `rows`: (probability of the class, gold is
 /// the class).
 pub fn operating_points(rows: &[(f32, bool)], thresholds: &[f32]) -> Vec<OperatingPoint> {
+    let support = rows.iter().filter(|r| r.1).count();
     thresholds
         .iter()
         .map(|&t| {
@@ -211,7 +212,6 @@ pub fn operating_points(rows: &[(f32, bool)], thresholds: &[f32]) -> Vec<Operati
                     tp += usize::from(gold);
                 }
             }
-            let support = rows.iter().filter(|r| r.1).count();
             let (p, r) = (ratio(tp, flagged), ratio(tp, support));
             OperatingPoint {
                 threshold: t,
@@ -226,21 +226,13 @@ pub fn operating_points(rows: &[(f32, bool)], thresholds: &[f32]) -> Vec<Operati
 
 /// The threshold in 0.05..=0.95 that maximizes F1 of one label (ties: the one nearest 0.5).
 pub fn best_threshold(gold: &[u8], probs: &[f32]) -> f32 {
+    let rows: Vec<(f32, bool)> = probs.iter().zip(gold).map(|(&p, &g)| (p, g == 1)).collect();
+    let grid: Vec<f32> = (1..20).map(|step| step as f32 * 0.05).collect();
     let mut best = (f64::MIN, 0.5f32);
-    for step in 1..20 {
-        let t = step as f32 * 0.05;
-        let (mut tp, mut fp, mut fneg) = (0, 0, 0);
-        for (&g, &p) in gold.iter().zip(probs) {
-            match (g == 1, p >= t) {
-                (true, true) => tp += 1,
-                (false, true) => fp += 1,
-                (true, false) => fneg += 1,
-                _ => {}
-            }
-        }
-        let score = f1(ratio(tp, tp + fp), ratio(tp, tp + fneg)) - 1e-6 * (t - 0.5).abs() as f64;
+    for point in operating_points(&rows, &grid) {
+        let score = point.f1 - 1e-6 * (point.threshold - 0.5).abs() as f64;
         if score > best.0 {
-            best = (score, t);
+            best = (score, point.threshold);
         }
     }
     best.1
