@@ -24,35 +24,18 @@ BINARY = ["chnsenticorp", "nlpcc2014", "reviews"]
 THREE_WAY = ["sentiment3", "robustness", "neutral"]
 
 
-def load_run(run_dir):
-    opts = json.load(open(os.path.join(run_dir, "config.json")))["xinsheng"]["training"]["options"]
-    vocab = len(json.load(open(os.path.join(run_dir, "tokenizer.json")))["model"]["vocab"])
-    sizes = {"sentiment": 3, "emotion": len(tt.EMOTION), "categories": len(tt.CATEGORIES)}
-    net = tt.Net(vocab, opts["hidden"], opts["layers"], opts["heads"], opts["ffn"], opts["max_length"],
-                 opts["dropout"], sizes, {"categories": opts.get("categories_pooling", "cls")})
-    net.load_state_dict(tt.averaged_weights([run_dir]))
-    return net
-
-
-def probabilities(net, rows):
-    with torch.no_grad():
-        preds = tt.predict(net, rows)
-    return [{"sentiment": torch.softmax(p["sentiment"], -1), "emotion": torch.softmax(p["emotion"], -1)}
-            for p in preds]
-
-
 def figures(rows_by_split, probs_by_split):
     out = {}
     for split in BINARY:
         rows, probs = rows_by_split[split], probs_by_split[split]
-        ok = sum(1 for r, p in zip(rows, probs) if (0 if p["sentiment"][0] > p["sentiment"][2] else 2) == r["sentiment"])
+        ok = sum(1 for r, p in zip(rows, probs["sentiment"]) if (0 if p[0] > p[2] else 2) == r["sentiment"])
         out[split] = ok / len(rows)
     for split in THREE_WAY:
         rows, probs = rows_by_split[split], probs_by_split[split]
-        ok = sum(1 for r, p in zip(rows, probs) if int(p["sentiment"].argmax()) == r["sentiment"])
+        ok = sum(1 for r, p in zip(rows, probs["sentiment"]) if int(p.argmax()) == r["sentiment"])
         out[split] = ok / len(rows)
     rows, probs = rows_by_split["emotion"], probs_by_split["emotion"]
-    labeled = [(r["emotion"], int(p["emotion"].argmax())) for r, p in zip(rows, probs) if r.get("emotion") is not None]
+    labeled = [(r["emotion"], int(p.argmax())) for r, p in zip(rows, probs["emotion"]) if r.get("emotion") is not None]
     anger = tt.EMOTION.index("anger")
     out["emotion acc"] = sum(g == a for g, a in labeled) / len(labeled)
     out["anger recall"] = sum(g == a == anger for g, a in labeled) / max(1, sum(g == anger for g, _ in labeled))
@@ -69,14 +52,17 @@ def main():
     rows_by_split = {s: [r for r in tt.read(os.path.join(args.data, f"dev_{s}.jsonl")) if r.get("sentiment") is not None
                          or s == "emotion"]
                      for s in BINARY + THREE_WAY + ["emotion"]}
-    per_run = []
-    for d in args.runs:
-        net = load_run(d)
-        per_run.append({s: probabilities(net, rows) for s, rows in rows_by_split.items()})
-        print(f"scored {d}", file=sys.stderr)
-    mean = {s: [{k: sum(run[s][i][k] for run in per_run) / len(per_run) for k in ("sentiment", "emotion")}
-                for i in range(len(rows))]
-            for s, rows in rows_by_split.items()}
+    # One pass per run over all splits together, then cut back into splits.
+    everything = [r for rows in rows_by_split.values() for r in rows]
+    mean_all, runs_all = tt.mean_probabilities(args.runs, everything)
+
+    def by_split(probs):
+        out, at = {}, 0
+        for s, rows in rows_by_split.items():
+            out[s] = {k: v[at:at + len(rows)] for k, v in probs.items()}
+            at += len(rows)
+        return out
+    mean, per_run = by_split(mean_all), [by_split(run) for run in runs_all]
     columns = BINARY + THREE_WAY + ["emotion acc", "anger recall"]
     print("| model | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")

@@ -18,8 +18,14 @@ Writes OUT/config.json (HF BertConfig + `xinsheng` block), OUT/tokenizer.json, O
 OUT/train_log.jsonl; checkpoints to OUT/checkpoint.pt every --checkpoint-every steps (`--resume` continues).
 Category thresholds are chosen on dev_categories.jsonl (best F1 on a 0.05 grid, ties nearest 0.5, the same
 rule as `xinsheng train`).
+
+Distillation: `--teacher RUN...` adds the cross-entropy against the mean probabilities of finished runs (every
+head on every training row; `--distill-weight` mixes it with the labels), computed once and cached
+(`--soft-targets FILE`, `--targets-only` to only compute them). `--noise-punct` / `--noise-char` add ASR-style
+and typo noise to the training texts. `--average RUN...` exports the mean of finished runs' weights.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -27,6 +33,7 @@ import random
 import shutil
 import sys
 import time
+import unicodedata
 
 import torch
 import torch.nn as nn
@@ -157,12 +164,36 @@ def batches(rows, bs, rng):
     return out
 
 
-def tensors(rows, idx):
+class Noise:
+    """Training-time noise in the way customers write: with probability `punct` a row loses all its
+    punctuation (ASR transcripts have none); each Chinese character is replaced with probability `char` by
+    one drawn from the training texts' character frequencies (typos). The labels, and the teacher's
+    probabilities when distilling, stay those of the clean text."""
+
+    def __init__(self, vocab, rows, punct, char, seed):
+        self.punct_p, self.char_p, self.rng = punct, char, random.Random(seed)
+        self.punct = {i for tok, i in vocab.items() if len(tok) == 1 and unicodedata.category(tok).startswith("P")}
+        self.cjk = {i for tok, i in vocab.items() if len(tok) == 1 and "\u4e00" <= tok <= "\u9fff"}
+        # every occurrence of a Chinese character in the training texts: a uniform pick is a frequency-weighted one
+        self.pool = [x for r in rows for x in r["ids"] if x in self.cjk] if char > 0 else []
+
+    def __call__(self, ids):
+        if self.punct_p and self.rng.random() < self.punct_p:
+            kept = [x for x in ids[1:-1] if x not in self.punct]
+            if kept:
+                ids = [ids[0]] + kept + [ids[-1]]
+        if self.char_p:
+            ids = [self.rng.choice(self.pool) if x in self.cjk and self.rng.random() < self.char_p else x
+                   for x in ids]
+        return ids
+
+
+def tensors(rows, idx, noise=None):
     t = max(len(rows[i]["ids"]) for i in idx)
     ids = torch.zeros(len(idx), t, dtype=torch.long)
     mask = torch.zeros(len(idx), t)
     for r, i in enumerate(idx):
-        x = rows[i]["ids"]
+        x = noise(rows[i]["ids"]) if noise else rows[i]["ids"]
         ids[r, :len(x)] = torch.tensor(x)
         mask[r, :len(x)] = 1
     return ids, mask
@@ -218,6 +249,75 @@ def averaged_weights(run_dirs):
                 total[k] += v.double()
         print(f"averaging {d} (step {state['step']})", file=sys.stderr)
     return {k: (v / len(run_dirs)).float() for k, v in total.items()}
+
+
+def load_run(run_dir):
+    """A finished run's network (its EMA weights when it kept them, as the trainer exports), shaped by the
+    options in its config.json."""
+    opts = json.load(open(os.path.join(run_dir, "config.json")))["xinsheng"]["training"]["options"]
+    vocab = len(json.load(open(os.path.join(run_dir, "tokenizer.json")))["model"]["vocab"])
+    sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
+    net = Net(vocab, opts["hidden"], opts["layers"], opts["heads"], opts["ffn"], opts["max_length"],
+              opts["dropout"], sizes, {"categories": opts.get("categories_pooling", "cls")})
+    net.load_state_dict(averaged_weights([run_dir]))
+    return net
+
+
+def probabilities(net, rows, bf16=False):
+    """Each head's probabilities on rows, as [len(rows), classes] tensors: softmax for the single-label heads,
+    sigmoid for the multi-label categories head."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        preds = predict(net, rows)
+    out = {}
+    for k in preds[0] if preds else []:
+        z = torch.stack([p[k] for p in preds]).float()
+        out[k] = torch.sigmoid(z) if k == "categories" else torch.softmax(z, -1)
+    return out
+
+
+def mean_probabilities(run_dirs, rows, bf16=False):
+    """The mean of several finished runs' probabilities (a logit-level ensemble, the teacher of a
+    distillation); also returns each run's own."""
+    per_run = []
+    for d in run_dirs:
+        started = time.time()
+        per_run.append(probabilities(load_run(d), rows, bf16))
+        print(f"scored {d} on {len(rows)} rows in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    mean = {k: sum(run[k] for run in per_run) / len(per_run) for k in per_run[0]}
+    return mean, per_run
+
+
+def rows_digest(rows):
+    return hashlib.sha1("\n".join(r["text"] for r in rows).encode("utf-8")).hexdigest()
+
+
+def soft_targets(path, teachers, train, bf16):
+    """Teacher probabilities over the training rows, cached in `path` (reused when it holds the same
+    teachers over the same rows)."""
+    digest = rows_digest(train)
+    if path and os.path.exists(path):
+        cached = torch.load(path, weights_only=False)
+        if cached["teachers"] == teachers and cached["rows"] == digest:
+            print(f"soft targets from {path}", file=sys.stderr)
+            return cached["probs"]
+    probs, _ = mean_probabilities(teachers, train, bf16)
+    if path:
+        torch.save({"teachers": teachers, "rows": digest, "probs": probs}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+    return probs
+
+
+def distill_loss(logits, soft, idx, weights):
+    """Cross-entropy against the teacher's probabilities, every head on every row (a row labeled for one task
+    learns the others from the teacher)."""
+    total = 0.0
+    for task in ("sentiment", "emotion"):
+        if task in logits:
+            total = total - weights[task] * (soft[task][idx] * F.log_softmax(logits[task].float(), -1)).sum(-1).mean()
+    if "categories" in logits:
+        total = total + weights["categories"] * F.binary_cross_entropy_with_logits(
+            logits["categories"].float(), soft["categories"][idx], reduction="none").sum(1).mean()
+    return total
 
 
 def best_threshold(gold, probs):
@@ -290,6 +390,19 @@ def main():
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep an exponential moving average of the weights with this decay (e.g. 0.999) "
                          "and export it instead of the last weights")
+    ap.add_argument("--noise-punct", type=float, default=0.0, metavar="P",
+                    help="training noise: drop all punctuation of a row with probability P (ASR-style text)")
+    ap.add_argument("--noise-char", type=float, default=0.0, metavar="Q",
+                    help="training noise: replace each Chinese character with probability Q (typos)")
+    ap.add_argument("--teacher", nargs="+", metavar="RUN_DIR", default=None,
+                    help="distill: also learn the mean probabilities of these finished runs (every head, every "
+                         "training row)")
+    ap.add_argument("--distill-weight", type=float, default=0.5,
+                    help="with --teacher: loss = (1 - w) * labels + w * teacher")
+    ap.add_argument("--soft-targets", default=None, metavar="FILE",
+                    help="with --teacher: cache of the teacher probabilities (default OUT/soft_targets.pt)")
+    ap.add_argument("--targets-only", action="store_true",
+                    help="with --teacher: compute and cache the teacher probabilities, then exit")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -303,7 +416,11 @@ def main():
             if len(r["ids"]) > args.max_length:
                 raise SystemExit(f"{args.data}: a row has {len(r['ids'])} tokens > --max-length "
                                  f"{args.max_length}; run `xinsheng prepare --max-length {args.max_length}`")
-    vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
+    vocab_ids = json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"]
+    vocab = len(vocab_ids)
+    noise = None
+    if args.noise_punct > 0 or args.noise_char > 0:
+        noise = Noise(vocab_ids, train, args.noise_punct, args.noise_char, args.seed)
     head_sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
     poolings = {"categories": args.categories_pooling}
     net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, head_sizes,
@@ -347,6 +464,12 @@ def main():
         class_weights["emotion"] = w / (w * counts).sum() * counts.sum()
         print("emotion class weights " + " ".join(f"{e}={x:.2f}" for e, x in zip(EMOTION, class_weights["emotion"])),
               file=sys.stderr)
+    soft = None
+    if args.teacher:
+        soft = soft_targets(args.soft_targets or os.path.join(args.out, "soft_targets.pt"), args.teacher, train,
+                            args.bf16)
+        if args.targets_only:
+            return
     ema = None
     if args.ema > 0:
         ema = torch.optim.swa_utils.AveragedModel(
@@ -362,10 +485,12 @@ def main():
         if epoch != epoch_of:
             epoch_batches, epoch_of = batches(train, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
         idx = epoch_batches[step % per_epoch]
-        ids, mask = tensors(train, idx)
+        ids, mask = tensors(train, idx, noise)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             logits = net(ids, mask)
         loss = loss_of(logits, train, idx, weights, class_weights)
+        if soft is not None:
+            loss = (1 - args.distill_weight) * loss + args.distill_weight * distill_loss(logits, soft, idx, weights)
         opt.zero_grad()
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip_norm)
