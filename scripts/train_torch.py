@@ -404,6 +404,8 @@ def main():
     ap.add_argument("--targets-only", action="store_true",
                     help="with --teacher: compute and cache the teacher probabilities, then exit")
     args = ap.parse_args()
+    if (args.targets_only or args.soft_targets) and not args.teacher:
+        ap.error("--targets-only and --soft-targets need --teacher RUN...")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
