@@ -28,8 +28,7 @@ def figures(rows_by_split, probs_by_split):
     out = {}
     for split in BINARY:
         rows, probs = rows_by_split[split], probs_by_split[split]
-        ok = sum(1 for r, p in zip(rows, probs["sentiment"]) if (0 if p[0] > p[2] else 2) == r["sentiment"])
-        out[split] = ok / len(rows)
+        out[split] = tt.binary_accuracy_of(probs["sentiment"], rows)
     for split in THREE_WAY:
         rows, probs = rows_by_split[split], probs_by_split[split]
         ok = sum(1 for r, p in zip(rows, probs["sentiment"]) if int(p.argmax()) == r["sentiment"])

@@ -295,15 +295,14 @@ def soft_targets(path, teachers, train, bf16):
     """Teacher probabilities over the training rows, cached in `path` (reused when it holds the same
     teachers over the same rows)."""
     digest = rows_digest(train)
-    if path and os.path.exists(path):
+    if os.path.exists(path):
         cached = torch.load(path, weights_only=False)
         if cached["teachers"] == teachers and cached["rows"] == digest:
             print(f"soft targets from {path}", file=sys.stderr)
             return cached["probs"]
     probs, _ = mean_probabilities(teachers, train, bf16)
-    if path:
-        torch.save({"teachers": teachers, "rows": digest, "probs": probs}, path + ".tmp")
-        os.replace(path + ".tmp", path)
+    torch.save({"teachers": teachers, "rows": digest, "probs": probs}, path + ".tmp")
+    os.replace(path + ".tmp", path)
     return probs
 
 
@@ -336,11 +335,15 @@ def best_threshold(gold, probs):
     return round(best[1], 2)
 
 
-def binary_accuracy(net, rows):
-    preds = predict(net, rows)
-    ok = sum(1 for r, p in zip(rows, preds)
-             if (0 if p["sentiment"][0] > p["sentiment"][2] else 2) == r["sentiment"])
+def binary_accuracy_of(sentiment, rows):
+    """Share of rows (gold 0 = negative, 2 = positive) whose larger score of negative vs positive is the gold
+    one; `sentiment`: each row's three logits or probabilities (the same order either way)."""
+    ok = sum(1 for r, p in zip(rows, sentiment) if (0 if p[0] > p[2] else 2) == r["sentiment"])
     return ok / max(1, len(rows))
+
+
+def binary_accuracy(net, rows):
+    return binary_accuracy_of([p["sentiment"] for p in predict(net, rows)], rows)
 
 
 # glibc returns PyTorch's large activation buffers to the OS after every step and faults them back in on
