@@ -20,9 +20,12 @@ Category thresholds are chosen on dev_categories.jsonl (best F1 on a 0.05 grid, 
 rule as `xinsheng train`).
 
 Distillation: `--teacher RUN...` adds the cross-entropy against the mean probabilities of finished runs (every
-head on every training row; `--distill-weight` mixes it with the labels), computed once and cached
-(`--soft-targets FILE`, `--targets-only` to only compute them). `--noise-punct` / `--noise-char` add ASR-style
-and typo noise to the training texts. `--average RUN...` exports the mean of finished runs' weights.
+head on every training row; `--distill-weight` mixes it with the labels), computed once and cached per text
+(`--soft-targets FILE`, `--targets-only` to only compute them; rows added later are scored alone);
+`--trust-labels SOURCE...` keeps a hand-labeled source's own labels instead of the teachers' reading of it.
+`--repeat SOURCE=N` shows each row of a source N times per epoch (the Taobao chat turns: `taobao=3`).
+`--noise-punct` / `--noise-char` add ASR-style and typo noise to the training texts. `--average RUN...` exports
+the mean of finished runs' weights.
 """
 import argparse
 import json
