@@ -217,6 +217,31 @@ struct Builder {
 }
 
 impl Builder {
+    /// A hand-labeled set that names its own dev rows: dev rows go to the dev split named `source`, the rest
+    /// to training. Dev rows are added first, so their copies (here or in the shared sets) never reach training.
+    fn add_dev_first(
+        &mut self,
+        rows: &[serde_json::Value],
+        source: &'static str,
+        is_dev: impl Fn(&serde_json::Value, &Example) -> bool,
+    ) {
+        for dev_pass in [true, false] {
+            for row in rows {
+                let Some(ex) = row_example(row, source) else {
+                    continue;
+                };
+                if is_dev(row, &ex) == dev_pass {
+                    let split = if dev_pass {
+                        Split::AllDev(source)
+                    } else {
+                        Split::Holdout(source, 0)
+                    };
+                    self.add(ex, split);
+                }
+            }
+        }
+    }
+
     fn add(&mut self, mut ex: Example, split: Split) {
         let stats = self.corpus.stats.entry(ex.source.clone()).or_default();
         stats.read += 1;
@@ -389,44 +414,16 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
                 .is_some_and(|i| ids.contains(i)),
             None => in_dev_slice(&dedup_key(&ex.text), HANDCAT_DEV_PERCENT),
         };
-        // Dev rows first (so their copies in the shared sets drop out of training), then train rows.
-        for dev_pass in [true, false] {
-            for row in &rows {
-                let Some(ex) = row_example(row, "handcat") else {
-                    continue;
-                };
-                if is_dev(row, &ex) == dev_pass {
-                    let split = if dev_pass {
-                        Split::AllDev("handcat")
-                    } else {
-                        Split::Holdout("handcat", 0)
-                    };
-                    b.add(ex, split);
-                }
-            }
-        }
+        b.add_dev_first(&rows, "handcat", is_dev);
         // Customer turns of the Taobao dialogue sample (after the reviews): each row names its split
-        // (by session, scripts/taobao_turns.py); dev rows first so a copy of a dev text is never trained on.
+        // (by session, scripts/taobao_turns.py).
         let mut taobao = Vec::new();
         for path in labeled_parts(&dir.join("taobao_turns")) {
             taobao.extend(read_jsonl(&path)?);
         }
-        for dev_pass in [true, false] {
-            for row in &taobao {
-                let is_dev = row.get("split").and_then(|s| s.as_str()) == Some("dev");
-                if is_dev != dev_pass {
-                    continue;
-                }
-                if let Some(ex) = row_example(row, "taobao") {
-                    let split = if is_dev {
-                        Split::AllDev("taobao")
-                    } else {
-                        Split::Holdout("taobao", 0)
-                    };
-                    b.add(ex, split);
-                }
-            }
-        }
+        b.add_dev_first(&taobao, "taobao", |row, _| {
+            row.get("split").and_then(|s| s.as_str()) == Some("dev")
+        });
     }
     let file = |rel: &str| data_dir.join(rel);
     // Dev files first, so that any copy of a dev text in a training source is dropped as a duplicate.
