@@ -305,11 +305,15 @@ def soft_targets(path, teachers, train, bf16):
     elif known:
         print(f"soft targets from {path}; scoring {len(missing)} new rows", file=sys.stderr)
     fresh, _ = mean_probabilities(teachers, [train[i] for i in missing], bf16) if missing else ({}, None)
-    slot = {i: n for n, i in enumerate(missing)}
+    where = torch.tensor([known.get(r["text"], -1) for r in train], dtype=torch.long)
+    hit = where >= 0
     probs = {}
-    for k in (cached["probs"] if known else fresh):
-        probs[k] = torch.stack([fresh[k][slot[i]] if i in slot else cached["probs"][k][known[r["text"]]]
-                                for i, r in enumerate(train)])
+    for k, head in (cached["probs"] if known else fresh).items():
+        probs[k] = torch.empty(len(train), head.shape[1])
+        if known:
+            probs[k][hit] = cached["probs"][k][where[hit]]
+        if missing:
+            probs[k][~hit] = fresh[k]  # `missing` lists exactly the rows not hit, in row order
     if missing:
         torch.save({"teachers": teachers, "texts": [r["text"] for r in train], "probs": probs}, path + ".tmp")
         os.replace(path + ".tmp", path)
