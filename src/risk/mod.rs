@@ -7,7 +7,8 @@
 //!    negation (`matching.negations`) stands in the `negation_window` characters before it ("是不是" does
 //!    not negate), or the clause is a plain question (a `question_words` entry and no `intent_words`
 //!    entry). A phrase of digits (12315) must stand alone, not inside a longer number.
-//! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger`, or negative ≥
+//! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
+//!    `scores.strong_anger_min_negative`, an optional key, 0 by default), or negative ≥
 //!    `scores.strong_negative_exclaim` in a text with `!`/`！`. `service_outage` is graded A when negative ≥
 //!    `scores.outage_urgent_negative`.
 //! 3. **Sarcasm.** Ironic praise (`sarcasm.praise`) followed, in a later clause, by a complaint cue
@@ -336,7 +337,7 @@ pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
         });
     }
     let exclaims = text.contains('!') || text.contains('！');
-    let anger_fires = m.anger >= sc.strong_anger;
+    let anger_fires = m.anger >= sc.strong_anger && m.negative >= sc.strong_anger_min_negative;
     if (anger_fires || (m.negative >= sc.strong_negative_exclaim && exclaims))
         && !evidence.iter().any(|e| e.reason == "strong_anger")
     {
@@ -519,6 +520,50 @@ mod tests {
             (r.route.as_str(), r.respond_within_minutes),
             ("legal_desk", 5)
         );
+    }
+
+    #[test]
+    fn model_anger_can_require_a_negative_reading() {
+        // Anger from the emotion head on a text the sentiment head reads as calm (a thank-you) counts only
+        // while scores.strong_anger_min_negative is below the negative probability.
+        let thanks = ModelSignals {
+            negative: 0.2,
+            anger: 0.6,
+            any_category: false,
+        };
+        let text = "谢谢你们及时提醒我";
+        let without = Policy::parse(
+            &BUILTIN_TEXT.replacen(
+                "strong_anger_min_negative = 0.5",
+                "strong_anger_min_negative = 0",
+                1,
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let with = Policy::parse(
+            &BUILTIN_TEXT.replacen(
+                "strong_anger_min_negative = 0.5",
+                "strong_anger_min_negative = 0.3",
+                1,
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(assess(text, thanks, &without).reasons, vec!["strong_anger"]);
+        assert!(assess(text, thanks, &with).reasons.is_empty());
+        // The key is optional: a policy file without it keeps the model's anger unconditional.
+        let old = Policy::parse(
+            &BUILTIN_TEXT.replacen("strong_anger_min_negative = 0.5\n", "", 1),
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(assess(text, thanks, &old).reasons, vec!["strong_anger"]);
+        let angry = ModelSignals {
+            negative: 0.9,
+            ..thanks
+        };
+        assert_eq!(assess(text, angry, &with).reasons, vec!["strong_anger"]);
     }
 
     const BUILTIN_TEXT: &str = policy::BUILTIN_POLICY;

@@ -112,6 +112,9 @@ pub struct Escalation {
 #[serde(deny_unknown_fields)]
 pub struct Scores {
     pub strong_anger: f32,
+    /// The model's anger counts only when negative is at least this (0 = always; optional key).
+    #[serde(default)]
+    pub strong_anger_min_negative: f32,
     pub strong_negative_exclaim: f32,
     pub outage_urgent_negative: f32,
     pub negative_weight: f32,
@@ -321,6 +324,10 @@ impl Policy {
 
         for (k, x) in [
             ("scores.strong_anger", raw.scores.strong_anger),
+            (
+                "scores.strong_anger_min_negative",
+                raw.scores.strong_anger_min_negative,
+            ),
             (
                 "scores.strong_negative_exclaim",
                 raw.scores.strong_negative_exclaim,

@@ -10,6 +10,8 @@
 //! | categories (none) | every other positive or neutral training row | no complaint (weak label) |
 //! | categories | `tests/data/categories/labeled_part*.jsonl` (hand-labeled reviews, `docs/labeling.md`) | the five categories; the ids in `categories/split.json` held out as dev split `handcat` |
 //! | sentiment, categories | `tests/data/taobao_turns/labeled_part*.jsonl` (customer turns of taobao_ecd_dialogue_sample, hand-labeled) | three-way sentiment and the five categories; rows with `"split": "dev"` held out as dev split `taobao` |
+//! | sentiment, emotion, categories | `tests/data/cs_written/labeled_part*.jsonl` (customer-service utterances written and labeled by hand: telecom, utilities, banking, travel, e-commerce, delivery) | three-way sentiment, the 8 emotions, the five categories; 15% held out by a hash of the text as dev split `cs_written` |
+//! | emotion (none) | neutral training rows of `neutral_requests`, `taobao` and `cs_written` | `none`: a calm customer-service inquiry carries no emotion |
 //! | categories (weak) | `--weak-categories FILE` (`scripts/weak_categories.py` over the negative reviews) | labeling-function votes |
 //!
 //! Dev-only sets written by hand (never trained on; any copy in a training source is dropped):
@@ -353,6 +355,14 @@ fn labeled_parts(dir: &Path) -> Vec<PathBuf> {
 /// Hand-labeled category rows held out for dev (the rest is trained on).
 pub const HANDCAT_DEV_PERCENT: u64 = 40;
 
+/// Hand-written customer-service utterances held out for dev (`cs_written`).
+pub const CS_WRITTEN_DEV_PERCENT: u64 = 15;
+
+/// Customer-service sources whose neutral training rows also teach the emotion head "no emotion": a calm
+/// inquiry or acknowledgement carries none, and without this the emotion head (trained on Weibo posts only)
+/// reads anger into plain questions.
+const NEUTRAL_MEANS_NO_EMOTION: [&str; 3] = ["neutral_requests", "taobao", "cs_written"];
+
 /// Builds the corpus from a data directory laid out like `../shared/data`, plus our own sets.
 pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataError> {
     let mut b = Builder {
@@ -423,6 +433,15 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
         }
         b.add_dev_first(&taobao, "taobao", |row, _| {
             row.get("split").and_then(|s| s.as_str()) == Some("dev")
+        });
+        // Hand-written customer-service utterances (telecom, utilities, banking, travel, e-commerce,
+        // delivery…; sentiment, emotion, categories): a hash of the text holds out a dev slice.
+        let mut written = Vec::new();
+        for path in labeled_parts(&dir.join("cs_written")) {
+            written.extend(read_jsonl(&path)?);
+        }
+        b.add_dev_first(&written, "cs_written", |_, ex| {
+            in_dev_slice(&dedup_key(&ex.text), CS_WRITTEN_DEV_PERCENT)
         });
     }
     let file = |rel: &str| data_dir.join(rel);
@@ -526,6 +545,14 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
     for e in &mut b.corpus.train {
         if e.categories.is_none() && matches!(e.sentiment, Some(1) | Some(2)) {
             e.categories = Some(vec![0; CATEGORY_COUNT]);
+        }
+    }
+    for e in &mut b.corpus.train {
+        if e.emotion.is_none()
+            && e.sentiment == Some(1)
+            && NEUTRAL_MEANS_NO_EMOTION.contains(&e.source.as_str())
+        {
+            e.emotion = Some(0);
         }
     }
     // Rows whose only label was removed by a conflict carry nothing to learn.
@@ -634,7 +661,57 @@ mod tests {
         assert_eq!(train.len(), 1);
         assert_eq!(train[0].sentiment, Some(1));
         assert_eq!(train[0].categories, Some(vec![0; CATEGORY_COUNT]));
+        // a neutral customer turn also says "no emotion"; the negative dev turn stays unlabeled for emotion
+        assert_eq!(train[0].emotion, Some(0));
+        assert_eq!(dev[0].emotion, None);
         assert_eq!(corpus.stats["taobao"].duplicate, 1);
+    }
+
+    #[test]
+    fn written_utterances_split_by_hash_and_keep_their_emotion() {
+        let shared = tempfile::tempdir().unwrap();
+        tiny_shared_dir(shared.path());
+        let labeled = tempfile::tempdir().unwrap();
+        let dir = labeled.path().join("cs_written");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut rows = Vec::new();
+        for i in 0..60 {
+            rows.push(format!(
+                r#"{{"id":"cs{i}","text":"第{i}次打电话了还没人处理","sentiment":"negative","emotion":"anger","categories":["process"]}}"#
+            ));
+            rows.push(format!(
+                r#"{{"id":"cq{i}","text":"我想问下{i}号线的宽带怎么报修","sentiment":"neutral","emotion":"none","categories":[]}}"#
+            ));
+        }
+        std::fs::write(dir.join("labeled_part1.jsonl"), rows.join("\n")).unwrap();
+        let extra = ExtraSets {
+            labeled_dir: Some(labeled.path().to_path_buf()),
+            weak_categories: None,
+        };
+        let corpus = build_corpus(shared.path(), &extra).unwrap();
+        let dev = &corpus.dev["cs_written"];
+        let train: Vec<_> = corpus
+            .train
+            .iter()
+            .filter(|e| e.source == "cs_written")
+            .collect();
+        assert_eq!(dev.len() + train.len(), 120);
+        // about 15% held out, by text: the same rows on every run
+        assert!((6..=36).contains(&dev.len()), "{}", dev.len());
+        for e in dev.iter().chain(train.iter().copied()) {
+            assert_eq!(
+                in_dev_slice(&dedup_key(&e.text), CS_WRITTEN_DEV_PERCENT),
+                dev.contains(e)
+            );
+            match e.sentiment {
+                Some(0) => {
+                    assert_eq!(e.emotion, Some(4));
+                    assert_eq!(e.categories, Some(vec![0, 1, 0, 0, 0]));
+                }
+                Some(1) => assert_eq!(e.emotion, Some(0)),
+                other => panic!("unexpected sentiment {other:?}"),
+            }
+        }
     }
 
     #[test]
