@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Re-check the risk policy's model-score thresholds for a model on the tune half of tests/data/risk.
 
-Runs `xinsheng eval-risk` once per policy in a 54-policy grid (escalation.negative_for_b 0.5/0.6/0.7 ×
-scores.strong_anger 0.3/0.4/0.5 × conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every other
+Runs `xinsheng eval-risk` once per policy in a 126-policy grid (escalation.negative_for_b 0.5/0.6/0.7 ×
+scores.strong_anger 0.3/0.4/0.5/0.6/0.7/0.8/0.9 × conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every other
 key as in models/default/policy.toml) and prints the tune-half figures with a score (utterance escalation F1 +
 priority accuracy + conversation escalation F1 + priority accuracy + handoff ±1), best first. Choose on the tune
 half only; the held-out figures are written to build/policy_grid/<model>.json for the record, not for choosing.
@@ -34,7 +34,7 @@ def main():
     os.makedirs("build/policy_grid", exist_ok=True)
     policy = "build/policy_grid/policy.toml"
     rows = []
-    for nfb, anger, run, rise in itertools.product([0.5, 0.6, 0.7], [0.3, 0.4, 0.5], [2, 3], [0.2, 0.25, 0.3]):
+    for nfb, anger, run, rise in itertools.product([0.5, 0.6, 0.7], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], [2, 3], [0.2, 0.25, 0.3]):
         text = set_key(base, "escalation", "negative_for_b", nfb)
         text = set_key(text, "scores", "strong_anger", anger)
         text = set_key(text, "conversation", "negative_run", run)
@@ -54,7 +54,7 @@ def main():
         rows.append({"policy": {"negative_for_b": nfb, "strong_anger": anger, "negative_run": run, "anger_rise": rise},
                      "tune": tune, "score": round(sum(tune), 4),
                      "holdout": figures("utterances", "holdout") + figures("conversations", "holdout")})
-        print(f"{len(rows)}/54", file=sys.stderr, end="\r", flush=True)
+        print(f"{len(rows)}/126", file=sys.stderr, end="\r", flush=True)
     rows.sort(key=lambda r: -r["score"])
     print("score  negative_for_b strong_anger negative_run anger_rise | tune: utt F1, prio; conv F1, prio, handoff")
     for r in rows:

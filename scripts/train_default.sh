@@ -2,25 +2,28 @@
 # Rebuilds the shipped model (models/default) from ../shared/data and the hand-labeled sets in tests/data,
 # in one command. Needs python3 with torch and safetensors (pip install -r scripts/requirements-train.txt).
 #
-#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v4 recipe — five
+#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v5 recipe — five
 #                                              teachers, then a student distilled from them; README,
-#                                              "Distillation" and "Real customer chat turns")
-#   DISTILL=0 scripts/train_default.sh OUT    (one run, no teachers: the v3 recipe plus the Taobao turns)
+#                                              "Distillation", "Real customer chat turns" and
+#                                              "Hand-written customer-service utterances")
+#   DISTILL=0 scripts/train_default.sh OUT    (one run, no teachers: the v3 recipe plus the Taobao turns and
+#                                              the hand-written customer-service utterances)
 #   MLM_STEPS=0 DISTILL=0 scripts/train_default.sh OUT  (no masked-LM pretraining: the v2 recipe)
 #   TAOBAO_REPEAT=N                           (times per epoch each hand-labeled Taobao customer turn is seen;
 #                                              default 3)
+#   CS_REPEAT=N                               (the same for tests/data/cs_written; default 3)
 #
 # Steps: build xinsheng; weak category labels over the negative reviews (scripts/weak_categories.py);
 # `xinsheng prepare` (normalized, deduplicated, dev splits held out, token ids); masked-LM pretraining of the
 # encoder on the training texts (scripts/pretrain_mlm.py, a 4,000-step schedule: the encoder at step 2,600 is
 # kept as build/mlm_2600); with DISTILL=0, scripts/train_torch.py from it (3 epochs, bf16 autocast, EMA 0.999,
-# emotion classes weighted 1/sqrt(frequency), categories head on the token maximum, Taobao turns 3 times per
-# epoch). With DISTILL=1 (the default): the
+# emotion classes weighted 1/sqrt(frequency), categories head on the token maximum, Taobao turns and
+# hand-written customer-service utterances 3 times per epoch). With DISTILL=1 (the default): the
 # masked-LM run goes on to step 4,000, then five teacher fine-tunes of that recipe, two at a time with one
 # thread each (seeds 42, 43, 44 from the 2,600-step encoder; seed 42 from the 4,000-step one; seed 43 with
 # emotion classes weighted 1/frequency from the 4,000-step one), then the student: the recipe from the
 # 2,600-step encoder, its loss 0.1 x labels + 0.9 x the teachers' mean probabilities (every head, every row;
-# the Taobao turns learn their own labels);
+# the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
 # the policy and keyword files that ship with the model are kept; dev figures at the end (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
 # pretraining, 150 of teachers, 14 of teacher probabilities and 50 for the student, about 4.5 hours;
@@ -33,7 +36,7 @@ python3 scripts/weak_categories.py > build/weak_report.md
 ./target/release/xinsheng prepare --out build/dataset --max-length 160 \
   --weak-categories build/weak_categories.jsonl
 recipe=(--data build/dataset --epochs 3 --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999
-  --repeat "taobao=${TAOBAO_REPEAT:-3}")
+  --repeat "taobao=${TAOBAO_REPEAT:-3}" "cs_written=${CS_REPEAT:-3}")
 tmp=build/train_default
 init=()
 if [ "${MLM_STEPS:=4000}" -gt 0 ]; then
@@ -62,7 +65,7 @@ if [ "${DISTILL:=1}" = 1 ]; then
   teachers=(build/teacher_s42 build/teacher_long build/teacher_long_b1 build/teacher_s43 build/teacher_s44)
   rm -rf "$tmp"
   python3 scripts/train_torch.py "${recipe[@]}" --out "$tmp" "${init[@]}" --teacher "${teachers[@]}" \
-    --distill-weight 0.9 --trust-labels taobao
+    --distill-weight 0.9 --trust-labels taobao neutral_requests cs_written
 else
   rm -rf "$tmp"
   python3 scripts/train_torch.py "${recipe[@]}" --out "$tmp" "${init[@]}"

@@ -144,7 +144,7 @@ fn policy_file_changes_routes_and_bad_policies_are_clear_errors() {
     let bad = dir.path().join("bad.toml");
     std::fs::write(
         &bad,
-        shipped.replacen("strong_anger = 0.5", "strong_anger = 7", 1),
+        shipped.replacen("strong_anger = 0.9", "strong_anger = 7", 1),
     )
     .unwrap();
     let out = run(

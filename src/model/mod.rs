@@ -428,9 +428,16 @@ mod tests {
             let fast = FusedEncoder::new(weights.clone(), &heads, precision, Isa::detect());
             let port = FusedEncoder::new(weights.clone(), &heads, precision, Isa::Portable);
             let (a, b) = (fast.logits(&batch).unwrap(), port.logits(&batch).unwrap());
+            // The int8 products are bit-identical (kernels::gemm tests), but the float ops around them
+            // (GELU, layer norm, softmax) differ in the last bits between the vector and portable code, and
+            // such a difference can move an activation across an int8 rounding step: a looser bound there.
+            let tol = match precision {
+                Precision::F32 => 2e-3,
+                Precision::Int8 => 1e-2,
+            };
             for (x, y) in a.iter().zip(&b) {
                 for (p, q) in x.iter().zip(y) {
-                    assert!((p - q).abs() < 2e-3, "{precision:?}: {p} vs {q}");
+                    assert!((p - q).abs() < tol, "{precision:?}: {p} vs {q}");
                 }
             }
         }

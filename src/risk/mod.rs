@@ -6,7 +6,9 @@
 //! 1. **Phrases.** A reason's phrase counts in a clause (split at 。！；，, newlines, and after ？) unless a
 //!    negation (`matching.negations`) stands in the `negation_window` characters before it ("是不是" does
 //!    not negate), or the clause is a plain question (a `question_words` entry and no `intent_words`
-//!    entry). A phrase of digits (12315) must stand alone, not inside a longer number.
+//!    entry). A phrase of digits (12315) must stand alone, not inside a longer number. A reason's
+//!    `min_negative` (the model must read the text negative) is waived for a conditional threat: a
+//!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase.
 //! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
 //!    `scores.strong_anger_min_negative`, an optional key, 0 by default), or negative ≥
 //!    `scores.strong_negative_exclaim` in a text with `!`/`！`. `service_outage` is graded A when negative ≥
@@ -174,6 +176,20 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
     out
 }
 
+/// A conditional threat: a `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window`
+/// characters before the phrase ("再不解决我就销户"), so the phrase is meant as a threat.
+fn conditional(text: &str, phrase: &str, policy: &Policy) -> bool {
+    let m = &policy.matching;
+    text.match_indices(phrase).any(|(pos, _)| {
+        let before: String = {
+            let chars: Vec<char> = text[..pos].chars().collect();
+            let from = chars.len().saturating_sub(m.condition_window);
+            chars[from..].iter().collect()
+        };
+        m.conditions.iter().any(|c| before.contains(c.as_str()))
+    })
+}
+
 /// Ironic praise followed by a complaint: returns the praise phrase. The praise must be in a clause
 /// before (or the same clause, after the praise) a complaint cue; "谢谢，已经收到了" is not sarcasm.
 pub fn sarcasm(text: &str, policy: &Policy) -> Option<String> {
@@ -319,6 +335,7 @@ pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
         if policy
             .reason(reason)
             .is_some_and(|r| m.negative < r.min_negative)
+            && !conditional(text, &phrase, policy)
         {
             continue;
         }
@@ -482,7 +499,7 @@ mod tests {
         assert_eq!(r.evidence[0].phrase.as_deref(), Some("12315"));
         let angry = ModelSignals {
             negative: 0.9,
-            anger: 0.7,
+            anger: 0.95,
             any_category: true,
         };
         let r = assess("你们什么态度", angry, &p);
@@ -523,12 +540,42 @@ mod tests {
     }
 
     #[test]
+    fn a_conditional_threat_needs_no_negative_reading() {
+        let p = Policy::builtin();
+        let calm = ModelSignals {
+            negative: 0.3,
+            ..Default::default()
+        };
+        // churn_threat needs negative >= 0.5, except after 再不…/不然/否则
+        assert_eq!(
+            assess("再不解决我就销户", calm, &p).reasons,
+            vec!["churn_threat"]
+        );
+        assert_eq!(
+            assess("三天内给我答复，不然我就退网", calm, &p).reasons,
+            vec!["churn_threat"]
+        );
+        assert!(assess("我想办理销户", calm, &p).reasons.is_empty());
+        assert!(assess("我要出国了，想把这个号销户", calm, &p)
+            .reasons
+            .is_empty());
+        // a marker far before the phrase does not count
+        assert!(assess(
+            "再不久我就要出国定居了，所以想问问手续怎么弄，顺便把号销户",
+            calm,
+            &p
+        )
+        .reasons
+        .is_empty());
+    }
+
+    #[test]
     fn model_anger_can_require_a_negative_reading() {
         // Anger from the emotion head on a text the sentiment head reads as calm (a thank-you) counts only
         // while scores.strong_anger_min_negative is below the negative probability.
         let thanks = ModelSignals {
             negative: 0.2,
-            anger: 0.6,
+            anger: 0.95,
             any_category: false,
         };
         let text = "谢谢你们及时提醒我";

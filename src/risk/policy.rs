@@ -81,6 +81,17 @@ pub struct Matching {
     pub negation_window: usize,
     pub question_words: Vec<String>,
     pub intent_words: Vec<String>,
+    /// Conditional-threat markers (再不…就, 不然, 否则): a phrase with one of these in the
+    /// `condition_window` characters before it is a threat whatever the model's negative reading, so a
+    /// reason's `min_negative` does not apply to it (optional key; none by default).
+    #[serde(default)]
+    pub conditions: Vec<String>,
+    #[serde(default = "default_condition_window")]
+    pub condition_window: usize,
+}
+
+fn default_condition_window() -> usize {
+    12
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -487,9 +498,9 @@ mod tests {
             e.contains("reasons.saftey") && e.contains("unknown reason code"),
             "{e}"
         );
-        let e = err(&with("strong_anger = 0.5", "strong_anger = 1.5"));
+        let e = err(&with("strong_anger = 0.9", "strong_anger = 1.5"));
         assert!(e.contains("scores.strong_anger"), "{e}");
-        let e = err(&with("strong_anger = 0.5", "strong_anger = \"high\""));
+        let e = err(&with("strong_anger = 0.9", "strong_anger = \"high\""));
         assert!(e.contains("my.toml") && e.contains("strong_anger"), "{e}");
         let e = err(&with("high_risk_after = 3", "high_risk_after = 0"));
         assert!(e.contains("history.high_risk_after"), "{e}");
