@@ -16,8 +16,8 @@ to train and fine-tune.
 
 Writes OUT/config.json (HF BertConfig + `xinsheng` block), OUT/tokenizer.json, OUT/model.safetensors (f16),
 OUT/train_log.jsonl; checkpoints to OUT/checkpoint.pt every --checkpoint-every steps (`--resume` continues).
-Category thresholds are chosen on dev_categories.jsonl (best F1 on a 0.05 grid, ties nearest 0.5, the same
-rule as `xinsheng train`).
+Category thresholds are chosen on the hand-labeled dev splits dev_handcat.jsonl + dev_cs_written.jsonl (else
+dev_categories.jsonl; best F1 on a 0.05 grid, ties nearest 0.5, the same rule as `xinsheng train`).
 
 Distillation: `--teacher RUN...` adds the cross-entropy against the mean probabilities of finished runs (every
 head on every training row; `--distill-weight` mixes it with the labels), computed once and cached per text
@@ -579,11 +579,12 @@ def main():
         net = ema.module
 
     thresholds = [0.5] * len(CATEGORIES)
-    # Thresholds are chosen on the hand-labeled category dev split when there is one (it is what the
-    # service sees: complaints across domains), else on the aspect-set split.
-    cat_dev = "handcat" if "handcat" in dev else "categories"
-    if cat_dev in dev:
-        rows = [r for r in dev[cat_dev] if r.get("categories") is not None]
+    # Thresholds are chosen on the hand-labeled category dev splits when there are any — the reviews
+    # (`handcat`) and the customer-service utterances (`cs_written`): what the service sees, complaints
+    # across domains — else on the aspect-set split.
+    cat_devs = [s for s in ("handcat", "cs_written") if s in dev] or [s for s in ("categories",) if s in dev]
+    if cat_devs:
+        rows = [r for s in cat_devs for r in dev[s] if r.get("categories") is not None]
         preds = predict(net, rows)
         thresholds = [best_threshold([r["categories"][j] for r in rows],
                                      [float(torch.sigmoid(p["categories"][j])) for p in preds])
