@@ -631,25 +631,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn taobao_turns_follow_their_split() {
+    /// The corpus of the tiny shared directory plus one hand-labeled set: `rows` as
+    /// `<labeled dir>/<set>/labeled_part1.jsonl`.
+    fn corpus_with(set: &str, rows: &[String]) -> Corpus {
         let shared = tempfile::tempdir().unwrap();
         tiny_shared_dir(shared.path());
         let labeled = tempfile::tempdir().unwrap();
-        let dir = labeled.path().join("taobao_turns");
+        let dir = labeled.path().join(set);
         std::fs::create_dir_all(&dir).unwrap();
-        let rows = [
-            r#"{"id":"tb0","split":"train","text":"什么时候发货","sentiment":"neutral","categories":[]}"#,
-            r#"{"id":"tb1","split":"dev","text":"四五天了还没发货","sentiment":"negative","categories":["process"]}"#,
-            // the same text in a later train session must not reach training: the dev copy wins
-            r#"{"id":"tb2","split":"train","text":"四五天了还没发货！","sentiment":"negative","categories":["process"]}"#,
-        ];
         std::fs::write(dir.join("labeled_part1.jsonl"), rows.join("\n")).unwrap();
         let extra = ExtraSets {
             labeled_dir: Some(labeled.path().to_path_buf()),
             weak_categories: None,
         };
-        let corpus = build_corpus(shared.path(), &extra).unwrap();
+        build_corpus(shared.path(), &extra).unwrap()
+    }
+
+    #[test]
+    fn taobao_turns_follow_their_split() {
+        let rows = [
+            r#"{"id":"tb0","split":"train","text":"什么时候发货","sentiment":"neutral","categories":[]}"#,
+            r#"{"id":"tb1","split":"dev","text":"四五天了还没发货","sentiment":"negative","categories":["process"]}"#,
+            // the same text in a later train session must not reach training: the dev copy wins
+            r#"{"id":"tb2","split":"train","text":"四五天了还没发货！","sentiment":"negative","categories":["process"]}"#,
+        ]
+        .map(String::from);
+        let corpus = corpus_with("taobao_turns", &rows);
         let dev = &corpus.dev["taobao"];
         assert_eq!(dev.len(), 1);
         assert_eq!(dev[0].categories, Some(vec![0, 1, 0, 0, 0]));
@@ -669,11 +676,6 @@ mod tests {
 
     #[test]
     fn written_utterances_split_by_hash_and_keep_their_emotion() {
-        let shared = tempfile::tempdir().unwrap();
-        tiny_shared_dir(shared.path());
-        let labeled = tempfile::tempdir().unwrap();
-        let dir = labeled.path().join("cs_written");
-        std::fs::create_dir_all(&dir).unwrap();
         let mut rows = Vec::new();
         for i in 0..60 {
             rows.push(format!(
@@ -683,12 +685,7 @@ mod tests {
                 r#"{{"id":"cq{i}","text":"我想问下{i}号线的宽带怎么报修","sentiment":"neutral","emotion":"none","categories":[]}}"#
             ));
         }
-        std::fs::write(dir.join("labeled_part1.jsonl"), rows.join("\n")).unwrap();
-        let extra = ExtraSets {
-            labeled_dir: Some(labeled.path().to_path_buf()),
-            weak_categories: None,
-        };
-        let corpus = build_corpus(shared.path(), &extra).unwrap();
+        let corpus = corpus_with("cs_written", &rows);
         let dev = &corpus.dev["cs_written"];
         let train: Vec<_> = corpus
             .train
