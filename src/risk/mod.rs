@@ -117,20 +117,21 @@ fn sentences(text: &str) -> Vec<&str> {
     out
 }
 
+/// The last `n` characters of `s` before byte `pos`.
+fn chars_before(s: &str, pos: usize, n: usize) -> &str {
+    let before = &s[..pos];
+    if n == 0 {
+        return "";
+    }
+    let start = before.char_indices().rev().nth(n - 1).map_or(0, |(i, _)| i);
+    &before[start..]
+}
+
 /// Whether the phrase at byte `pos` of `clause` is negated or only asked about.
 fn suppressed(clause: &str, pos: usize, p: &Policy) -> bool {
     let m = &p.matching;
-    let before = &clause[..pos];
-    let near: String = before
-        .chars()
-        .rev()
-        .take(m.negation_window)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
     // "是不是要…" asks a (rhetorical) question; it does not negate.
-    let near = near.replace("是不是", "");
+    let near = chars_before(clause, pos, m.negation_window).replace("是不是", "");
     if m.negations.iter().any(|n| near.contains(n.as_str())) {
         return true;
     }
@@ -181,11 +182,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
 fn conditional(text: &str, phrase: &str, policy: &Policy) -> bool {
     let m = &policy.matching;
     text.match_indices(phrase).any(|(pos, _)| {
-        let before: String = {
-            let chars: Vec<char> = text[..pos].chars().collect();
-            let from = chars.len().saturating_sub(m.condition_window);
-            chars[from..].iter().collect()
-        };
+        let before = chars_before(text, pos, m.condition_window);
         m.conditions.iter().any(|c| before.contains(c.as_str()))
     })
 }
@@ -537,6 +534,16 @@ mod tests {
             (r.route.as_str(), r.respond_within_minutes),
             ("legal_desk", 5)
         );
+    }
+
+    #[test]
+    fn chars_before_counts_characters_not_bytes() {
+        let s = "我不是要投诉";
+        let pos = s.find("投诉").unwrap();
+        assert_eq!(chars_before(s, pos, 2), "是要");
+        assert_eq!(chars_before(s, pos, 7), "我不是要");
+        assert_eq!(chars_before(s, pos, 0), "");
+        assert_eq!(chars_before(s, 0, 3), "");
     }
 
     #[test]
