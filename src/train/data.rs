@@ -539,15 +539,14 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
         };
         b.add(ex, Split::Holdout("neutral", 10));
     }
-    // A positive review or a neutral request carries no complaint: it teaches the categories head what
-    // "nothing to complain about" looks like outside the restaurant domain of the aspect sets (a weak label:
-    // a positive review can still mention a flaw, so only the aspect sets give positive category labels).
     for e in &mut b.corpus.train {
+        // A positive review or a neutral request carries no complaint: it teaches the categories head what
+        // "nothing to complain about" looks like outside the restaurant domain of the aspect sets (a weak
+        // label: a positive review can still mention a flaw, so only the aspect sets give positive category
+        // labels).
         if e.categories.is_none() && matches!(e.sentiment, Some(1) | Some(2)) {
             e.categories = Some(vec![0; CATEGORY_COUNT]);
         }
-    }
-    for e in &mut b.corpus.train {
         if e.emotion.is_none()
             && e.sentiment == Some(1)
             && NEUTRAL_MEANS_NO_EMOTION.contains(&e.source.as_str())
