@@ -6,7 +6,8 @@
 //! 1. **Phrases.** A reason's phrase counts in a clause (split at 。！；，, newlines, and after ？) unless a
 //!    negation (`matching.negations`) stands in the `negation_window` characters before it ("是不是" does
 //!    not negate), or the clause is a plain question (a `question_words` entry and no `intent_words`
-//!    entry). A phrase of digits (12315) must stand alone, not inside a longer number. A reason's
+//!    entry; a question followed by '！' is rhetorical, and a reason with `in_questions = true` counts in
+//!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. A reason's
 //!    `min_negative` (the model must read the text negative) is waived for a conditional threat: a
 //!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase.
 //! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
@@ -103,17 +104,20 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
         .filter(|c| !c.is_empty())
 }
 
-/// Splits after each question mark, so a question clause keeps its '？'.
-fn sentences(text: &str) -> Vec<&str> {
+/// Splits after each question mark, so a question clause keeps its '？'. The flag says the question is
+/// rhetorical: an exclamation mark follows its question mark ("吃干饭的吗？！").
+fn sentences(text: &str) -> Vec<(&str, bool)> {
     let mut out = Vec::new();
     let mut start = 0;
     for (i, c) in text.char_indices() {
         if matches!(c, '？' | '?') {
-            out.push(&text[start..i + c.len_utf8()]);
-            start = i + c.len_utf8();
+            let end = i + c.len_utf8();
+            let exclaimed = text[end..].starts_with(['！', '!']);
+            out.push((&text[start..end], exclaimed));
+            start = end;
         }
     }
-    out.push(&text[start..]);
+    out.push((&text[start..], false));
     out
 }
 
@@ -127,13 +131,17 @@ fn chars_before(s: &str, pos: usize, n: usize) -> &str {
     &before[start..]
 }
 
-/// Whether the phrase at byte `pos` of `clause` is negated or only asked about.
-fn suppressed(clause: &str, pos: usize, p: &Policy) -> bool {
+/// Whether the phrase at byte `pos` of `clause` is negated or only asked about (a question that is
+/// `rhetorical`, or asked with a phrase that counts `in_questions`, still counts).
+fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool {
     let m = &p.matching;
     // "是不是要…" asks a (rhetorical) question; it does not negate.
     let near = chars_before(clause, pos, m.negation_window).replace("是不是", "");
     if m.negations.iter().any(|n| near.contains(n.as_str())) {
         return true;
+    }
+    if in_questions {
+        return false;
     }
     let question = m.question_words.iter().any(|q| clause.contains(q.as_str()));
     // "就是问一下" / "就想问问" are "just asking", not intent.
@@ -156,7 +164,7 @@ fn standalone(clause: &str, pos: usize, phrase: &str) -> bool {
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
     let mut out: Vec<(&'static str, Grade, String)> = Vec::new();
-    for part in sentences(text) {
+    for (part, rhetorical) in sentences(text) {
         for clause in clauses(part) {
             for rule in &policy.reasons {
                 if out.iter().any(|(r, _, _)| *r == rule.code) {
@@ -164,7 +172,8 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                 }
                 for p in &rule.phrases {
                     let hit = clause.match_indices(p.as_str()).find(|(pos, _)| {
-                        standalone(clause, *pos, p) && !suppressed(clause, *pos, policy)
+                        standalone(clause, *pos, p)
+                            && !suppressed(clause, *pos, rhetorical || rule.in_questions, policy)
                     });
                     if hit.is_some() {
                         out.push((rule.code, rule.grade, p.clone()));
@@ -299,7 +308,7 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
                 .rev()
                 .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
                 .map_or(0, |(p, c)| p + c.len_utf8());
-            if !suppressed(&text[clause_start..], pos - clause_start, policy) {
+            if !suppressed(&text[clause_start..], pos - clause_start, false, policy) {
                 return Some(u.clone());
             }
         }
@@ -463,6 +472,12 @@ mod tests {
             ("电话13812345678，我要打12315", &["regulator_threat"]),
             // a question with intent still fires
             ("你们是不是要我去12315才肯处理？", &["regulator_threat"]),
+            // a question followed by '！' is rhetorical
+            ("12315管不管这种事？", &[]),
+            ("12315管不管你们？！", &["regulator_threat"]),
+            // asking for the manager and insults count in questions (`in_questions`)
+            ("你们值班经理呢？", &["supervisor_demand"]),
+            ("你们都是吃干饭的吗", &["strong_anger"]),
         ];
         for (text, want) in cases {
             assert_eq!(reasons(text), *want, "{text}");
@@ -534,6 +549,15 @@ mod tests {
             (r.route.as_str(), r.respond_within_minutes),
             ("legal_desk", 5)
         );
+    }
+
+    #[test]
+    fn in_questions_is_off_unless_the_policy_says_so() {
+        let without = BUILTIN_TEXT.replace("in_questions = true\n", "");
+        assert_ne!(without, BUILTIN_TEXT);
+        let p = Policy::parse(&without, "test.toml").unwrap();
+        assert!(phrase_reasons("你们值班经理呢？", &p).is_empty());
+        assert!(phrase_reasons("你们值班经理呢？！", &p)[0].0 == "supervisor_demand");
     }
 
     #[test]

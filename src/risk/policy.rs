@@ -140,6 +140,8 @@ struct ReasonFile {
     phrases: Vec<String>,
     #[serde(default)]
     min_negative: f32,
+    #[serde(default)]
+    in_questions: bool,
 }
 
 /// One reason code's rule.
@@ -151,6 +153,9 @@ pub struct ReasonRule {
     pub phrases: Vec<String>,
     /// A phrase only counts when the model's negative probability is at least this (0 = always).
     pub min_negative: f32,
+    /// The phrase counts in a question too (optional key, false by default): an insult or a call for the
+    /// manager asked as a question ("你们是吃干饭的吗", "你们经理呢？") is rhetorical.
+    pub in_questions: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -379,6 +384,7 @@ impl Policy {
                     weight,
                     phrases: r.phrases.clone(),
                     min_negative: r.min_negative,
+                    in_questions: r.in_questions,
                 });
             }
         }
