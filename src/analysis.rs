@@ -473,7 +473,8 @@ impl Analyzer {
     /// (agent turns never add threats: "您可以拨打12315" is not the customer's threat). Agent turns count
     /// as `service_attitude` evidence when they match `conversation.agent_rude`. `handoff_turn` is the
     /// first customer turn that asks for a human, escalates, shows anger rising (by `anger_rise` to at
-    /// least `anger_min`), or is the `negative_run`-th negative customer turn in a row.
+    /// least `anger_min`) or an `agitation` phrase, or is the `negative_run`-th negative customer turn in
+    /// a row.
     fn conversation(&self, mut overall: Analysis, turns: Vec<Analysis>) -> Analysis {
         let rules = &self.policy.conversation;
         let mut trajectory = Vec::new();
@@ -513,10 +514,15 @@ impl Analyzer {
             let anger_rising = last_anger
                 .is_some_and(|a| anger >= rules.anger_min && anger - a >= rules.anger_rise);
             last_anger = Some(anger);
+            let agitated = rules
+                .agitation
+                .iter()
+                .any(|a| t.masked_text.contains(a.as_str()));
             if handoff.is_none()
                 && (asks_human
                     || t.risk.escalate
                     || anger_rising
+                    || agitated
                     || negative_run >= rules.negative_run)
             {
                 handoff = Some(i);

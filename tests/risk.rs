@@ -245,6 +245,13 @@ fn agent_turns_and_handoff_in_conversations() {
         "{}",
         a["handoff_turn"]
     );
+    // An indignant question hands off even when it reads calm (`conversation.agitation`).
+    let conv = r#"{"turns": [
+        {"speaker": "customer", "text": "我想把套餐降到99的，怎么操作"},
+        {"speaker": "agent", "text": "您的号码在合约期内，暂不支持降档。"},
+        {"speaker": "customer", "text": "什么合约期？？我什么时候签过合约？"}]}"#;
+    let a = ok_json(&run(&["analyze", "--compact", conv], None));
+    assert_eq!(a["handoff_turn"], 2, "{a}");
     // An agent naming a hotline is not a customer threat.
     let conv = r#"{"turns": [
         {"speaker": "customer", "text": "请问怎么查话费"},

@@ -143,9 +143,16 @@ fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool 
     if in_questions {
         return false;
     }
-    let question = m.question_words.iter().any(|q| clause.contains(q.as_str()));
-    // "就是问一下" / "就想问问" are "just asking", not intent.
-    let plain = clause.replace("就是", "").replace("就想", "");
+    // "什么都买不了" / "怎么也打不通" use the question word as "any", not to ask.
+    let asked = ["什么都", "什么也", "怎么都", "怎么也", "啥都", "啥也"]
+        .iter()
+        .fold(clause.to_string(), |c, w| c.replace(w, ""));
+    let question = m.question_words.iter().any(|q| asked.contains(q.as_str()));
+    // "就是问一下" / "就想问问" are "just asking", and the 要 of "需要" is no intent.
+    let plain = clause
+        .replace("就是", "")
+        .replace("就想", "")
+        .replace("需要", "");
     question && !m.intent_words.iter().any(|w| plain.contains(w.as_str()))
 }
 
@@ -477,6 +484,10 @@ mod tests {
             ("12315管不管你们？！", &["regulator_threat"]),
             // asking for the manager and insults count in questions (`in_questions`)
             ("你们值班经理呢？", &["supervisor_demand"]),
+            // 什么都 is "anything", not a question; the 要 of 需要 is no intent; 如果我 is hypothetical
+            ("账号被冻结了现在什么都买不了", &["service_outage"]),
+            ("请问携号转网需要满足什么条件？", &[]),
+            ("如果我退订了这个彩铃，下个月还会扣费吗", &[]),
             ("你们都是吃干饭的吗", &["strong_anger"]),
         ];
         for (text, want) in cases {
@@ -558,6 +569,16 @@ mod tests {
         let p = Policy::parse(&without, "test.toml").unwrap();
         assert!(phrase_reasons("你们值班经理呢？", &p).is_empty());
         assert!(phrase_reasons("你们值班经理呢？！", &p)[0].0 == "supervisor_demand");
+    }
+
+    #[test]
+    fn agitation_phrases_are_optional() {
+        assert!(!Policy::builtin().conversation.agitation.is_empty());
+        let start = BUILTIN_TEXT.find("agitation = ").unwrap();
+        let end = start + BUILTIN_TEXT[start..].find('\n').unwrap();
+        let without = format!("{}{}", &BUILTIN_TEXT[..start], &BUILTIN_TEXT[end + 1..]);
+        let p = Policy::parse(&without, "test.toml").unwrap();
+        assert!(p.conversation.agitation.is_empty());
     }
 
     #[test]

@@ -204,6 +204,10 @@ pub struct ConversationRules {
     pub negative_run: usize,
     pub anger_rise: f32,
     pub anger_min: f32,
+    /// Indignant phrases ("？？", "凭什么", "我什么时候开过"): a customer turn with one hands off even when
+    /// the model reads it calm (optional key; none by default).
+    #[serde(default)]
+    pub agitation: Vec<String>,
     pub agent_rude: Vec<String>,
     pub agent_rude_score: f32,
 }
