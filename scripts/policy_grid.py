@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Re-check the risk policy's model-score thresholds for a model on the tune half of tests/data/risk.
+"""Re-check the risk policy's model-score thresholds for a model on the tune halves of the risk dev sets.
 
-Runs `xinsheng eval-risk` once per policy in a 126-policy grid (escalation.negative_for_b 0.5/0.6/0.7 ×
-scores.strong_anger 0.3/0.4/0.5/0.6/0.7/0.8/0.9 × conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every other
-key as in models/default/policy.toml) and prints the tune-half figures with a score (utterance escalation F1 +
-priority accuracy + conversation escalation F1 + priority accuracy + handoff ±1), best first. Choose on the tune
-half only; the held-out figures are written to build/policy_grid/<model>.json for the record, not for choosing.
+Runs `xinsheng eval-risk` on tests/data/risk and tests/data/risk_fresh once per policy in a 144-policy grid
+(escalation.negative_for_b 0.5/0.6/0.7 × scores.strong_anger 0.3/0.4/0.5/0.6/0.7/0.8/0.9/0.95 ×
+conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every other key as in
+models/default/policy.toml) and prints the tune-half figures with a score (per set: utterance escalation F1 +
+priority accuracy + conversation escalation F1 + priority accuracy + handoff ±1; summed over the sets), best
+first. Choose on the tune halves only; the held-out figures are written to build/policy_grid/<model>.json for the
+record, not for choosing. `GRID=quick` runs two policies only (a smoke test of the script).
 
     cargo build --release && python3 scripts/policy_grid.py [MODEL_DIR]     (default models/default)
 """
@@ -17,6 +19,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SETS = ["tests/data/risk", "tests/data/risk_fresh"]
 
 
 def set_key(text, section, key, value):
@@ -34,29 +37,35 @@ def main():
     os.makedirs("build/policy_grid", exist_ok=True)
     policy = "build/policy_grid/policy.toml"
     rows = []
-    for nfb, anger, run, rise in itertools.product([0.5, 0.6, 0.7], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], [2, 3], [0.2, 0.25, 0.3]):
+    grid = list(itertools.product([0.5, 0.6, 0.7], [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95], [2, 3],
+                                  [0.2, 0.25, 0.3]))
+    if os.environ.get("GRID") == "quick":
+        grid = [(0.5, 0.9, 2, 0.25), (0.5, 0.95, 2, 0.25)]
+    for nfb, anger, run, rise in grid:
         text = set_key(base, "escalation", "negative_for_b", nfb)
         text = set_key(text, "scores", "strong_anger", anger)
         text = set_key(text, "conversation", "negative_run", run)
         text = set_key(text, "conversation", "anger_rise", rise)
         open(policy, "w", encoding="utf-8").write(text)
-        out = subprocess.run(["./target/release/xinsheng", "--model", model, "--engine", "int8", "--policy", policy,
-                              "eval-risk", "--utterances", "tests/data/risk/utterances.jsonl",
-                              "--conversations", "tests/data/risk/conversations.jsonl"],
-                             capture_output=True, text=True, check=True).stdout
-        d = json.loads(out)
+        tune, holdout = [], []
+        for data in SETS:
+            out = subprocess.run(["./target/release/xinsheng", "--model", model, "--engine", "int8", "--policy", policy,
+                                  "eval-risk", "--utterances", f"{data}/utterances.jsonl",
+                                  "--conversations", f"{data}/conversations.jsonl"],
+                                 capture_output=True, text=True, check=True).stdout
+            d = json.loads(out)
 
-        def figures(kind, split):
-            x = d[kind][split]
-            return [x["escalation"]["f1"], x["priority"]["accuracy"]] + (
-                [x["handoff"]["within_1"]] if "handoff" in x else [])
-        tune = figures("utterances", "tune") + figures("conversations", "tune")
+            def figures(kind, split):
+                x = d[kind][split]
+                return [x["escalation"]["f1"], x["priority"]["accuracy"]] + (
+                    [x["handoff"]["within_1"]] if "handoff" in x else [])
+            tune += figures("utterances", "tune") + figures("conversations", "tune")
+            holdout += figures("utterances", "holdout") + figures("conversations", "holdout")
         rows.append({"policy": {"negative_for_b": nfb, "strong_anger": anger, "negative_run": run, "anger_rise": rise},
-                     "tune": tune, "score": round(sum(tune), 4),
-                     "holdout": figures("utterances", "holdout") + figures("conversations", "holdout")})
-        print(f"{len(rows)}/126", file=sys.stderr, end="\r", flush=True)
+                     "tune": tune, "score": round(sum(tune), 4), "holdout": holdout})
+        print(f"{len(rows)}/{len(grid)}", file=sys.stderr, end="\r", flush=True)
     rows.sort(key=lambda r: -r["score"])
-    print("score  negative_for_b strong_anger negative_run anger_rise | tune: utt F1, prio; conv F1, prio, handoff")
+    print("score  negative_for_b strong_anger negative_run anger_rise | tune, per set: utt F1, prio; conv F1, prio, handoff")
     for r in rows:
         p = r["policy"]
         print(f"{r['score']:.3f}  {p['negative_for_b']:<14} {p['strong_anger']:<12} {p['negative_run']:<12} "
