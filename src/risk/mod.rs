@@ -4,8 +4,9 @@
 //!
 //! Rules, in order:
 //! 1. **Phrases.** A reason's phrase counts in a clause (split at 。！；，, newlines, and after ？) unless a
-//!    negation (`matching.negations`) stands in the `negation_window` characters before it ("是不是" does
-//!    not negate), or the clause is a plain question (a `question_words` entry and no `intent_words`
+//!    negation (`matching.negations`) stands in the `negation_window` characters before it (a number
+//!    counts as one character; "是不是" does not negate), someone else's words (`matching.others`: 同事说,
+//!    听说…) come earlier in the clause, or the clause is a plain question (a `question_words` entry and no `intent_words`
 //!    entry; a question followed by '！' is rhetorical, and a reason with `in_questions = true` counts in
 //!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. A reason's
 //!    `min_negative` (the model must read the text negative) is waived for a conditional threat: a
@@ -136,7 +137,14 @@ fn chars_before(s: &str, pos: usize, n: usize) -> &str {
 fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool {
     let m = &p.matching;
     // "是不是要…" asks a (rhetorical) question; it does not negate.
-    let near = chars_before(clause, pos, m.negation_window).replace("是不是", "");
+    // A number counts as one character ("我不是要去12315告你们").
+    let mut before = String::new();
+    for c in clause[..pos].chars() {
+        if !(c.is_ascii_digit() && before.ends_with(|p: char| p.is_ascii_digit())) {
+            before.push(c);
+        }
+    }
+    let near = chars_before(&before, before.len(), m.negation_window).replace("是不是", "");
     if m.negations.iter().any(|n| near.contains(n.as_str())) {
         return true;
     }
@@ -181,6 +189,11 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                     let hit = clause.match_indices(p.as_str()).find(|(pos, _)| {
                         standalone(clause, *pos, p)
                             && !suppressed(clause, *pos, rhetorical || rule.in_questions, policy)
+                            && !policy
+                                .matching
+                                .others
+                                .iter()
+                                .any(|o| clause[..*pos].contains(o.as_str()))
                     });
                     if hit.is_some() {
                         out.push((rule.code, rule.grade, p.clone()));
@@ -488,6 +501,9 @@ mod tests {
             ("账号被冻结了现在什么都买不了", &["service_outage"]),
             ("请问携号转网需要满足什么条件？", &[]),
             ("如果我退订了这个彩铃，下个月还会扣费吗", &[]),
+            // a number counts as one character in the negation window; others' threats are not the customer's
+            ("放心我不是要去12315告你们", &[]),
+            ("我同事说他上次去民航局投诉了", &[]),
             ("你们都是吃干饭的吗", &["strong_anger"]),
         ];
         for (text, want) in cases {

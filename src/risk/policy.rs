@@ -88,6 +88,10 @@ pub struct Matching {
     pub conditions: Vec<String>,
     #[serde(default = "default_condition_window")]
     pub condition_window: usize,
+    /// Someone else's words or plans ("我同事说他去民航局投诉了"): a phrase with one of these earlier in
+    /// its clause is not the customer's own threat (optional key; none by default).
+    #[serde(default)]
+    pub others: Vec<String>,
 }
 
 fn default_condition_window() -> usize {
