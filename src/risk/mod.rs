@@ -317,7 +317,7 @@ pub fn amounts(text: &str, units: &[String]) -> Vec<(f64, String)> {
     out
 }
 
-/// The large-loss rule: the unauthorized-money phrase, or the largest sum ≥ `min_amount` in a text that
+/// The large-loss rule: the unauthorized-money phrase, or the largest sum ≥ `min_amount` in a sentence that
 /// speaks of a loss.
 pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
     let l = &policy.large_loss;
@@ -333,11 +333,10 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
             }
         }
     }
-    if !l.loss_words.iter().any(|w| text.contains(w.as_str())) {
-        return None;
-    }
-    amounts(text, &l.money_units)
-        .into_iter()
+    // The sum and the loss word must share a sentence ("我要转五万" and, later, "废话" are no loss).
+    text.split(['。', '！', '!', '？', '?', '；', ';', '\n'])
+        .filter(|s| l.loss_words.iter().any(|w| s.contains(w.as_str())))
+        .flat_map(|s| amounts(s, &l.money_units))
         .filter(|(v, _)| *v >= l.min_amount)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, s)| s)
@@ -585,6 +584,33 @@ mod tests {
         let p = Policy::parse(&without, "test.toml").unwrap();
         assert!(phrase_reasons("你们值班经理呢？", &p).is_empty());
         assert!(phrase_reasons("你们值班经理呢？！", &p)[0].0 == "supervisor_demand");
+    }
+
+    #[test]
+    fn large_loss_needs_consent_missing_or_a_lost_sum_in_one_sentence() {
+        let p = Policy::builtin();
+        let loss = |t: &str| large_loss(t, &p);
+        assert_eq!(loss("我的信用卡被盗刷了三百块").as_deref(), Some("盗刷"));
+        assert_eq!(
+            loss("行李丢了，里面的相机值一万二").as_deref(),
+            Some("一万二")
+        );
+        assert_eq!(loss("理财亏了32000元").as_deref(), Some("32000"));
+        // a small sum, a sum with no loss, a loss word in another sentence
+        assert_eq!(loss("多扣了三百块"), None);
+        assert_eq!(loss("我要给装修公司转五万"), None);
+        assert_eq!(loss("我要转五万。你说的都是废话"), None);
+        let r = assess("行李丢了，里面的相机值一万二", ModelSignals::default(), &p);
+        assert_eq!(r.priority, "A");
+        assert!(
+            r.evidence
+                .iter()
+                .any(|e| e.source.as_deref() == Some("large_loss")
+                    || e.phrase.as_deref() == Some("一万二")),
+            "{r:?}"
+        );
+        // asking the manager to be fetched is a supervisor demand
+        assert_eq!(reasons("把你们营业厅经理叫来"), vec!["supervisor_demand"]);
     }
 
     #[test]
