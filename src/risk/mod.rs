@@ -412,6 +412,7 @@ pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
     }
     if reasons.is_empty()
         && grade == Grade::C
+        && !policy.escalation.inquiry(text)
         && (m.negative >= policy.escalation.negative_for_b
             || (policy.escalation.category_for_b && m.any_category))
     {
@@ -611,6 +612,35 @@ mod tests {
         );
         // asking the manager to be fetched is a supervisor demand
         assert_eq!(reasons("把你们营业厅经理叫来"), vec!["supervisor_demand"]);
+    }
+
+    #[test]
+    fn a_plain_inquiry_is_not_a_complaint_by_the_model_alone() {
+        let p = Policy::builtin();
+        let read_negative = ModelSignals {
+            negative: 0.97,
+            anger: 0.0,
+            any_category: false,
+        };
+        let grade = |t: &str| assess(t, read_negative, &p).priority;
+        assert_eq!(grade("请问你们支持七天无理由退货吗"), "C");
+        assert_eq!(grade("我想问下快递丢了一般怎么赔"), "C");
+        // a complaint cue keeps the model's reading; no marker, no change
+        assert_eq!(grade("请问我的快递为什么还没到"), "B");
+        assert_eq!(grade("你们的快递太慢了"), "B");
+        let without = BUILTIN_TEXT.replace("inquiry_markers = [", "unused_markers = [");
+        assert!(
+            Policy::parse(&without, "test.toml").is_err(),
+            "unknown keys are errors"
+        );
+        let start = BUILTIN_TEXT.find("inquiry_markers = ").unwrap();
+        let end = start + BUILTIN_TEXT[start..].find('\n').unwrap();
+        let without = format!("{}{}", &BUILTIN_TEXT[..start], &BUILTIN_TEXT[end + 1..]);
+        let q = Policy::parse(&without, "test.toml").unwrap();
+        assert_eq!(
+            assess("请问你们支持七天无理由退货吗", read_negative, &q).priority,
+            "B"
+        );
     }
 
     #[test]

@@ -113,6 +113,10 @@ struct EscalationFile {
     reasons: Vec<String>,
     negative_for_b: f32,
     category_for_b: bool,
+    #[serde(default)]
+    inquiry_markers: Vec<String>,
+    #[serde(default)]
+    complaint_cues: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +125,23 @@ pub struct Escalation {
     pub reasons: Vec<&'static str>,
     pub negative_for_b: f32,
     pub category_for_b: bool,
+    /// A text with one of these ("请问", "我想咨询") and none of `complaint_cues` ("还没", "为什么", "坏")
+    /// is an inquiry: the model's negative reading alone does not make it B (optional keys; none by default).
+    pub inquiry_markers: Vec<String>,
+    pub complaint_cues: Vec<String>,
+}
+
+impl Escalation {
+    /// Whether the text is a plain inquiry (see `inquiry_markers`).
+    pub fn inquiry(&self, text: &str) -> bool {
+        self.inquiry_markers
+            .iter()
+            .any(|m| text.contains(m.as_str()))
+            && !self
+                .complaint_cues
+                .iter()
+                .any(|c| text.contains(c.as_str()))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -445,6 +466,8 @@ impl Policy {
                 reasons: esc_reasons,
                 negative_for_b: raw.escalation.negative_for_b,
                 category_for_b: raw.escalation.category_for_b,
+                inquiry_markers: raw.escalation.inquiry_markers.clone(),
+                complaint_cues: raw.escalation.complaint_cues.clone(),
             },
             scores: raw.scores,
             reasons,
