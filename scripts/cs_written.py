@@ -7,7 +7,7 @@
 Validation: allowed label values, unique ids, categories sorted and empty on neutral rows. Leakage: a written row
 is a near-copy of an evaluation text when their character-trigram sets overlap with a Dice coefficient of at
 least `--overlap` (default 0.5), or they are equal after dropping punctuation. Evaluation texts are every dev-only or
-dev-half set of tests/data: sentiment3, robustness, risk utterances and conversation turns, the held-out Taobao
+dev-half set of tests/data: sentiment3, robustness, risk and risk_fresh utterances and conversation turns, the held-out Taobao
 turns and hand-labeled category rows. Near-copies inside the written set itself are reported too. With
 `--drop`, rows that nearly copy an evaluation text are removed from the files (the count is printed).
 """
@@ -38,12 +38,14 @@ def eval_texts():
     """(name, text) of every evaluation text in tests/data."""
     data = ROOT / "tests" / "data"
     out = []
-    for rel in ["sentiment3/dev.jsonl", "robustness/dev.jsonl", "risk/utterances.jsonl"]:
+    for rel in ["sentiment3/dev.jsonl", "robustness/dev.jsonl", "risk/utterances.jsonl",
+                "risk_fresh/utterances.jsonl"]:
         for line in open(data / rel, encoding="utf-8"):
             out.append((rel, json.loads(line)["text"]))
-    for line in open(data / "risk/conversations.jsonl", encoding="utf-8"):
-        for t in json.loads(line)["turns"]:
-            out.append(("risk/conversations.jsonl", t["text"]))
+    for rel in ["risk/conversations.jsonl", "risk_fresh/conversations.jsonl"]:
+        for line in open(data / rel, encoding="utf-8"):
+            for t in json.loads(line)["turns"]:
+                out.append((rel, t["text"]))
     for p in sorted((data / "taobao_turns").glob("labeled_part*.jsonl")):
         for line in open(p, encoding="utf-8"):
             r = json.loads(line)
