@@ -616,11 +616,24 @@ fn write_model(
     candle_core::safetensors::save(&tensors, &tmp)?;
     std::fs::rename(&tmp, &weights).map_err(io_err(&weights))?;
     write_config(out, cfg)?;
-    // Thresholds for the multi-label head, chosen on the categories dev split.
+    // Thresholds for the multi-label head, chosen on the customer-service category dev rows (the
+    // hand-labeled reviews and the written utterances, as scripts/train_torch.py does), or on the aspect
+    // sets' dev split when the corpus has neither.
     let model = Model::load(out, device)?;
     let mut reports = BTreeMap::new();
-    if let (Some((hi, _)), Some(cat_dev)) = (cfg.head("categories"), dev.get("categories")) {
-        let labeled: Vec<&Example> = cat_dev.iter().filter(|e| e.categories.is_some()).collect();
+    let mut cat_dev: Vec<&Example> = THRESHOLD_SPLITS
+        .iter()
+        .filter_map(|s| dev.get(*s))
+        .flatten()
+        .collect();
+    if cat_dev.is_empty() {
+        cat_dev = dev.get("categories").into_iter().flatten().collect();
+    }
+    if let Some((hi, _)) = cfg.head("categories") {
+        let labeled: Vec<&Example> = cat_dev
+            .into_iter()
+            .filter(|e| e.categories.is_some())
+            .collect();
         if !labeled.is_empty() {
             let texts: Vec<&str> = labeled.iter().map(|e| e.text.as_str()).collect();
             let probs = model.predict_texts(&texts, 32)?;
@@ -653,6 +666,9 @@ fn write_model(
     write_config(out, cfg)?;
     Ok(reports)
 }
+
+/// Dev splits the category thresholds are chosen on (when the corpus has them).
+const THRESHOLD_SPLITS: [&str; 2] = ["handcat", "cs_written"];
 
 fn write_config(dir: &Path, cfg: &ModelConfig) -> Result<(), TrainError> {
     let path = dir.join("config.json");
