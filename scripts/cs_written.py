@@ -87,7 +87,8 @@ class Index:
 
 
 def check(args):
-    parts = sorted(DIR.glob("labeled_part*.jsonl"))
+    # next/ holds rows written for the next training run (not read by `xinsheng prepare` yet).
+    parts = sorted(DIR.glob("labeled_part*.jsonl")) + sorted((DIR / "next").glob("labeled_part*.jsonl"))
     if not parts:
         sys.exit(f"no labeled_part*.jsonl under {DIR}")
     rows, problems = [], 0

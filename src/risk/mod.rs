@@ -578,6 +578,13 @@ mod tests {
         );
     }
 
+    /// The built-in policy without the line that starts with `key` (an optional key left out).
+    fn without_line(key: &str) -> String {
+        let start = BUILTIN_TEXT.find(key).unwrap();
+        let end = start + BUILTIN_TEXT[start..].find('\n').unwrap();
+        format!("{}{}", &BUILTIN_TEXT[..start], &BUILTIN_TEXT[end + 1..])
+    }
+
     #[test]
     fn in_questions_is_off_unless_the_policy_says_so() {
         let without = BUILTIN_TEXT.replace("in_questions = true\n", "");
@@ -633,10 +640,7 @@ mod tests {
             Policy::parse(&without, "test.toml").is_err(),
             "unknown keys are errors"
         );
-        let start = BUILTIN_TEXT.find("inquiry_markers = ").unwrap();
-        let end = start + BUILTIN_TEXT[start..].find('\n').unwrap();
-        let without = format!("{}{}", &BUILTIN_TEXT[..start], &BUILTIN_TEXT[end + 1..]);
-        let q = Policy::parse(&without, "test.toml").unwrap();
+        let q = Policy::parse(&without_line("inquiry_markers = "), "test.toml").unwrap();
         assert_eq!(
             assess("请问你们支持七天无理由退货吗", read_negative, &q).priority,
             "B"
@@ -646,10 +650,7 @@ mod tests {
     #[test]
     fn agitation_phrases_are_optional() {
         assert!(!Policy::builtin().conversation.agitation.is_empty());
-        let start = BUILTIN_TEXT.find("agitation = ").unwrap();
-        let end = start + BUILTIN_TEXT[start..].find('\n').unwrap();
-        let without = format!("{}{}", &BUILTIN_TEXT[..start], &BUILTIN_TEXT[end + 1..]);
-        let p = Policy::parse(&without, "test.toml").unwrap();
+        let p = Policy::parse(&without_line("agitation = "), "test.toml").unwrap();
         assert!(p.conversation.agitation.is_empty());
     }
 
