@@ -514,16 +514,15 @@ impl Analyzer {
             let anger_rising = last_anger
                 .is_some_and(|a| anger >= rules.anger_min && anger - a >= rules.anger_rise);
             last_anger = Some(anger);
-            let agitated = rules
-                .agitation
-                .iter()
-                .any(|a| t.masked_text.contains(a.as_str()));
             if handoff.is_none()
                 && (asks_human
                     || t.risk.escalate
                     || anger_rising
-                    || agitated
-                    || negative_run >= rules.negative_run)
+                    || negative_run >= rules.negative_run
+                    || rules
+                        .agitation
+                        .iter()
+                        .any(|a| t.masked_text.contains(a.as_str())))
             {
                 handoff = Some(i);
             }

@@ -412,9 +412,9 @@ pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
     }
     if reasons.is_empty()
         && grade == Grade::C
-        && !policy.escalation.inquiry(text)
         && (m.negative >= policy.escalation.negative_for_b
             || (policy.escalation.category_for_b && m.any_category))
+        && !policy.escalation.inquiry(text)
     {
         grade = Grade::B;
     }
