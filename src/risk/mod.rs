@@ -9,6 +9,9 @@
 //!    听说…) come earlier in the clause, or the clause is a plain question (a `question_words` entry and no `intent_words`
 //!    entry; a question followed by '！' is rhetorical, and a reason with `in_questions = true` counts in
 //!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. A reason's
+//!    A phrase `A*B` is a proximity phrase: A, then B after at most `matching.proximity_gap`
+//!    characters of the same clause with no negation (不, 没, 未, 别, 无) between them ("宽带*断" matches
+//!    "宽带从昨晚开始就断了"). A reason's
 //!    `min_negative` (the model must read the text negative) is waived for a conditional threat: a
 //!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase.
 //! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
@@ -175,6 +178,41 @@ fn standalone(clause: &str, pos: usize, phrase: &str) -> bool {
         && !after.is_some_and(|c| c.is_ascii_digit() || c == '*')
 }
 
+/// Characters that may not stand between the parts of a proximity phrase ("宽带*断" does not match
+/// "宽带没断"): a negation inside the span.
+const GAP_NEGATORS: [char; 5] = ['不', '没', '未', '别', '无'];
+
+/// Where `phrase` occurs in `clause`: (byte offset of the match, byte offset of its last part). A phrase
+/// `A*B` is a proximity phrase: A, then B after at most `gap` characters without a negation between them
+/// (the first occurrence of B after each A).
+fn occurrences(clause: &str, phrase: &str, gap: usize) -> Vec<(usize, usize)> {
+    if !phrase.contains('*') {
+        return clause.match_indices(phrase).map(|(i, _)| (i, i)).collect();
+    }
+    let parts: Vec<&str> = phrase.split('*').filter(|p| !p.is_empty()).collect();
+    let Some((first, rest)) = parts.split_first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    'starts: for (start, _) in clause.match_indices(first) {
+        let mut at = start + first.len();
+        let mut last = start;
+        for part in rest {
+            let Some(off) = clause[at..].find(part) else {
+                continue 'starts;
+            };
+            let between = &clause[at..at + off];
+            if between.chars().count() > gap || between.contains(GAP_NEGATORS) {
+                continue 'starts;
+            }
+            last = at + off;
+            at = last + part.len();
+        }
+        out.push((start, last));
+    }
+    out
+}
+
 /// Phrase rules over (normalized) text: each reason once, with the first matching phrase, in the order
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
@@ -186,15 +224,20 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                     continue;
                 }
                 for p in &rule.phrases {
-                    let hit = clause.match_indices(p.as_str()).find(|(pos, _)| {
-                        standalone(clause, *pos, p)
-                            && !suppressed(clause, *pos, rhetorical || rule.in_questions, policy)
-                            && !policy
-                                .matching
-                                .others
-                                .iter()
-                                .any(|o| clause[..*pos].contains(o.as_str()))
-                    });
+                    let asked = rhetorical || rule.in_questions;
+                    let gap = policy.matching.proximity_gap;
+                    let hit = occurrences(clause, p, gap)
+                        .into_iter()
+                        .find(|&(pos, last)| {
+                            standalone(clause, pos, p.split('*').next().unwrap_or(p))
+                                && !suppressed(clause, pos, asked, policy)
+                                && (last == pos || !suppressed(clause, last, asked, policy))
+                                && !policy
+                                    .matching
+                                    .others
+                                    .iter()
+                                    .any(|o| clause[..pos].contains(o.as_str()))
+                        });
                     if hit.is_some() {
                         out.push((rule.code, rule.grade, p.clone()));
                         break;
@@ -210,10 +253,12 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
 /// characters before the phrase ("再不解决我就销户"), so the phrase is meant as a threat.
 fn conditional(text: &str, phrase: &str, policy: &Policy) -> bool {
     let m = &policy.matching;
-    text.match_indices(phrase).any(|(pos, _)| {
-        let before = chars_before(text, pos, m.condition_window);
-        m.conditions.iter().any(|c| before.contains(c.as_str()))
-    })
+    occurrences(text, phrase, m.proximity_gap)
+        .into_iter()
+        .any(|(pos, _)| {
+            let before = chars_before(text, pos, m.condition_window);
+            m.conditions.iter().any(|c| before.contains(c.as_str()))
+        })
 }
 
 /// Ironic praise followed by a complaint: returns the praise phrase. The praise must be in a clause
@@ -509,6 +554,41 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(reasons(text), *want, "{text}");
         }
+    }
+
+    #[test]
+    fn proximity_phrases_match_parts_in_order_within_the_gap() {
+        let gap = 8;
+        assert_eq!(
+            occurrences("宽带从昨晚开始就断了", "宽带*断", gap),
+            [(0, 24)]
+        );
+        assert!(occurrences("宽带断了", "断*宽带", gap).is_empty(), "order");
+        assert!(
+            occurrences("宽带没断", "宽带*断", gap).is_empty(),
+            "negation between"
+        );
+        assert!(
+            occurrences("宽带套餐我上个月刚改过资费然后断了", "宽带*断", gap).is_empty(),
+            "gap"
+        );
+        // The second part searched after each occurrence of the first.
+        assert_eq!(occurrences("宽带宽带断", "宽带*断", gap).len(), 2);
+        assert_eq!(occurrences("电费又扣了", "电*扣", gap), [(0, 9)]);
+        let mut p = Policy::builtin();
+        p.reasons
+            .iter_mut()
+            .find(|r| r.code == "churn_threat")
+            .unwrap()
+            .phrases = vec!["换*运营商".into()];
+        let fired = |t: &str| !phrase_reasons(t, &p).is_empty();
+        assert!(fired("我要换个运营商"));
+        assert!(
+            !fired("我不是要换个运营商"),
+            "negation before the first part"
+        );
+        assert!(!fired("换运营商需要什么手续？"), "a plain question");
+        assert!(!fired("换了手机，运营商没变"), "parts in different clauses");
     }
 
     #[test]

@@ -92,10 +92,17 @@ pub struct Matching {
     /// its clause is not the customer's own threat (optional key; none by default).
     #[serde(default)]
     pub others: Vec<String>,
+    /// The most characters between the parts of a proximity phrase `A*B` (optional key, 8 by default).
+    #[serde(default = "default_proximity_gap")]
+    pub proximity_gap: usize,
 }
 
 fn default_condition_window() -> usize {
     12
+}
+
+fn default_proximity_gap() -> usize {
+    8
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -402,6 +409,16 @@ impl Policy {
                 unit(&format!("reasons.{c}.weight"), r.weight)?;
                 unit(&format!("reasons.{c}.min_negative"), r.min_negative)?;
                 nonempty(&format!("reasons.{c}.phrases"), &r.phrases)?;
+                if let Some(p) = r
+                    .phrases
+                    .iter()
+                    .find(|p| p.contains('*') && p.split('*').any(str::is_empty))
+                {
+                    return Err(bad(
+                        &format!("reasons.{c}.phrases"),
+                        &format!("`{p}`: a proximity phrase needs text on both sides of each `*`"),
+                    ));
+                }
                 let weight = if r.weight > 0.0 {
                     r.weight
                 } else {
@@ -545,6 +562,14 @@ mod tests {
         assert!(e.contains("grades.D"), "{e}");
         let e = err(&with("decay = 0.5", "decay = 0.5\ntypo = 1"));
         assert!(e.contains("my.toml") && e.contains("typo"), "{e}");
+        let e = err(&with(
+            "phrases = [\"断网\"",
+            "phrases = [\"宽带*\", \"断网\"",
+        ));
+        assert!(
+            e.contains("reasons.service_outage.phrases") && e.contains("宽带*"),
+            "{e}"
+        );
         let e = err("version = 1\n[matching");
         assert!(e.contains("my.toml"), "{e}");
         let e = Policy::load(Path::new("no/such/policy.toml"))
