@@ -213,14 +213,31 @@ fn occurrences(clause: &str, phrase: &str, gap: usize) -> Vec<(usize, usize)> {
     out
 }
 
+/// Whether the clause says the problem is over: a `matching.resolved` entry not right after a negation
+/// ("已经修好了" yes, "还没修好了" no).
+fn resolved(clause: &str, policy: &Policy) -> bool {
+    policy.matching.resolved.iter().any(|r| {
+        clause.match_indices(r.as_str()).any(|(pos, _)| {
+            !clause[..pos]
+                .chars()
+                .next_back()
+                .is_some_and(|c| GAP_NEGATORS.contains(&c))
+        })
+    })
+}
+
 /// Phrase rules over (normalized) text: each reason once, with the first matching phrase, in the order
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
     let mut out: Vec<(&'static str, Grade, String)> = Vec::new();
     for (part, rhetorical) in sentences(text) {
         for clause in clauses(part) {
+            let over = resolved(clause, policy);
             for rule in &policy.reasons {
-                if out.iter().any(|(r, _, _)| *r == rule.code) {
+                if over
+                    || out.iter().any(|(r, _, _)| *r == rule.code)
+                    || rule.unless.iter().any(|u| clause.contains(u.as_str()))
+                {
                     continue;
                 }
                 for p in &rule.phrases {
@@ -373,7 +390,12 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
                 .rev()
                 .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
                 .map_or(0, |(p, c)| p + c.len_utf8());
-            if !suppressed(&text[clause_start..], pos - clause_start, false, policy) {
+            let clause_end = text[pos..]
+                .find(['。', '，', ',', '！', '；', '？'])
+                .map_or(text.len(), |e| pos + e);
+            if !suppressed(&text[clause_start..], pos - clause_start, false, policy)
+                && !resolved(&text[clause_start..clause_end], policy)
+            {
                 return Some(u.clone());
             }
         }
@@ -381,6 +403,8 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
     // The sum and the loss word must share a sentence ("我要转五万" and, later, "废话" are no loss).
     text.split(['。', '！', '!', '？', '?', '；', ';', '\n'])
         .filter(|s| l.loss_words.iter().any(|w| s.contains(w.as_str())))
+        .filter(|s| !l.hypothetical.iter().any(|h| s.contains(h.as_str())))
+        .filter(|s| !resolved(s, policy))
         .flat_map(|s| amounts(s, &l.money_units))
         .filter(|(v, _)| *v >= l.min_amount)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -699,6 +723,33 @@ mod tests {
         );
         // asking the manager to be fetched is a supervisor demand
         assert_eq!(reasons("把你们营业厅经理叫来"), vec!["supervisor_demand"]);
+        // a hypothetical loss, and money already returned, are no loss
+        assert_eq!(loss("假如托运行李丢了，两万的相机怎么赔"), None);
+        assert_eq!(loss("上次那笔盗刷的钱已经退回来了，谢谢"), None);
+        assert_eq!(loss("盗刷的钱还没退回来了"), Some("盗刷".into()));
+    }
+
+    #[test]
+    fn resolved_problems_and_unless_words_do_not_fire() {
+        // `matching.resolved`: the problem is over
+        assert_eq!(
+            reasons("之前断网的问题已经修好了，谢谢师傅"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(reasons("断网到现在还没修好了"), vec!["service_outage"]);
+        // a reason's `unless`: a planned outage, a notice, an alarm device
+        assert_eq!(reasons("下周三计划停电，几点恢复"), Vec::<&str>::new());
+        assert_eq!(reasons("停水通知贴得太晚了"), Vec::<&str>::new());
+        assert_eq!(reasons("想装个燃气报警器"), Vec::<&str>::new());
+        assert_eq!(reasons("家里停水一整天了"), vec!["service_outage"]);
+        let mut p = Policy::builtin();
+        p.reasons
+            .iter_mut()
+            .find(|r| r.code == "service_outage")
+            .unwrap()
+            .unless
+            .clear();
+        assert_eq!(phrase_reasons("停水通知贴得太晚了", &p).len(), 1);
     }
 
     #[test]

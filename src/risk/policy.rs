@@ -92,6 +92,11 @@ pub struct Matching {
     /// its clause is not the customer's own threat (optional key; none by default).
     #[serde(default)]
     pub others: Vec<String>,
+    /// Words saying the problem is over ("已经修好了", "钱已经退回来了"): a phrase in a clause with one of these
+    /// (not right after 没/不/未) does not count, nor does an unauthorized-money phrase (optional key; none by
+    /// default).
+    #[serde(default)]
+    pub resolved: Vec<String>,
     /// The most characters between the parts of a proximity phrase `A*B` (optional key, 8 by default).
     #[serde(default = "default_proximity_gap")]
     pub proximity_gap: usize,
@@ -174,6 +179,8 @@ struct ReasonFile {
     min_negative: f32,
     #[serde(default)]
     in_questions: bool,
+    #[serde(default)]
+    unless: Vec<String>,
 }
 
 /// One reason code's rule.
@@ -188,6 +195,9 @@ pub struct ReasonRule {
     /// The phrase counts in a question too (optional key, false by default): an insult or a call for the
     /// manager asked as a question ("你们是吃干饭的吗", "你们经理呢？") is rhetorical.
     pub in_questions: bool,
+    /// The phrase does not count in a clause that also holds one of these (optional key, none by default):
+    /// 计划停电 / 停水通知 / 停电补偿的事 speak of an outage without one happening to the customer now.
+    pub unless: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +219,9 @@ pub struct LargeLoss {
     pub money_units: Vec<String>,
     /// Words that make the text about a loss at all (扣, 丢, 坏, 转走…).
     pub loss_words: Vec<String>,
+    /// A sentence with one of these (假如, 万一…) asks about a loss that has not happened (optional key).
+    #[serde(default)]
+    pub hypothetical: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -431,6 +444,7 @@ impl Policy {
                     phrases: r.phrases.clone(),
                     min_negative: r.min_negative,
                     in_questions: r.in_questions,
+                    unless: r.unless.clone(),
                 });
             }
         }
