@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Re-check the risk policy's model-score thresholds for a model on the tune halves of the risk dev sets.
+"""Re-check the risk policy's model-score thresholds for a model on the tune halves of the risk dev sets and the
+rules' training set.
 
-Runs `xinsheng eval-risk` on tests/data/risk and tests/data/risk_fresh once per policy in a 144-policy grid
+Runs `xinsheng eval-risk` on tests/data/risk, tests/data/risk_fresh (tune halves) and tests/data/risk_train/a, b
+(all rows) once per policy in a 144-policy grid
 (escalation.negative_for_b 0.5/0.6/0.7 × scores.strong_anger 0.3/0.4/0.5/0.6/0.7/0.8/0.9/0.95 ×
 conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every other key as in
 models/default/policy.toml) and prints the tune-half figures with a score (per set: utterance escalation F1 +
@@ -19,7 +21,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SETS = ["tests/data/risk", "tests/data/risk_fresh"]
+# (data set, split scored): the dev sets' tune halves and every row of the rules' training set.
+SETS = [("tests/data/risk", "tune"), ("tests/data/risk_fresh", "tune"),
+        ("tests/data/risk_train/a", "all"), ("tests/data/risk_train/b", "all")]
 
 
 def set_key(text, section, key, value):
@@ -48,7 +52,7 @@ def main():
         text = set_key(text, "conversation", "anger_rise", rise)
         open(policy, "w", encoding="utf-8").write(text)
         tune, holdout = [], []
-        for data in SETS:
+        for data, split in SETS:
             out = subprocess.run(["./target/release/xinsheng", "--model", model, "--engine", "int8", "--policy", policy,
                                   "eval-risk", "--utterances", f"{data}/utterances.jsonl",
                                   "--conversations", f"{data}/conversations.jsonl"],
@@ -59,13 +63,15 @@ def main():
                 x = d[kind][split]
                 return [x["escalation"]["f1"], x["priority"]["accuracy"]] + (
                     [x["handoff"]["within_1"]] if "handoff" in x else [])
-            tune += figures("utterances", "tune") + figures("conversations", "tune")
-            holdout += figures("utterances", "holdout") + figures("conversations", "holdout")
+            tune += figures("utterances", split) + figures("conversations", split)
+            if split == "tune":
+                holdout += figures("utterances", "holdout") + figures("conversations", "holdout")
         rows.append({"policy": {"negative_for_b": nfb, "strong_anger": anger, "negative_run": run, "anger_rise": rise},
                      "tune": tune, "score": round(sum(tune), 4), "holdout": holdout})
         print(f"{len(rows)}/{len(grid)}", file=sys.stderr, end="\r", flush=True)
     rows.sort(key=lambda r: -r["score"])
-    print("score  negative_for_b strong_anger negative_run anger_rise | tune, per set: utt F1, prio; conv F1, prio, handoff")
+    print("score  negative_for_b strong_anger negative_run anger_rise | per set (risk, risk_fresh tune; risk_train a, b): "
+          "utt F1, prio; conv F1, prio, handoff")
     for r in rows:
         p = r["policy"]
         print(f"{r['score']:.3f}  {p['negative_for_b']:<14} {p['strong_anger']:<12} {p['negative_run']:<12} "
