@@ -2,8 +2,8 @@
 """Re-check the risk policy's model-score thresholds for a model on the tune halves of the risk dev sets and the
 rules' training set.
 
-Runs `xinsheng eval-risk` on tests/data/risk, tests/data/risk_fresh (tune halves) and tests/data/risk_train/a, b
-(all rows) once per policy in a 144-policy grid
+Runs `xinsheng eval-risk` on tests/data/risk, tests/data/risk_fresh (tune halves) and the rules' training set
+(all rows; every directory under tests/data/risk_train) once per policy in a 144-policy grid
 (escalation.negative_for_b 0.5/0.6/0.7 × scores.strong_anger 0.3/0.4/0.5/0.6/0.7/0.8/0.9/0.95 ×
 conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every other key as in
 models/default/policy.toml) and prints the tune-half figures with a score (per set: utterance escalation F1 +
@@ -13,6 +13,7 @@ record, not for choosing. `GRID=quick` runs two policies only (a smoke test of t
 
     cargo build --release && python3 scripts/policy_grid.py [MODEL_DIR]     (default models/default)
 """
+import glob
 import itertools
 import json
 import os
@@ -22,8 +23,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (data set, split scored): the dev sets' tune halves and every row of the rules' training set.
-SETS = [("tests/data/risk", "tune"), ("tests/data/risk_fresh", "tune"),
-        ("tests/data/risk_train/a", "all"), ("tests/data/risk_train/b", "all")]
+SETS = [("tests/data/risk", "tune"), ("tests/data/risk_fresh", "tune")] + [
+    (os.path.relpath(d, ROOT), "all") for d in sorted(glob.glob(os.path.join(ROOT, "tests/data/risk_train/*/")))]
 
 
 def set_key(text, section, key, value):
@@ -70,7 +71,7 @@ def main():
                      "tune": tune, "score": round(sum(tune), 4), "holdout": holdout})
         print(f"{len(rows)}/{len(grid)}", file=sys.stderr, end="\r", flush=True)
     rows.sort(key=lambda r: -r["score"])
-    print("score  negative_for_b strong_anger negative_run anger_rise | per set (risk, risk_fresh tune; risk_train a, b): "
+    print("score  negative_for_b strong_anger negative_run anger_rise | per set (risk, risk_fresh tune; risk_train/*): "
           "utt F1, prio; conv F1, prio, handoff")
     for r in rows:
         p = r["policy"]

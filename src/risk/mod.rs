@@ -161,6 +161,7 @@ fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool 
     let question = m.question_words.iter().any(|q| asked.contains(q.as_str()));
     // "就是问一下" / "就想问问" are "just asking", and the 要 of "需要" is no intent.
     let plain = clause
+        .replace("是不是要", "是不是")
         .replace("就是", "")
         .replace("就想", "")
         .replace("需要", "");
@@ -226,6 +227,20 @@ fn resolved(clause: &str, policy: &Policy) -> bool {
     })
 }
 
+/// Whether one of a reason's `unless` words stands within `matching.unless_window` characters before or
+/// after the phrase matched at `pos` (its last part at `last`) in the clause: "计划停电", "停水通知".
+fn excepted(clause: &str, pos: usize, last: usize, phrase: &str, unless: &[String], p: &Policy) -> bool {
+    if unless.is_empty() {
+        return false;
+    }
+    let n = p.matching.unless_window;
+    let end = last + phrase.rsplit('*').next().unwrap_or(phrase).len();
+    let before = chars_before(clause, pos, n);
+    let after: String = clause[end..].chars().take(n).collect();
+    let near = format!("{before}{}{after}", &clause[pos..end]);
+    unless.iter().any(|u| near.contains(u.as_str()))
+}
+
 /// Phrase rules over (normalized) text: each reason once, with the first matching phrase, in the order
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
@@ -234,10 +249,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
         for clause in clauses(part) {
             let over = resolved(clause, policy);
             for rule in &policy.reasons {
-                if over
-                    || out.iter().any(|(r, _, _)| *r == rule.code)
-                    || rule.unless.iter().any(|u| clause.contains(u.as_str()))
-                {
+                if over || out.iter().any(|(r, _, _)| *r == rule.code) {
                     continue;
                 }
                 for p in &rule.phrases {
@@ -247,6 +259,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                         .into_iter()
                         .find(|&(pos, last)| {
                             standalone(clause, pos, p.split('*').next().unwrap_or(p))
+                            && !excepted(clause, pos, last, p, &rule.unless, policy)
                                 && !suppressed(clause, pos, asked, policy)
                                 && (last == pos || !suppressed(clause, last, asked, policy))
                                 && !policy
@@ -400,8 +413,8 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
             }
         }
     }
-    // The sum and the loss word must share a sentence ("我要转五万" and, later, "废话" are no loss).
-    text.split(['。', '！', '!', '？', '?', '；', ';', '\n'])
+    // The sum and the loss word must share a sentence (a question mark does not end it: "丢了？里面是八千块的相机") ("我要转五万" and, later, "废话" are no loss).
+    text.split(['。', '！', '!', '；', ';', '\n'])
         .filter(|s| l.loss_words.iter().any(|w| s.contains(w.as_str())))
         .filter(|s| !l.hypothetical.iter().any(|h| s.contains(h.as_str())))
         .filter(|s| !resolved(s, policy))

@@ -97,6 +97,10 @@ pub struct Matching {
     /// default).
     #[serde(default)]
     pub resolved: Vec<String>,
+    /// How far (characters before and after the phrase, same clause) a reason's `unless` words are looked for
+    /// (optional key, 8 by default).
+    #[serde(default = "default_proximity_gap")]
+    pub unless_window: usize,
     /// The most characters between the parts of a proximity phrase `A*B` (optional key, 8 by default).
     #[serde(default = "default_proximity_gap")]
     pub proximity_gap: usize,
@@ -195,7 +199,8 @@ pub struct ReasonRule {
     /// The phrase counts in a question too (optional key, false by default): an insult or a call for the
     /// manager asked as a question ("你们是吃干饭的吗", "你们经理呢？") is rhetorical.
     pub in_questions: bool,
-    /// The phrase does not count in a clause that also holds one of these (optional key, none by default):
+    /// The phrase does not count with one of these within `matching.unless_window` characters of it in its
+    /// clause (optional key, none by default):
     /// 计划停电 / 停水通知 / 停电补偿的事 speak of an outage without one happening to the customer now.
     pub unless: Vec<String>,
 }
