@@ -229,7 +229,14 @@ fn resolved(clause: &str, policy: &Policy) -> bool {
 
 /// Whether one of a reason's `unless` words stands within `matching.unless_window` characters before or
 /// after the phrase matched at `pos` (its last part at `last`) in the clause: "计划停电", "停水通知".
-fn excepted(clause: &str, pos: usize, last: usize, phrase: &str, unless: &[String], p: &Policy) -> bool {
+fn excepted(
+    clause: &str,
+    pos: usize,
+    last: usize,
+    phrase: &str,
+    unless: &[String],
+    p: &Policy,
+) -> bool {
     if unless.is_empty() {
         return false;
     }
@@ -259,7 +266,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                         .into_iter()
                         .find(|&(pos, last)| {
                             standalone(clause, pos, p.split('*').next().unwrap_or(p))
-                            && !excepted(clause, pos, last, p, &rule.unless, policy)
+                                && !excepted(clause, pos, last, p, &rule.unless, policy)
                                 && !suppressed(clause, pos, asked, policy)
                                 && (last == pos || !suppressed(clause, last, asked, policy))
                                 && !policy
