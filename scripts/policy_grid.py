@@ -9,7 +9,8 @@ conversation.negative_run 2/3 × conversation.anger_rise 0.2/0.25/0.3; every oth
 models/default/policy.toml) and prints the tune-half figures with a score (per set: utterance escalation F1 +
 priority accuracy + conversation escalation F1 + priority accuracy + handoff ±1; summed over the sets), best
 first. Choose on the tune halves only; the held-out figures are written to build/policy_grid/<model>.json for the
-record, not for choosing. `GRID=quick` runs two policies only (a smoke test of the script).
+record, not for choosing. `GRID=quick` runs two policies only (a smoke test of the script); `GRID=thresholds` the
+24 of negative_for_b × strong_anger with the conversation keys as shipped.
 
     cargo build --release && python3 scripts/policy_grid.py [MODEL_DIR]     (default models/default)
 """
@@ -46,6 +47,8 @@ def main():
                                   [0.2, 0.25, 0.3]))
     if os.environ.get("GRID") == "quick":
         grid = [(0.5, 0.9, 2, 0.25), (0.5, 0.95, 2, 0.25)]
+    elif os.environ.get("GRID") == "thresholds":
+        grid = [g for g in grid if g[2:] == (2, 0.25)]
     for nfb, anger, run, rise in grid:
         text = set_key(base, "escalation", "negative_for_b", nfb)
         text = set_key(text, "scores", "strong_anger", anger)
