@@ -8,11 +8,12 @@
 //!    counts as one character; "是不是" does not negate), someone else's words (`matching.others`: 同事说,
 //!    听说…) come earlier in the clause, or the clause is a plain question (a `question_words` entry and no `intent_words`
 //!    entry; a question followed by '！' is rhetorical, and a reason with `in_questions = true` counts in
-//!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. A reason's
+//!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. Nor does a
+//!    phrase count in a clause that says the problem is over (`matching.resolved`: 已经修好了, 退回来了), or
+//!    with one of its reason's `unless` words within `matching.unless_window` characters (计划停电, 停水通知).
 //!    A phrase `A*B` is a proximity phrase: A, then B after at most `matching.proximity_gap`
 //!    characters of the same clause with no negation (不, 没, 未, 别, 无) between them ("宽带*断" matches
-//!    "宽带从昨晚开始就断了"). A reason's
-//!    `min_negative` (the model must read the text negative) is waived for a conditional threat: a
+//!    "宽带从昨晚开始就断了"). A reason's `min_negative` (the model must read the text negative) is waived for a conditional threat: a
 //!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase.
 //! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
 //!    `scores.strong_anger_min_negative`, an optional key, 0 by default), or negative ≥
@@ -214,16 +215,13 @@ fn occurrences(clause: &str, phrase: &str, gap: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Whether the clause says the problem is over: a `matching.resolved` entry not right after a negation
-/// ("已经修好了" yes, "还没修好了" no).
+/// Whether the clause says the problem is over: a `matching.resolved` entry without a negation in the two
+/// characters before it ("已经修好了" yes; "还没修好了", "没有恢复了" no).
 fn resolved(clause: &str, policy: &Policy) -> bool {
     policy.matching.resolved.iter().any(|r| {
-        clause.match_indices(r.as_str()).any(|(pos, _)| {
-            !clause[..pos]
-                .chars()
-                .next_back()
-                .is_some_and(|c| GAP_NEGATORS.contains(&c))
-        })
+        clause
+            .match_indices(r.as_str())
+            .any(|(pos, _)| !chars_before(clause, pos, 2).contains(GAP_NEGATORS))
     })
 }
 
@@ -420,7 +418,8 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
             }
         }
     }
-    // The sum and the loss word must share a sentence (a question mark does not end it: "丢了？里面是八千块的相机") ("我要转五万" and, later, "废话" are no loss).
+    // The sum and the loss word must share a sentence ("我要转五万" and, later, "废话" are no loss); a
+    // question mark does not end it ("丢了？里面是一台八千块的相机"). Not in a hypothetical or resolved one.
     text.split(['。', '！', '!', '；', ';', '\n'])
         .filter(|s| l.loss_words.iter().any(|w| s.contains(w.as_str())))
         .filter(|s| !l.hypothetical.iter().any(|h| s.contains(h.as_str())))
@@ -757,6 +756,7 @@ mod tests {
             Vec::<&str>::new()
         );
         assert_eq!(reasons("断网到现在还没修好了"), vec!["service_outage"]);
+        assert_eq!(reasons("停电到现在还没有恢复了"), vec!["service_outage"]);
         // a reason's `unless`: a planned outage, a notice, an alarm device
         assert_eq!(reasons("下周三计划停电，几点恢复"), Vec::<&str>::new());
         assert_eq!(reasons("停水通知贴得太晚了"), Vec::<&str>::new());
