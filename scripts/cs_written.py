@@ -7,7 +7,7 @@
 Validation: allowed label values, unique ids, categories sorted and empty on neutral rows. Leakage: a written row
 is a near-copy of an evaluation text when their character-trigram sets overlap with a Dice coefficient of at
 least `--overlap` (default 0.5), or they are equal after dropping punctuation. Evaluation texts are every dev-only or
-dev-half set of tests/data: sentiment3, robustness, risk and risk_fresh utterances and conversation turns, the held-out Taobao
+dev-half set of tests/data: sentiment3, robustness, risk, risk_fresh and risk_check utterances and conversation turns, the held-out Taobao
 turns and hand-labeled category rows. Near-copies inside the written set itself are reported too. With
 `--drop`, rows that nearly copy an evaluation text are removed from the files (the count is printed).
 """
@@ -39,10 +39,10 @@ def eval_texts():
     data = ROOT / "tests" / "data"
     out = []
     for rel in ["sentiment3/dev.jsonl", "robustness/dev.jsonl", "risk/utterances.jsonl",
-                "risk_fresh/utterances.jsonl"]:
+                "risk_fresh/utterances.jsonl", "risk_check/utterances.jsonl"]:
         for line in open(data / rel, encoding="utf-8"):
             out.append((rel, json.loads(line)["text"]))
-    for rel in ["risk/conversations.jsonl", "risk_fresh/conversations.jsonl"]:
+    for rel in ["risk/conversations.jsonl", "risk_fresh/conversations.jsonl", "risk_check/conversations.jsonl"]:
         for line in open(data / rel, encoding="utf-8"):
             for t in json.loads(line)["turns"]:
                 out.append((rel, t["text"]))
