@@ -250,16 +250,17 @@ fn excepted(
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
     let mut out: Vec<(&'static str, Grade, String)> = Vec::new();
+    let gap = policy.matching.proximity_gap;
     for (part, rhetorical) in sentences(text) {
         for clause in clauses(part) {
-            let over = resolved(clause, policy);
+            // Whether the clause says the problem is over: looked up only once a phrase matches.
+            let over = std::cell::OnceCell::new();
             for rule in &policy.reasons {
-                if over || out.iter().any(|(r, _, _)| *r == rule.code) {
+                if out.iter().any(|(r, _, _)| *r == rule.code) {
                     continue;
                 }
+                let asked = rhetorical || rule.in_questions;
                 for p in &rule.phrases {
-                    let asked = rhetorical || rule.in_questions;
-                    let gap = policy.matching.proximity_gap;
                     let hit = occurrences(clause, p, gap)
                         .into_iter()
                         .find(|&(pos, last)| {
@@ -272,6 +273,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                                     .others
                                     .iter()
                                     .any(|o| clause[..pos].contains(o.as_str()))
+                                && !*over.get_or_init(|| resolved(clause, policy))
                         });
                     if hit.is_some() {
                         out.push((rule.code, rule.grade, p.clone()));

@@ -99,7 +99,7 @@ pub struct Matching {
     pub resolved: Vec<String>,
     /// How far (characters before and after the phrase, same clause) a reason's `unless` words are looked for
     /// (optional key, 8 by default).
-    #[serde(default = "default_proximity_gap")]
+    #[serde(default = "default_unless_window")]
     pub unless_window: usize,
     /// The most characters between the parts of a proximity phrase `A*B` (optional key, 8 by default).
     #[serde(default = "default_proximity_gap")]
@@ -111,6 +111,10 @@ fn default_condition_window() -> usize {
 }
 
 fn default_proximity_gap() -> usize {
+    8
+}
+
+fn default_unless_window() -> usize {
     8
 }
 
