@@ -404,18 +404,19 @@ pub fn amounts(text: &str, units: &[String]) -> Vec<(f64, String)> {
 pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
     let l = &policy.large_loss;
     for u in &l.unauthorized {
-        if let Some(pos) = text.find(u.as_str()) {
+        for (pos, _) in text.match_indices(u.as_str()) {
             let clause_start = text[..pos]
                 .char_indices()
                 .rev()
-                .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；'))
+                .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；' | '？' | '?'))
                 .map_or(0, |(p, c)| p + c.len_utf8());
             let clause_end = text[pos..]
-                .find(['。', '，', ',', '！', '；', '？'])
+                .find(['。', '，', ',', '！', '；', '？', '?'])
                 .map_or(text.len(), |e| pos + e);
-            if !suppressed(&text[clause_start..], pos - clause_start, false, policy)
-                && !resolved(&text[clause_start..clause_end], policy)
-            {
+            // The question check reads this clause only: a later "这是怎么回事？" does not make the
+            // report of the loss a question.
+            let clause = &text[clause_start..clause_end];
+            if !suppressed(clause, pos - clause_start, false, policy) && !resolved(clause, policy) {
                 return Some(u.clone());
             }
         }
@@ -748,6 +749,11 @@ mod tests {
         assert_eq!(loss("假如托运行李丢了，两万的相机怎么赔"), None);
         assert_eq!(loss("上次那笔盗刷的钱已经退回来了，谢谢"), None);
         assert_eq!(loss("盗刷的钱还没退回来了"), Some("盗刷".into()));
+        // a question in a later clause does not make the report of the loss a question
+        assert_eq!(
+            loss("账户里的余额三百八被转走了，这是怎么回事？").as_deref(),
+            Some("被转走")
+        );
     }
 
     #[test]
