@@ -403,21 +403,17 @@ pub fn amounts(text: &str, units: &[String]) -> Vec<(f64, String)> {
 /// speaks of a loss.
 pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
     let l = &policy.large_loss;
+    // Each occurrence is read in its own clause (the phrase rules' clauses): a later "这是怎么回事？" does
+    // not make the report of the loss a question.
     for u in &l.unauthorized {
-        for (pos, _) in text.match_indices(u.as_str()) {
-            let clause_start = text[..pos]
-                .char_indices()
-                .rev()
-                .find(|(_, c)| matches!(c, '。' | '，' | ',' | '！' | '；' | '？' | '?'))
-                .map_or(0, |(p, c)| p + c.len_utf8());
-            let clause_end = text[pos..]
-                .find(['。', '，', ',', '！', '；', '？', '?'])
-                .map_or(text.len(), |e| pos + e);
-            // The question check reads this clause only: a later "这是怎么回事？" does not make the
-            // report of the loss a question.
-            let clause = &text[clause_start..clause_end];
-            if !suppressed(clause, pos - clause_start, false, policy) && !resolved(clause, policy) {
-                return Some(u.clone());
+        for (part, _) in sentences(text) {
+            // The clause without its question mark, as before: "卡被盗刷了？" is a report.
+            for clause in clauses(part).map(|c| c.trim_end_matches(['？', '?'])) {
+                if clause.match_indices(u.as_str()).any(|(pos, _)| {
+                    !suppressed(clause, pos, false, policy) && !resolved(clause, policy)
+                }) {
+                    return Some(u.clone());
+                }
             }
         }
     }
