@@ -72,4 +72,5 @@ else
 fi
 mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
+scripts/train_risk.sh "$out"   # the learned escalation model reads the new model's rule decisions
 scripts/eval_dev.sh "$out"

@@ -9,6 +9,7 @@ use crate::model::config::ModelKind;
 use crate::model::{HeadProbs, Model, ModelError};
 use crate::risk::history::CustomerState;
 use crate::risk::history::{Contact, StoreText};
+use crate::risk::learned::EscalationModel;
 use crate::risk::policy::Policy;
 use crate::risk::{self, ModelSignals, Risk};
 use crate::text::{mask_with, normalize, KeywordExtractor, MaskOptions};
@@ -184,6 +185,8 @@ pub struct Analyzer {
     pub mask_options: MaskOptions,
     /// Risk rules (the model directory's `policy.toml`, the built-in policy, or `--policy`).
     pub policy: Arc<Policy>,
+    /// The learned escalation model (the model directory's `risk_model.json`), if any.
+    pub escalation_model: Option<Arc<EscalationModel>>,
 }
 
 /// Scores are reported with four decimals (as f64, so JSON shows `0.9749`, not `0.9749000072479248`).
@@ -198,13 +201,24 @@ impl Analyzer {
             file: dir.join(risk::policy::POLICY_FILE).display().to_string(),
             msg: e.to_string(),
         })?;
+        let escalation_model =
+            EscalationModel::for_model_dir(dir).map_err(|e| ModelError::Invalid {
+                file: dir.join(risk::learned::MODEL_FILE).display().to_string(),
+                msg: e.to_string(),
+            })?;
         Ok(Self {
             model: Model::load(dir, device)?,
             keywords: KeywordExtractor::builtin(),
             batch_size: 32,
             mask_options: MaskOptions::default(),
             policy: Arc::new(policy),
+            escalation_model: escalation_model.map(Arc::new),
         })
+    }
+
+    /// The text the risk rules and the learned escalation model read: normalized, PII masked.
+    pub fn risk_text(&self, text: &str) -> String {
+        self.mask(&normalize(text))
     }
 
     /// Masks PII in `text` with [`Analyzer::mask_options`].
@@ -463,7 +477,12 @@ impl Analyzer {
         if cfg.kind == ModelKind::HfClassifier {
             signals = ModelSignals::default();
         }
-        a.risk = risk::assess(&masked_normalized, signals, &self.policy);
+        a.risk = risk::assess_with(
+            &masked_normalized,
+            signals,
+            &self.policy,
+            self.escalation_model.as_deref(),
+        );
         a
     }
 
@@ -479,6 +498,9 @@ impl Analyzer {
         let rules = &self.policy.conversation;
         let mut trajectory = Vec::new();
         let mut handoff = None;
+        // The first customer turn the learned model alone escalated: the handoff when no other trigger
+        // came (an escalated conversation always hands off).
+        let mut learned_turn = None;
         let mut negative_run = 0;
         let mut last_anger: Option<f32> = None;
         let mut rude: Option<(usize, String)> = None;
@@ -514,9 +536,15 @@ impl Analyzer {
             let anger_rising = last_anger
                 .is_some_and(|a| anger >= rules.anger_min && anger - a >= rules.anger_rise);
             last_anger = Some(anger);
+            let escalates = t.risk.escalate
+                && (rules.handoff_on_learned
+                    || t.risk.evidence.iter().any(|e| e.reason != risk::LEARNED));
+            if t.risk.escalate && learned_turn.is_none() {
+                learned_turn = Some(i);
+            }
             if handoff.is_none()
                 && (asks_human
-                    || t.risk.escalate
+                    || escalates
                     || anger_rising
                     || negative_run >= rules.negative_run
                     || rules
@@ -575,7 +603,7 @@ impl Analyzer {
             }
         }
         overall.trajectory = Some(trajectory);
-        overall.handoff_turn = Some(handoff);
+        overall.handoff_turn = Some(handoff.or(learned_turn));
         overall.turns = Some(turns);
         overall
     }

@@ -100,6 +100,43 @@ pub enum Command {
     /// Evaluate the risk rules on labeled utterances and conversations (escalation P/R/F1, priority
     /// accuracy and confusion, reason-code confusion, handoff within ±1 turn, sentiment accuracy).
     EvalRisk(EvalRiskArgs),
+    /// Fit the learned escalation model (risk_model.json: logistic regression over character n-grams)
+    /// to labeled utterances; the threshold is chosen by leave-one-group-out cross-validation.
+    TrainRisk(TrainRiskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainRiskArgs {
+    /// A directory with utterances.jsonl (the eval-risk schema); all its rows train. Repeatable; each
+    /// directory is one cross-validation group.
+    #[arg(long = "data", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Like --data, but only the tune split (ids whose last digit is even) of a dev set.
+    #[arg(long = "tune")]
+    pub tune: Vec<PathBuf>,
+    /// A directory of evaluation data (utterances.jsonl, conversations.jsonl): training rows that copy one
+    /// of its texts (character-trigram Dice >= 0.5) are left out; its rows that train (--tune) do not count.
+    /// Repeatable.
+    #[arg(long = "exclude-near")]
+    pub exclude_near: Vec<PathBuf>,
+    /// Where to write the model (put it in the model directory as risk_model.json to use it).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Inverse L2 strength (larger = weaker regularization).
+    #[arg(long, default_value_t = 1.0)]
+    pub c: f32,
+    /// An n-gram needs this many training texts to enter the vocabulary.
+    #[arg(long, default_value_t = 2)]
+    pub min_count: usize,
+    /// Shortest n-gram, in characters.
+    #[arg(long, default_value_t = 1)]
+    pub ngram_min: usize,
+    /// Longest n-gram, in characters.
+    #[arg(long, default_value_t = 3)]
+    pub ngram_max: usize,
+    /// Use this threshold instead of the cross-validated one.
+    #[arg(long)]
+    pub threshold: Option<f32>,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +180,9 @@ pub struct EvalRiskArgs {
     /// Also list every misclassified row (id, gold, predicted) under `misses`.
     #[arg(long, env = "XINSHENG_EVAL_MISSES")]
     pub misses: bool,
+    /// Leave the learned escalation model (risk_model.json) out: the rules alone.
+    #[arg(long)]
+    pub rules_only: bool,
 }
 
 #[derive(Debug, Args)]

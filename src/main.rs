@@ -303,7 +303,10 @@ fn run(s: Settings) -> Result<(), Failure> {
             if e.utterances.is_none() && e.conversations.is_none() {
                 return Err(usage("give --utterances FILE and/or --conversations FILE"));
             }
-            let analyzer = load_analyzer(&s)?;
+            let mut analyzer = load_analyzer(&s)?;
+            if e.rules_only {
+                analyzer.escalation_model = None;
+            }
             let report = xinsheng::risk::eval::run(
                 &analyzer,
                 e.utterances.as_deref(),
@@ -312,6 +315,67 @@ fn run(s: Settings) -> Result<(), Failure> {
             )
             .map_err(|e| usage(e.to_string()))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::TrainRisk(t) => {
+            use xinsheng::risk::{fit, learned};
+            if !(t.c > 0.0 && t.c.is_finite())
+                || t.min_count == 0
+                || t.ngram_min == 0
+                || t.ngram_min > t.ngram_max
+                || t.ngram_max > 8
+            {
+                return Err(usage(
+                    "--c must be > 0, --min-count >= 1, 1 <= --ngram-min <= --ngram-max <= 8",
+                ));
+            }
+            if t.threshold.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
+                return Err(usage("--threshold must be in [0, 1]"));
+            }
+            let mut analyzer = load_analyzer(&s)?;
+            analyzer.escalation_model = None;
+            let mut groups = Vec::new();
+            for (dir, tune_only) in t
+                .data
+                .iter()
+                .map(|d| (d, false))
+                .chain(t.tune.iter().map(|d| (d, true)))
+            {
+                groups.push(fit::group(dir, tune_only).map_err(|e| usage(e.to_string()))?);
+            }
+            let mut eval_texts = Vec::new();
+            for dir in &t.exclude_near {
+                eval_texts
+                    .extend(fit::evaluation_texts(dir, &groups).map_err(|e| usage(e.to_string()))?);
+            }
+            let excluded = fit::drop_near(&mut groups, &eval_texts);
+            eprintln!(
+                "{} training rows left out as copies of evaluation texts",
+                excluded.len()
+            );
+            let opts = learned::TrainOptions {
+                c: t.c,
+                min_count: t.min_count,
+                ngram_min: t.ngram_min,
+                ngram_max: t.ngram_max,
+                ..Default::default()
+            };
+            let sources: Vec<_> = t.data.iter().chain(&t.tune).cloned().collect();
+            let model = fit::fit(&analyzer, &groups, &opts, t.threshold, &sources, &excluded)
+                .map_err(usage)?;
+            std::fs::write(&t.output, model.to_json() + "\n")
+                .map_err(|e| usage(format!("{}: {e}", t.output.display())))?;
+            let cv = &model.training["cross_validation"];
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "output": t.output.display().to_string(),
+                    "rows": model.training["rows"],
+                    "features": model.weights.len(),
+                    "threshold": (model.threshold as f64 * 100.0).round() / 100.0,
+                    "cross_validation": cv,
+                }))?
+            );
             Ok(())
         }
         Command::Prepare(p) => {

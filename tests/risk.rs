@@ -293,3 +293,96 @@ fn eval_risk_reports_the_figures() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.jsonl"));
 }
+
+#[test]
+fn the_learned_escalation_model_is_trained_used_and_can_be_turned_off() {
+    // The shipped model: a complaint no phrase rule catches escalates on the learned score, explained by
+    // the n-grams that weighed most.
+    let text = "你们这个客服能不能靠谱点，我打了两回都说在处理，到底处理到哪了";
+    let a = analyze(text);
+    assert_eq!(a["risk"]["escalate"], true, "{}", a["risk"]);
+    let e = &a["risk"]["evidence"][0];
+    assert_eq!(e["reason"], "escalation_model", "{}", a["risk"]);
+    assert_eq!(e["source"], "risk_model.json");
+    assert!(e["score"].as_f64().unwrap() >= 0.5 && e["phrase"].is_string());
+    assert!(a["risk"]["reasons"].as_array().unwrap().is_empty());
+    // A policy can turn it off.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(root().join("models/default/policy.toml"))
+        .unwrap()
+        .replacen("[escalation]\n", "[escalation]\nlearned_min_score = 2\n", 1);
+    let policy_path = dir.path().join("policy.toml");
+    std::fs::write(&policy_path, policy).unwrap();
+    let off = ok_json(&run(
+        &[
+            "analyze",
+            "--compact",
+            "--policy",
+            policy_path.to_str().unwrap(),
+            text,
+        ],
+        None,
+    ));
+    assert_eq!(off["risk"]["escalate"], false, "{}", off["risk"]);
+
+    // train-risk: two groups, a cross-validated threshold, a file a model directory can use.
+    let out_path = dir.path().join("risk_model.json");
+    let r = ok_json(&run(
+        &[
+            "train-risk",
+            "--data",
+            "tests/data/risk_train/j",
+            "--data",
+            "tests/data/risk_train/k",
+            "--exclude-near",
+            "tests/data/risk",
+            "--output",
+            out_path.to_str().unwrap(),
+        ],
+        None,
+    ));
+    let rows = r["rows"].as_u64().unwrap();
+    assert!((380..=400).contains(&rows), "{r}");
+    let t = r["threshold"].as_f64().unwrap();
+    assert!((0.3..=0.95).contains(&t), "{r}");
+    assert_eq!(r["cross_validation"]["table"].as_array().unwrap().len(), 14);
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    assert_eq!(stored["training"]["rows"].as_u64(), Some(rows));
+    assert!(stored["weights"].as_object().unwrap().len() > 1000);
+    let model_dir = dir.path().join("model");
+    std::fs::create_dir(&model_dir).unwrap();
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "policy.toml",
+    ] {
+        std::fs::copy(root().join("models/default").join(f), model_dir.join(f)).unwrap();
+    }
+    std::fs::copy(&out_path, model_dir.join("risk_model.json")).unwrap();
+    let m = model_dir.to_str().unwrap();
+    ok_json(&run(&["--model", m, "analyze", "--compact", text], None));
+    // A broken model file is a clear error naming it.
+    std::fs::write(model_dir.join("risk_model.json"), "{\"format_version\": 1}").unwrap();
+    let bad = run(&["--model", m, "analyze", "--compact", text], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("risk_model.json"));
+    // Bad arguments are clear errors.
+    for args in [
+        &["train-risk", "--data", "no/such/dir", "--output", "x.json"][..],
+        &[
+            "train-risk",
+            "--data",
+            "tests/data/risk_train/j",
+            "--threshold",
+            "3",
+            "--output",
+            "x.json",
+        ][..],
+    ] {
+        let out = run(args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+    assert!(!root().join("x.json").exists());
+}

@@ -51,7 +51,7 @@ pub struct Conversation {
     pub priority: String,
 }
 
-fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, EvalError> {
+pub(crate) fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, EvalError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| EvalError::Input {
         file: file.clone(),

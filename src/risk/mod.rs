@@ -35,10 +35,17 @@
 //!    least `history.high_risk_grade`.
 
 pub mod eval;
+pub mod fit;
 pub mod history;
+pub mod learned;
 pub mod policy;
 
+use learned::EscalationModel;
 use policy::{Grade, Policy};
+
+/// The evidence `reason` of an escalation the learned model added (no reason code of its own, like
+/// `large_loss`; its phrase lists the n-grams that weighed most, its score the model's probability).
+pub const LEARNED: &str = "escalation_model";
 use serde::Serialize;
 
 /// Evidence for one reason: the matched phrase, or the model score (and what it is).
@@ -77,7 +84,13 @@ impl Risk {
         self.priority = g.as_str();
         self.respond_within_minutes = rule.respond_within_minutes;
         self.route = rule.route.clone();
-        self.escalate = policy.escalates(g, &self.reasons);
+        self.escalate = self.escalates(policy);
+    }
+
+    /// The policy's escalation rule, or an escalation the learned model added.
+    fn escalates(&self, policy: &Policy) -> bool {
+        policy.escalates(self.grade(), &self.reasons)
+            || self.evidence.iter().any(|e| e.reason == LEARNED)
     }
 
     /// Adds a reason with its evidence (once per reason) and its weight to the score.
@@ -92,6 +105,13 @@ impl Risk {
             self.set_grade(Grade::A, policy);
             return;
         }
+        if e.reason == LEARNED {
+            // Evidence without a reason code: escalates, at least a complaint.
+            self.score = self.score.max(e.score.unwrap_or(0.0));
+            self.evidence.push(e);
+            self.set_grade(self.grade().min(Grade::B), policy);
+            return;
+        }
         if let Some(rule) = policy.reason(e.reason) {
             self.score = self.score.max(rule.weight);
             if rule.grade < self.grade() {
@@ -100,7 +120,7 @@ impl Risk {
         }
         self.reasons.push(e.reason);
         self.evidence.push(e);
-        self.escalate = policy.escalates(self.grade(), &self.reasons);
+        self.escalate = self.escalates(policy);
     }
 }
 
@@ -439,6 +459,40 @@ pub struct ModelSignals {
 
 /// Scores a text: phrase rules plus model signals.
 pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
+    assess_with(text, m, policy, None)
+}
+
+/// [`assess`], then the learned escalation model (when given) may escalate what the rules did not: a score
+/// of at least its threshold (or the policy's `escalation.learned_min_score`) escalates, priority at least B.
+pub fn assess_with(
+    text: &str,
+    m: ModelSignals,
+    policy: &Policy,
+    learned: Option<&EscalationModel>,
+) -> Risk {
+    let mut risk = assess_rules(text, m, policy);
+    if let Some(model) = learned.filter(|_| !risk.escalate && !text.is_empty()) {
+        let min = policy
+            .escalation
+            .learned_min_score
+            .unwrap_or(model.threshold);
+        let s = model.score(text);
+        if s.score >= min {
+            risk.add(
+                Evidence {
+                    reason: LEARNED,
+                    phrase: Some(s.top.join("、")),
+                    score: Some(s.score),
+                    source: Some(learned::MODEL_FILE.into()),
+                },
+                policy,
+            );
+        }
+    }
+    risk
+}
+
+fn assess_rules(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
     let sc = &policy.scores;
     let mut evidence = Vec::new();
     let mut grade = Grade::C;
@@ -698,6 +752,63 @@ mod tests {
             (r.route.as_str(), r.respond_within_minutes),
             ("legal_desk", 5)
         );
+    }
+
+    /// A toy learned model: "磨叽" (which no phrase rule knows) means escalate.
+    fn toy_learned() -> learned::EscalationModel {
+        let texts = [
+            "你们磨叽死了",
+            "磨叽了一个月",
+            "太磨叽了我受够了",
+            "这么磨叽谁受得了",
+            "我想查一下话费",
+            "帮我改个地址",
+            "请问几点开门",
+            "谢谢你们",
+        ];
+        let labels = [true, true, true, true, false, false, false, false];
+        learned::train(
+            &texts,
+            &labels,
+            &learned::TrainOptions::default(),
+            0.5,
+            serde_json::Value::Null,
+        )
+    }
+
+    #[test]
+    fn the_learned_model_adds_escalations_the_rules_missed() {
+        let p = Policy::builtin();
+        let m = toy_learned();
+        let calm = ModelSignals::default();
+        let text = "你们办事太磨叽";
+        assert!(!assess(text, calm, &p).escalate);
+        let r = assess_with(text, calm, &p, Some(&m));
+        assert!(r.escalate && r.priority == "B", "{r:?}");
+        assert!(r.reasons.is_empty(), "no reason code of its own: {r:?}");
+        let e = &r.evidence[0];
+        assert_eq!(e.reason, LEARNED);
+        assert!(e.phrase.as_deref().unwrap().contains("磨叽"), "{e:?}");
+        assert!(r.score >= m.threshold && e.score == Some(r.score), "{r:?}");
+        // Grade changes keep the learned escalation (set_grade recomputes `escalate`).
+        let mut r2 = r.clone();
+        r2.set_grade(Grade::C, &p);
+        assert!(r2.escalate);
+        // A calm text stays calm; the rules' own escalations are not re-judged.
+        assert!(!assess_with("我想查一下话费", calm, &p, Some(&m)).escalate);
+        let threat = assess_with("再不处理我就打12315投诉你们", calm, &p, Some(&m));
+        assert!(threat.escalate && threat.evidence.iter().all(|e| e.reason != LEARNED));
+        // The policy can move the threshold or turn the model off.
+        let off = Policy::parse(
+            &BUILTIN_TEXT.replace("[escalation]\n", "[escalation]\nlearned_min_score = 1.5\n"),
+            "t",
+        )
+        .unwrap();
+        assert_eq!(off.escalation.learned_min_score, Some(1.5));
+        assert!(!assess_with(text, calm, &off, Some(&m)).escalate);
+        let bad = BUILTIN_TEXT.replace("[escalation]\n", "[escalation]\nlearned_min_score = -1\n");
+        let err = Policy::parse(&bad, "t").unwrap_err().to_string();
+        assert!(err.contains("learned_min_score"), "{err}");
     }
 
     /// The built-in policy without the line that starts with `key` (an optional key left out).

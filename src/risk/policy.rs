@@ -137,6 +137,8 @@ struct EscalationFile {
     inquiry_markers: Vec<String>,
     #[serde(default)]
     complaint_cues: Vec<String>,
+    #[serde(default)]
+    learned_min_score: Option<f32>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +151,9 @@ pub struct Escalation {
     /// is an inquiry: the model's negative reading alone does not make it B (optional keys; none by default).
     pub inquiry_markers: Vec<String>,
     pub complaint_cues: Vec<String>,
+    /// The learned escalation model (`risk_model.json` in the model directory) escalates at this score
+    /// instead of the threshold stored with it; above 1 turns it off (optional key).
+    pub learned_min_score: Option<f32>,
 }
 
 impl Escalation {
@@ -264,6 +269,14 @@ pub struct ConversationRules {
     pub agitation: Vec<String>,
     pub agent_rude: Vec<String>,
     pub agent_rude_score: f32,
+    /// Whether a turn the learned escalation model escalated hands off like a rule's escalation
+    /// (optional key; true by default).
+    #[serde(default = "yes")]
+    pub handoff_on_learned: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,6 +510,14 @@ impl Policy {
             raw.conversation.agent_rude_score,
         )?;
 
+        if let Some(x) = raw.escalation.learned_min_score {
+            if !x.is_finite() || x < 0.0 {
+                return Err(bad(
+                    "escalation.learned_min_score",
+                    "must be a number >= 0 (above 1 turns the learned model off)",
+                ));
+            }
+        }
         Ok(Policy {
             source: file.to_string(),
             matching: raw.matching,
@@ -508,6 +529,7 @@ impl Policy {
                 category_for_b: raw.escalation.category_for_b,
                 inquiry_markers: raw.escalation.inquiry_markers.clone(),
                 complaint_cues: raw.escalation.complaint_cues.clone(),
+                learned_min_score: raw.escalation.learned_min_score,
             },
             scores: raw.scores,
             reasons,
