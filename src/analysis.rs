@@ -9,8 +9,8 @@ use crate::model::config::ModelKind;
 use crate::model::{HeadProbs, Model, ModelError};
 use crate::risk::history::CustomerState;
 use crate::risk::history::{Contact, StoreText};
-use crate::risk::learned::EscalationModel;
-use crate::risk::policy::Policy;
+use crate::risk::learned::{self, NgramModel};
+use crate::risk::policy::{NegativeTurn, Policy};
 use crate::risk::{self, ModelSignals, Risk};
 use crate::text::{mask_with, normalize, KeywordExtractor, MaskOptions};
 use candle_core::Device;
@@ -186,7 +186,9 @@ pub struct Analyzer {
     /// Risk rules (the model directory's `policy.toml`, the built-in policy, or `--policy`).
     pub policy: Arc<Policy>,
     /// The learned escalation model (the model directory's `risk_model.json`), if any.
-    pub escalation_model: Option<Arc<EscalationModel>>,
+    pub escalation_model: Option<Arc<NgramModel>>,
+    /// The learned complaint model (the model directory's `complaint_model.json`), if any.
+    pub complaint_model: Option<Arc<NgramModel>>,
 }
 
 /// Scores are reported with four decimals (as f64, so JSON shows `0.9749`, not `0.9749000072479248`).
@@ -201,18 +203,24 @@ impl Analyzer {
             file: dir.join(risk::policy::POLICY_FILE).display().to_string(),
             msg: e.to_string(),
         })?;
-        let escalation_model =
-            EscalationModel::for_model_dir(dir).map_err(|e| ModelError::Invalid {
-                file: dir.join(risk::learned::MODEL_FILE).display().to_string(),
-                msg: e.to_string(),
-            })?;
+        let learned = |file: &str| {
+            NgramModel::for_model_dir(dir, file)
+                .map(|m| m.map(Arc::new))
+                .map_err(|e| ModelError::Invalid {
+                    file: dir.join(file).display().to_string(),
+                    msg: e.to_string(),
+                })
+        };
+        let escalation_model = learned(learned::ESCALATION_FILE)?;
+        let complaint_model = learned(learned::COMPLAINT_FILE)?;
         Ok(Self {
             model: Model::load(dir, device)?,
             keywords: KeywordExtractor::builtin(),
             batch_size: 32,
             mask_options: MaskOptions::default(),
             policy: Arc::new(policy),
-            escalation_model: escalation_model.map(Arc::new),
+            escalation_model,
+            complaint_model,
         })
     }
 
@@ -421,6 +429,7 @@ impl Analyzer {
                         }
                     }
                     signals.negative = neg.map_or(p[0], |n| p[n]);
+                    signals.positive = pos.map_or(0.0, |q| p[q]);
                     a.sentiment = Some(Sentiment {
                         label: head.labels[best.0].clone(),
                         score: round4(best.1),
@@ -481,7 +490,10 @@ impl Analyzer {
             &masked_normalized,
             signals,
             &self.policy,
-            self.escalation_model.as_deref(),
+            risk::Learned {
+                escalation: self.escalation_model.as_deref(),
+                complaint: self.complaint_model.as_deref(),
+            },
         );
         a
     }
@@ -528,7 +540,11 @@ impl Analyzer {
                 .unwrap_or((0.0, 0.0));
             let anger = anger_of(t);
             trajectory.push(round4(pos - neg));
-            negative_run = if neg >= 0.5 { negative_run + 1 } else { 0 };
+            let negative = match rules.negative_turn {
+                NegativeTurn::Sentiment => neg >= 0.5,
+                NegativeTurn::Complaint => t.risk.grade() <= risk::policy::Grade::B,
+            };
+            negative_run = if negative { negative_run + 1 } else { 0 };
             let asks_human = rules
                 .human_request
                 .iter()

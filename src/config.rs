@@ -100,8 +100,9 @@ pub enum Command {
     /// Evaluate the risk rules on labeled utterances and conversations (escalation P/R/F1, priority
     /// accuracy and confusion, reason-code confusion, handoff within ±1 turn, sentiment accuracy).
     EvalRisk(EvalRiskArgs),
-    /// Fit the learned escalation model (risk_model.json: logistic regression over character n-grams)
-    /// to labeled utterances; the threshold is chosen by leave-one-group-out cross-validation.
+    /// Fit a learned risk model (logistic regression over character n-grams) to labeled utterances: the
+    /// escalation model (risk_model.json) or the complaint model (complaint_model.json); thresholds are
+    /// chosen by leave-one-group-out cross-validation.
     TrainRisk(TrainRiskArgs),
 }
 
@@ -119,7 +120,11 @@ pub struct TrainRiskArgs {
     /// Repeatable.
     #[arg(long = "exclude-near")]
     pub exclude_near: Vec<PathBuf>,
-    /// Where to write the model (put it in the model directory as risk_model.json to use it).
+    /// What the model learns: escalate (put the output in the model directory as risk_model.json) or
+    /// complaint, i.e. priority A or B (as complaint_model.json).
+    #[arg(long, value_enum, default_value = "escalate")]
+    pub target: crate::risk::fit::Target,
+    /// Where to write the model.
     #[arg(long)]
     pub output: PathBuf,
     /// Inverse L2 strength (larger = weaker regularization).
@@ -134,6 +139,9 @@ pub struct TrainRiskArgs {
     /// Longest n-gram, in characters.
     #[arg(long, default_value_t = 3)]
     pub ngram_max: usize,
+    /// Model scores to use as inputs besides the n-grams (comma-separated: negative, positive, anger).
+    #[arg(long, value_delimiter = ',')]
+    pub signals: Vec<String>,
     /// Use this threshold instead of the cross-validated one.
     #[arg(long)]
     pub threshold: Option<f32>,

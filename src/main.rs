@@ -306,6 +306,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             let mut analyzer = load_analyzer(&s)?;
             if e.rules_only {
                 analyzer.escalation_model = None;
+                analyzer.complaint_model = None;
             }
             let report = xinsheng::risk::eval::run(
                 &analyzer,
@@ -332,8 +333,23 @@ fn run(s: Settings) -> Result<(), Failure> {
             if t.threshold.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
                 return Err(usage("--threshold must be in [0, 1]"));
             }
+            if let Some(x) = t
+                .signals
+                .iter()
+                .find(|x| !learned::SIGNALS.contains(&x.as_str()))
+            {
+                return Err(usage(format!(
+                    "--signals: `{x}` is not one of {}",
+                    learned::SIGNALS.join(", ")
+                )));
+            }
             let mut analyzer = load_analyzer(&s)?;
-            analyzer.escalation_model = None;
+            // The rules' decisions without the model being trained; the complaint model acts after the
+            // escalation model, so that one stays for it.
+            analyzer.complaint_model = None;
+            if t.target == fit::Target::Escalate {
+                analyzer.escalation_model = None;
+            }
             let mut groups = Vec::new();
             for (dir, tune_only) in t
                 .data
@@ -358,11 +374,20 @@ fn run(s: Settings) -> Result<(), Failure> {
                 min_count: t.min_count,
                 ngram_min: t.ngram_min,
                 ngram_max: t.ngram_max,
+                signals: t.signals.clone(),
                 ..Default::default()
             };
             let sources: Vec<_> = t.data.iter().chain(&t.tune).cloned().collect();
-            let model = fit::fit(&analyzer, &groups, &opts, t.threshold, &sources, &excluded)
-                .map_err(usage)?;
+            let model = fit::fit(
+                &analyzer,
+                &groups,
+                &opts,
+                t.target,
+                t.threshold,
+                &sources,
+                &excluded,
+            )
+            .map_err(usage)?;
             std::fs::write(&t.output, model.to_json() + "\n")
                 .map_err(|e| usage(format!("{}: {e}", t.output.display())))?;
             let cv = &model.training["cross_validation"];
@@ -372,7 +397,9 @@ fn run(s: Settings) -> Result<(), Failure> {
                     "output": t.output.display().to_string(),
                     "rows": model.training["rows"],
                     "features": model.weights.len(),
+                    "target": t.target,
                     "threshold": (model.threshold as f64 * 100.0).round() / 100.0,
+                    "lower": model.lower.map(|x| (x as f64 * 100.0).round() / 100.0),
                     "cross_validation": cv,
                 }))?
             );

@@ -295,7 +295,7 @@ fn eval_risk_reports_the_figures() {
 }
 
 #[test]
-fn the_learned_escalation_model_is_trained_used_and_can_be_turned_off() {
+fn the_learned_models_are_trained_used_and_can_be_turned_off() {
     // The shipped model: a complaint no phrase rule catches escalates on the learned score, explained by
     // the n-grams that weighed most.
     let text = "你们这个客服能不能靠谱点，我打了两回都说在处理，到底处理到哪了";
@@ -306,7 +306,14 @@ fn the_learned_escalation_model_is_trained_used_and_can_be_turned_off() {
     assert_eq!(e["source"], "risk_model.json");
     assert!(e["score"].as_f64().unwrap() >= 0.5 && e["phrase"].is_string());
     assert!(a["risk"]["reasons"].as_array().unwrap().is_empty());
-    // A policy can turn it off.
+    // The complaint model: a calm billing complaint (the sentiment head does not read it negative) is B,
+    // with the complaint model as evidence; no escalation.
+    let c = analyze("上个月的账单里多了一笔十块钱的短信费");
+    assert_eq!(c["risk"]["priority"], "B", "{}", c["risk"]);
+    assert_eq!(c["risk"]["escalate"], false, "{}", c["risk"]);
+    assert_eq!(c["risk"]["evidence"][0]["reason"], "complaint_model");
+    assert_eq!(c["risk"]["evidence"][0]["source"], "complaint_model.json");
+    // A policy can turn the escalation model off.
     let dir = tempfile::tempdir().unwrap();
     let policy = std::fs::read_to_string(root().join("models/default/policy.toml"))
         .unwrap()
@@ -349,6 +356,25 @@ fn the_learned_escalation_model_is_trained_used_and_can_be_turned_off() {
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
     assert_eq!(stored["training"]["rows"].as_u64(), Some(rows));
     assert!(stored["weights"].as_object().unwrap().len() > 1000);
+    let complaint_path = dir.path().join("complaint_model.json");
+    let r = ok_json(&run(
+        &[
+            "train-risk",
+            "--data",
+            "tests/data/risk_train/j",
+            "--data",
+            "tests/data/risk_train/k",
+            "--target",
+            "complaint",
+            "--output",
+            complaint_path.to_str().unwrap(),
+        ],
+        None,
+    ));
+    assert_eq!(r["target"], "complaint");
+    let row = &r["cross_validation"]["table"][0];
+    assert!(row["priority_accuracy"].as_f64().unwrap() > 0.5, "{r}");
+    assert!(r["cross_validation"]["rules_priority_accuracy"].is_number());
     let model_dir = dir.path().join("model");
     std::fs::create_dir(&model_dir).unwrap();
     for f in [
@@ -360,8 +386,26 @@ fn the_learned_escalation_model_is_trained_used_and_can_be_turned_off() {
         std::fs::copy(root().join("models/default").join(f), model_dir.join(f)).unwrap();
     }
     std::fs::copy(&out_path, model_dir.join("risk_model.json")).unwrap();
+    std::fs::copy(&complaint_path, model_dir.join("complaint_model.json")).unwrap();
     let m = model_dir.to_str().unwrap();
     ok_json(&run(&["--model", m, "analyze", "--compact", text], None));
+    // eval-risk --rules-only leaves both learned models out.
+    let figures = |extra: &[&str]| {
+        let mut args = vec![
+            "--model",
+            m,
+            "eval-risk",
+            "--utterances",
+            "tests/data/risk_train/l/utterances.jsonl",
+        ];
+        args.extend_from_slice(extra);
+        ok_json(&run(&args, None))["utterances"]["all"].clone()
+    };
+    let (with, without) = (figures(&[]), figures(&["--rules-only"]));
+    assert_ne!(
+        with, without,
+        "the learned models change nothing on 150 rows?"
+    );
     // A broken model file is a clear error naming it.
     std::fs::write(model_dir.join("risk_model.json"), "{\"format_version\": 1}").unwrap();
     let bad = run(&["--model", m, "analyze", "--compact", text], None);

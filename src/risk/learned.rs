@@ -1,17 +1,22 @@
-//! The learned escalation model: logistic regression over the character n-grams of the text the risk
-//! rules read (masked, normalized). It adds escalations the phrase rules miss — an escalation said in
-//! words no phrase list guessed — and explains each by the n-grams that weighed most.
+//! The learned risk models: logistic regression over the character n-grams of the text the risk rules read
+//! (masked, normalized), explained by the n-grams that weighed most.
+//! - the **escalation model** (`risk_model.json`) adds escalations the phrase rules miss — an escalation said
+//!   in words no phrase list guessed;
+//! - the **complaint model** (`complaint_model.json`) tells a complaint (priority A or B) from an inquiry
+//!   (C) where no rule fired: a calm complaint the sentiment head reads neutral becomes B, a plain request it
+//!   reads negative becomes C (below `lower`).
 //!
-//! Stored as `risk_model.json` in the model directory (beside `policy.toml`); trained by
-//! `xinsheng train-risk` on labeled utterances (see [`train`]). Features are binary: every distinct n-gram
-//! of `ngram_min..=ngram_max` characters (whitespace skipped) that is in the vocabulary counts once.
+//! Both live in the model directory (beside `policy.toml`) and are trained by `xinsheng train-risk` on
+//! labeled utterances (see [`train`]). Features are binary: every distinct n-gram of
+//! `ngram_min..=ngram_max` characters (whitespace skipped) that is in the vocabulary counts once.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
-/// File name inside a model directory.
-pub const MODEL_FILE: &str = "risk_model.json";
+/// File names inside a model directory.
+pub const ESCALATION_FILE: &str = "risk_model.json";
+pub const COMPLAINT_FILE: &str = "complaint_model.json";
 const FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
@@ -25,21 +30,33 @@ pub enum LearnedError {
 /// The stored model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EscalationModel {
+pub struct NgramModel {
     pub format_version: u32,
     pub ngram_min: usize,
     pub ngram_max: usize,
-    /// Escalate when the score is at least this (a policy's `escalation.learned_min_score` overrides it).
+    /// Fire when the score is at least this (for the escalation model, a policy's
+    /// `escalation.learned_min_score` overrides it).
     pub threshold: f32,
+    /// The complaint model: a text the rules made B by the model's negative reading alone becomes C when
+    /// its score is below this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f32>,
     pub bias: f32,
     /// How it was trained (data, options, the cross-validated figures the threshold was chosen on).
     #[serde(default)]
     pub training: serde_json::Value,
+    /// Weights of the model's scores used as inputs besides the n-grams ([`SIGNALS`]; optional).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signals: BTreeMap<String, f32>,
     /// n-gram → weight (sorted, so the file diffs well).
     pub weights: BTreeMap<String, f32>,
     #[serde(skip)]
     index: HashMap<String, f32>,
 }
+
+/// The model scores a learned model may take as inputs besides the n-grams: the sentiment head's
+/// negative and positive probabilities and the emotion head's anger.
+pub const SIGNALS: [&str; 3] = ["negative", "positive", "anger"];
 
 /// A score and the n-grams that raised it most (multi-character ones first).
 #[derive(Debug, Clone, PartialEq)]
@@ -68,15 +85,15 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-impl EscalationModel {
+impl NgramModel {
     fn indexed(mut self) -> Self {
         self.index = self.weights.iter().map(|(k, &v)| (k.clone(), v)).collect();
         self
     }
 
-    /// Reads `DIR/risk_model.json` when there is one.
-    pub fn for_model_dir(dir: &Path) -> Result<Option<Self>, LearnedError> {
-        let path = dir.join(MODEL_FILE);
+    /// Reads `DIR/FILE` when there is one.
+    pub fn for_model_dir(dir: &Path, file: &str) -> Result<Option<Self>, LearnedError> {
+        let path = dir.join(file);
         if path.exists() {
             Self::load(&path).map(Some)
         } else {
@@ -98,7 +115,7 @@ impl EscalationModel {
             file: file.to_string(),
             msg,
         };
-        let m: EscalationModel = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let m: NgramModel = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if m.format_version != FORMAT {
             return Err(bad(format!(
                 "format_version {} is not {FORMAT}",
@@ -111,8 +128,22 @@ impl EscalationModel {
         if !(0.0..=1.0).contains(&m.threshold) {
             return Err(bad(format!("threshold {} is not in [0, 1]", m.threshold)));
         }
-        if !m.bias.is_finite() || m.weights.values().any(|w| !w.is_finite()) {
+        if m.lower.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
+            return Err(bad("lower is not in [0, 1]".into()));
+        }
+        if !m.bias.is_finite()
+            || m.weights
+                .values()
+                .chain(m.signals.values())
+                .any(|w| !w.is_finite())
+        {
             return Err(bad("a weight is not a finite number".into()));
+        }
+        if let Some(k) = m.signals.keys().find(|k| !SIGNALS.contains(&k.as_str())) {
+            return Err(bad(format!(
+                "signal `{k}` is not one of {}",
+                SIGNALS.join(", ")
+            )));
         }
         Ok(m.indexed())
     }
@@ -121,10 +152,14 @@ impl EscalationModel {
         serde_json::to_string_pretty(self).expect("the model serializes")
     }
 
-    /// The escalation probability of `text`, with the (up to three) n-grams that raised it most —
-    /// multi-character n-grams before single characters.
-    pub fn score(&self, text: &str) -> Scored {
+    /// The probability of `text` (with the model scores `inputs`, by [`SIGNALS`] name; missing ones count
+    /// 0), with the (up to three) n-grams that raised it most — multi-character n-grams before single
+    /// characters.
+    pub fn score(&self, text: &str, inputs: &[(&str, f32)]) -> Scored {
         let mut z = self.bias;
+        for (name, x) in inputs {
+            z += self.signals.get(*name).copied().unwrap_or(0.0) * x;
+        }
         let mut hits: Vec<(String, f32)> = Vec::new();
         for g in ngrams(text, self.ngram_min, self.ngram_max) {
             if let Some(&w) = self.index.get(&g) {
@@ -159,6 +194,8 @@ pub struct TrainOptions {
     pub c: f32,
     pub epochs: usize,
     pub learning_rate: f32,
+    /// Model scores used as inputs besides the n-grams (names from [`SIGNALS`]).
+    pub signals: Vec<String>,
 }
 
 impl Default for TrainOptions {
@@ -170,20 +207,28 @@ impl Default for TrainOptions {
             c: 1.0,
             epochs: 400,
             learning_rate: 0.05,
+            signals: Vec::new(),
         }
     }
 }
 
-/// Fits the model (full-batch Adam on the L2-regularized logistic loss; deterministic). `threshold` is stored
-/// as given; `training` is stored as the record of how the model was made.
+/// Fits the model (full-batch Adam on the L2-regularized logistic loss; deterministic). `inputs[i]` holds
+/// text i's values of `opts.signals` (in that order; empty when there are none). `threshold` is stored as
+/// given (`lower`: none); `training` is stored as the record of how the model was made.
 pub fn train(
     texts: &[&str],
+    inputs: &[Vec<f32>],
     labels: &[bool],
     opts: &TrainOptions,
     threshold: f32,
     training: serde_json::Value,
-) -> EscalationModel {
+) -> NgramModel {
     assert_eq!(texts.len(), labels.len(), "one label per text");
+    let k = opts.signals.len();
+    assert!(
+        k == 0 || inputs.iter().all(|x| x.len() == k) && inputs.len() == texts.len(),
+        "one value per signal per text"
+    );
     let grams: Vec<Vec<String>> = texts
         .iter()
         .map(|t| ngrams(t, opts.ngram_min, opts.ngram_max))
@@ -211,17 +256,28 @@ pub fn train(
         .collect();
     let n = texts.len().max(1) as f32;
     let lambda = 1.0 / (opts.c * n);
-    let d = vocab.len() + 1; // last = bias
+    let nv = vocab.len();
+    let d = nv + k + 1; // n-grams, signals, bias
     let (mut w, mut m, mut v) = (vec![0f32; d], vec![0f32; d], vec![0f32; d]);
     let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
     let mut grad = vec![0f32; d];
     for epoch in 1..=opts.epochs {
         grad.iter_mut().for_each(|g| *g = 0.0);
-        for (feats, &y) in rows.iter().zip(labels) {
-            let z = w[d - 1] + feats.iter().map(|&f| w[f]).sum::<f32>();
+        for (i, (feats, &y)) in rows.iter().zip(labels).enumerate() {
+            let dense = if k > 0 { &inputs[i][..] } else { &[][..] };
+            let z = w[d - 1]
+                + feats.iter().map(|&f| w[f]).sum::<f32>()
+                + dense
+                    .iter()
+                    .enumerate()
+                    .map(|(j, x)| w[nv + j] * x)
+                    .sum::<f32>();
             let g = (sigmoid(z) - if y { 1.0 } else { 0.0 }) / n;
             for &f in feats {
                 grad[f] += g;
+            }
+            for (j, x) in dense.iter().enumerate() {
+                grad[nv + j] += g * x;
             }
             grad[d - 1] += g;
         }
@@ -235,13 +291,20 @@ pub fn train(
             w[i] -= opts.learning_rate * (m[i] / c1) / ((v[i] / c2).sqrt() + eps);
         }
     }
-    EscalationModel {
+    NgramModel {
         format_version: FORMAT,
         ngram_min: opts.ngram_min,
         ngram_max: opts.ngram_max,
         threshold,
+        lower: None,
         bias: w[d - 1],
         training,
+        signals: opts
+            .signals
+            .iter()
+            .enumerate()
+            .map(|(j, name)| (name.clone(), (w[nv + j] * 1e4).round() / 1e4))
+            .collect(),
         // Weights too small to move a score are left out (the file stays small).
         weights: vocab
             .iter()
@@ -307,21 +370,23 @@ mod tests {
         let (texts, labels) = toy();
         let m = train(
             &texts,
+            &[],
             &labels,
             &TrainOptions::default(),
             0.5,
             serde_json::json!({}),
         );
         for (t, &y) in texts.iter().zip(&labels) {
-            assert_eq!(m.score(t).score >= 0.5, y, "{t}");
+            assert_eq!(m.score(t, &[]).score >= 0.5, y, "{t}");
         }
-        let s = m.score("领导呢？我要找领导");
+        let s = m.score("领导呢？我要找领导", &[]);
         assert!(s.score > 0.5, "{s:?}");
         assert!(s.top.iter().any(|g| g.contains("领导")), "{s:?}");
-        assert!(m.score("我想查一下").score < 0.5);
+        assert!(m.score("我想查一下", &[]).score < 0.5);
         // Deterministic: the same data gives the same file.
         let again = train(
             &texts,
+            &[],
             &labels,
             &TrainOptions::default(),
             0.5,
@@ -335,13 +400,17 @@ mod tests {
         let (texts, labels) = toy();
         let m = train(
             &texts,
+            &[],
             &labels,
             &TrainOptions::default(),
             0.7,
             serde_json::json!({"rows": 12}),
         );
-        let back = EscalationModel::parse(&m.to_json(), "m.json").unwrap();
-        assert_eq!(back.score("叫你们领导来"), m.score("叫你们领导来"));
+        let back = NgramModel::parse(&m.to_json(), "m.json").unwrap();
+        assert_eq!(
+            back.score("叫你们领导来", &[]),
+            m.score("叫你们领导来", &[])
+        );
         assert_eq!(back.threshold, 0.7);
         for (bad, says) in [
             (
@@ -360,11 +429,35 @@ mod tests {
             ),
             ("{".to_string(), "m.json"),
         ] {
-            let e = EscalationModel::parse(&bad, "m.json")
-                .unwrap_err()
-                .to_string();
+            let e = NgramModel::parse(&bad, "m.json").unwrap_err().to_string();
             assert!(e.contains(says) && e.starts_with("m.json"), "{e}");
         }
+    }
+
+    #[test]
+    fn model_scores_can_be_inputs_too() {
+        // The n-grams say nothing (every text the same); the "positive" input decides.
+        let texts = ["好", "好", "好", "好", "好", "好"];
+        let inputs: Vec<Vec<f32>> = [0.9, 0.8, 0.95, 0.1, 0.2, 0.05]
+            .iter()
+            .map(|&x| vec![x])
+            .collect();
+        let labels = [false, false, false, true, true, true];
+        let opts = TrainOptions {
+            signals: vec!["positive".into()],
+            c: 100.0,
+            epochs: 1000,
+            ..Default::default()
+        };
+        let m = train(&texts, &inputs, &labels, &opts, 0.5, serde_json::json!({}));
+        assert!(m.signals["positive"] < -1.0, "{:?}", m.signals);
+        assert!(m.score("好", &[("positive", 0.9)]).score < 0.5);
+        assert!(m.score("好", &[("positive", 0.1)]).score > 0.5);
+        let back = NgramModel::parse(&m.to_json(), "m.json").unwrap();
+        assert_eq!(back.signals, m.signals);
+        let bad = m.to_json().replace("\"positive\"", "\"joy\"");
+        let e = NgramModel::parse(&bad, "m.json").unwrap_err().to_string();
+        assert!(e.contains("joy"), "{e}");
     }
 
     #[test]

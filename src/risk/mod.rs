@@ -40,12 +40,21 @@ pub mod history;
 pub mod learned;
 pub mod policy;
 
-use learned::EscalationModel;
+use learned::NgramModel;
 use policy::{Grade, Policy};
 
 /// The evidence `reason` of an escalation the learned model added (no reason code of its own, like
 /// `large_loss`; its phrase lists the n-grams that weighed most, its score the model's probability).
 pub const LEARNED: &str = "escalation_model";
+/// The evidence `reason` of a complaint (priority B) the complaint model found where no rule fired.
+pub const COMPLAINT: &str = "complaint_model";
+
+/// The learned models [`assess_with`] may use (see [`learned`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Learned<'a> {
+    pub escalation: Option<&'a NgramModel>,
+    pub complaint: Option<&'a NgramModel>,
+}
 use serde::Serialize;
 
 /// Evidence for one reason: the matched phrase, or the model score (and what it is).
@@ -105,9 +114,11 @@ impl Risk {
             self.set_grade(Grade::A, policy);
             return;
         }
-        if e.reason == LEARNED {
-            // Evidence without a reason code: escalates, at least a complaint.
-            self.score = self.score.max(e.score.unwrap_or(0.0));
+        if e.reason == LEARNED || e.reason == COMPLAINT {
+            // Evidence without a reason code: at least a complaint (the escalation model's escalates).
+            if e.reason == LEARNED {
+                self.score = self.score.max(e.score.unwrap_or(0.0));
+            }
             self.evidence.push(e);
             self.set_grade(self.grade().min(Grade::B), policy);
             return;
@@ -453,43 +464,65 @@ pub fn large_loss(text: &str, policy: &Policy) -> Option<String> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ModelSignals {
     pub negative: f32,
+    /// The sentiment head's positive probability (after the sarcasm swap).
+    pub positive: f32,
     pub anger: f32,
     pub any_category: bool,
 }
 
 /// Scores a text: phrase rules plus model signals.
 pub fn assess(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
-    assess_with(text, m, policy, None)
+    assess_with(text, m, policy, Learned::default())
 }
 
-/// [`assess`], then the learned escalation model (when given) may escalate what the rules did not: a score
-/// of at least its threshold (or the policy's `escalation.learned_min_score`) escalates, priority at least B.
-pub fn assess_with(
-    text: &str,
-    m: ModelSignals,
-    policy: &Policy,
-    learned: Option<&EscalationModel>,
-) -> Risk {
+/// [`assess`], then the learned models (when given), only where the rules left room:
+/// - the escalation model escalates a text the rules did not when its score is at least its threshold (or
+///   the policy's `escalation.learned_min_score`), priority at least B;
+/// - the complaint model, on a text no rule fired on at all, makes a C a complaint (B) at or above its
+///   threshold — unless the sentiment head reads the text positive above
+///   `escalation.complaint_max_positive` (1 = never, the default) — and a B (the model's negative reading
+///   alone) an inquiry (C) below its `lower`.
+pub fn assess_with(text: &str, m: ModelSignals, policy: &Policy, learned: Learned) -> Risk {
     let mut risk = assess_rules(text, m, policy);
-    if let Some(model) = learned.filter(|_| !risk.escalate && !text.is_empty()) {
+    if text.is_empty() {
+        return risk;
+    }
+    let inputs = [
+        ("negative", m.negative),
+        ("positive", m.positive),
+        ("anger", m.anger),
+    ];
+    if let Some(model) = learned.escalation.filter(|_| !risk.escalate) {
         let min = policy
             .escalation
             .learned_min_score
             .unwrap_or(model.threshold);
-        let s = model.score(text);
+        let s = model.score(text, &inputs);
         if s.score >= min {
-            risk.add(
-                Evidence {
-                    reason: LEARNED,
-                    phrase: Some(s.top.join("、")),
-                    score: Some(s.score),
-                    source: Some(learned::MODEL_FILE.into()),
-                },
-                policy,
-            );
+            risk.add(evidence(LEARNED, s, learned::ESCALATION_FILE), policy);
+        }
+    }
+    if let Some(model) = learned.complaint.filter(|_| risk.evidence.is_empty()) {
+        let s = model.score(text, &inputs);
+        if risk.grade() == Grade::C
+            && s.score >= model.threshold
+            && m.positive <= policy.escalation.complaint_max_positive
+        {
+            risk.add(evidence(COMPLAINT, s, learned::COMPLAINT_FILE), policy);
+        } else if risk.grade() == Grade::B && model.lower.is_some_and(|lo| s.score < lo) {
+            risk.set_grade(Grade::C, policy);
         }
     }
     risk
+}
+
+fn evidence(reason: &'static str, s: learned::Scored, file: &str) -> Evidence {
+    Evidence {
+        reason,
+        phrase: Some(s.top.join("、")),
+        score: Some(s.score),
+        source: Some(file.into()),
+    }
 }
 
 fn assess_rules(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
@@ -716,6 +749,7 @@ mod tests {
             negative: 0.9,
             anger: 0.95,
             any_category: true,
+            ..Default::default()
         };
         let r = assess("你们什么态度", angry, &p);
         assert_eq!(r.reasons, vec!["strong_anger"]);
@@ -755,7 +789,7 @@ mod tests {
     }
 
     /// A toy learned model: "磨叽" (which no phrase rule knows) means escalate.
-    fn toy_learned() -> learned::EscalationModel {
+    fn toy_learned() -> learned::NgramModel {
         let texts = [
             "你们磨叽死了",
             "磨叽了一个月",
@@ -769,6 +803,7 @@ mod tests {
         let labels = [true, true, true, true, false, false, false, false];
         learned::train(
             &texts,
+            &[],
             &labels,
             &learned::TrainOptions::default(),
             0.5,
@@ -783,7 +818,15 @@ mod tests {
         let calm = ModelSignals::default();
         let text = "你们办事太磨叽";
         assert!(!assess(text, calm, &p).escalate);
-        let r = assess_with(text, calm, &p, Some(&m));
+        let r = assess_with(
+            text,
+            calm,
+            &p,
+            Learned {
+                escalation: Some(&m),
+                complaint: None,
+            },
+        );
         assert!(r.escalate && r.priority == "B", "{r:?}");
         assert!(r.reasons.is_empty(), "no reason code of its own: {r:?}");
         let e = &r.evidence[0];
@@ -795,8 +838,27 @@ mod tests {
         r2.set_grade(Grade::C, &p);
         assert!(r2.escalate);
         // A calm text stays calm; the rules' own escalations are not re-judged.
-        assert!(!assess_with("我想查一下话费", calm, &p, Some(&m)).escalate);
-        let threat = assess_with("再不处理我就打12315投诉你们", calm, &p, Some(&m));
+        assert!(
+            !assess_with(
+                "我想查一下话费",
+                calm,
+                &p,
+                Learned {
+                    escalation: Some(&m),
+                    complaint: None
+                }
+            )
+            .escalate
+        );
+        let threat = assess_with(
+            "再不处理我就打12315投诉你们",
+            calm,
+            &p,
+            Learned {
+                escalation: Some(&m),
+                complaint: None,
+            },
+        );
         assert!(threat.escalate && threat.evidence.iter().all(|e| e.reason != LEARNED));
         // The policy can move the threshold or turn the model off.
         let off = Policy::parse(
@@ -805,10 +867,75 @@ mod tests {
         )
         .unwrap();
         assert_eq!(off.escalation.learned_min_score, Some(1.5));
-        assert!(!assess_with(text, calm, &off, Some(&m)).escalate);
+        assert!(
+            !assess_with(
+                text,
+                calm,
+                &off,
+                Learned {
+                    escalation: Some(&m),
+                    complaint: None
+                }
+            )
+            .escalate
+        );
         let bad = BUILTIN_TEXT.replace("[escalation]\n", "[escalation]\nlearned_min_score = -1\n");
         let err = Policy::parse(&bad, "t").unwrap_err().to_string();
         assert!(err.contains("learned_min_score"), "{err}");
+    }
+
+    #[test]
+    fn the_complaint_model_moves_b_and_c_only_where_no_rule_fired() {
+        let p = Policy::builtin();
+        let texts = [
+            "耳机右边没声音",
+            "耳机充不进电",
+            "耳机断了一边",
+            "耳机有杂音",
+            "我想查一下话费",
+            "帮我改个地址",
+            "请问几点开门",
+            "我要开发票",
+        ];
+        let labels = [true, true, true, true, false, false, false, false];
+        let mut m = learned::train(
+            &texts,
+            &[],
+            &labels,
+            &learned::TrainOptions::default(),
+            0.6,
+            serde_json::Value::Null,
+        );
+        m.lower = Some(0.3);
+        let with = Learned {
+            escalation: None,
+            complaint: Some(&m),
+        };
+        let calm = ModelSignals::default();
+        // A calm complaint the sentiment head reads neutral: C by the rules, B by the complaint model.
+        assert_eq!(assess("耳机没声音", calm, &p).priority, "C");
+        let r = assess_with("耳机没声音", calm, &p, with);
+        assert_eq!(r.priority, "B", "{r:?}");
+        assert!(!r.escalate && r.reasons.is_empty(), "{r:?}");
+        assert_eq!(r.evidence[0].reason, COMPLAINT);
+        // A request the sentiment head reads negative: B by the rules, C below `lower`.
+        let negative = ModelSignals {
+            negative: 0.8,
+            ..Default::default()
+        };
+        assert_eq!(assess("帮我开个发票", negative, &p).priority, "B");
+        assert_eq!(
+            assess_with("帮我开个发票", negative, &p, with).priority,
+            "C"
+        );
+        // Where a rule fired, the model stays out.
+        let threat = assess_with("我要开发票，再不开我就打12315", calm, &p, with);
+        assert_eq!(threat.priority, "A");
+        assert!(threat.evidence.iter().all(|e| e.reason != COMPLAINT));
+        let mut bad = m.clone();
+        bad.lower = Some(2.0);
+        let e = learned::NgramModel::parse(&bad.to_json(), "c.json").unwrap_err();
+        assert!(e.to_string().contains("lower"), "{e}");
     }
 
     /// The built-in policy without the line that starts with `key` (an optional key left out).
@@ -894,6 +1021,7 @@ mod tests {
             negative: 0.97,
             anger: 0.0,
             any_category: false,
+            ..Default::default()
         };
         let grade = |t: &str| assess(t, read_negative, &p).priority;
         assert_eq!(grade("请问你们支持七天无理由退货吗"), "C");
@@ -968,6 +1096,7 @@ mod tests {
             negative: 0.2,
             anger: 0.95,
             any_category: false,
+            ..Default::default()
         };
         let text = "谢谢你们及时提醒我";
         let without = Policy::parse(

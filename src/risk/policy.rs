@@ -139,6 +139,12 @@ struct EscalationFile {
     complaint_cues: Vec<String>,
     #[serde(default)]
     learned_min_score: Option<f32>,
+    #[serde(default = "one")]
+    complaint_max_positive: f32,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +160,9 @@ pub struct Escalation {
     /// The learned escalation model (`risk_model.json` in the model directory) escalates at this score
     /// instead of the threshold stored with it; above 1 turns it off (optional key).
     pub learned_min_score: Option<f32>,
+    /// The complaint model does not make a complaint of a text the sentiment head reads positive above
+    /// this (optional key; 1 by default: no limit).
+    pub complaint_max_positive: f32,
 }
 
 impl Escalation {
@@ -273,6 +282,21 @@ pub struct ConversationRules {
     /// (optional key; true by default).
     #[serde(default = "yes")]
     pub handoff_on_learned: bool,
+    /// What makes a customer turn count toward `negative_run` (optional key; `sentiment` by default).
+    #[serde(default)]
+    pub negative_turn: NegativeTurn,
+}
+
+/// When a customer turn counts as negative for the `negative_run` handoff rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NegativeTurn {
+    /// The sentiment head reads it negative (>= 0.5).
+    #[default]
+    Sentiment,
+    /// The risk engine grades it a complaint (A or B): a rule fired, the model reads it negative and it
+    /// is no plain inquiry, or the complaint model says so.
+    Complaint,
 }
 
 fn yes() -> bool {
@@ -510,6 +534,10 @@ impl Policy {
             raw.conversation.agent_rude_score,
         )?;
 
+        unit(
+            "escalation.complaint_max_positive",
+            raw.escalation.complaint_max_positive,
+        )?;
         if let Some(x) = raw.escalation.learned_min_score {
             if !x.is_finite() || x < 0.0 {
                 return Err(bad(
@@ -530,6 +558,7 @@ impl Policy {
                 inquiry_markers: raw.escalation.inquiry_markers.clone(),
                 complaint_cues: raw.escalation.complaint_cues.clone(),
                 learned_min_score: raw.escalation.learned_min_score,
+                complaint_max_positive: raw.escalation.complaint_max_positive,
             },
             scores: raw.scores,
             reasons,
@@ -571,6 +600,26 @@ mod tests {
         assert_eq!(p.grade(Grade::C).route, "inquiry");
         assert!(p.escalates(Grade::A, &[]));
         assert!(!p.escalates(Grade::C, &[]));
+    }
+
+    #[test]
+    fn conversation_learned_keys_are_optional_and_checked() {
+        let p = Policy::builtin();
+        assert_eq!(p.conversation.negative_turn, NegativeTurn::Complaint);
+        assert!(!p.conversation.handoff_on_learned);
+        let plain = with("negative_turn = \"complaint\"\n", "").replacen(
+            "handoff_on_learned = false\n",
+            "",
+            1,
+        );
+        let p = Policy::parse(&plain, "my.toml").unwrap();
+        assert_eq!(p.conversation.negative_turn, NegativeTurn::Sentiment);
+        assert!(p.conversation.handoff_on_learned);
+        let e = err(&with(
+            "negative_turn = \"complaint\"",
+            "negative_turn = \"mood\"",
+        ));
+        assert!(e.contains("my.toml") && e.contains("mood"), "{e}");
     }
 
     fn with(from: &str, to: &str) -> String {
