@@ -294,6 +294,21 @@ fn eval_risk_reports_the_figures() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such.jsonl"));
 }
 
+/// `xinsheng train-risk` on parts j and k of risk_train, plus `extra`, into `out`.
+fn train_risk(extra: &[&str], out: &Path) -> Value {
+    let mut args = vec![
+        "train-risk",
+        "--data",
+        "tests/data/risk_train/j",
+        "--data",
+        "tests/data/risk_train/k",
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok_json(&run(&args, None))
+}
+
 #[test]
 fn the_learned_models_are_trained_used_and_can_be_turned_off() {
     // The shipped model: a complaint no phrase rule catches escalates on the learned score, explained by
@@ -334,20 +349,7 @@ fn the_learned_models_are_trained_used_and_can_be_turned_off() {
 
     // train-risk: two groups, a cross-validated threshold, a file a model directory can use.
     let out_path = dir.path().join("risk_model.json");
-    let r = ok_json(&run(
-        &[
-            "train-risk",
-            "--data",
-            "tests/data/risk_train/j",
-            "--data",
-            "tests/data/risk_train/k",
-            "--exclude-near",
-            "tests/data/risk",
-            "--output",
-            out_path.to_str().unwrap(),
-        ],
-        None,
-    ));
+    let r = train_risk(&["--exclude-near", "tests/data/risk"], &out_path);
     let rows = r["rows"].as_u64().unwrap();
     assert!((380..=400).contains(&rows), "{r}");
     let t = r["threshold"].as_f64().unwrap();
@@ -357,20 +359,7 @@ fn the_learned_models_are_trained_used_and_can_be_turned_off() {
     assert_eq!(stored["training"]["rows"].as_u64(), Some(rows));
     assert!(stored["weights"].as_object().unwrap().len() > 1000);
     let complaint_path = dir.path().join("complaint_model.json");
-    let r = ok_json(&run(
-        &[
-            "train-risk",
-            "--data",
-            "tests/data/risk_train/j",
-            "--data",
-            "tests/data/risk_train/k",
-            "--target",
-            "complaint",
-            "--output",
-            complaint_path.to_str().unwrap(),
-        ],
-        None,
-    ));
+    let r = train_risk(&["--target", "complaint"], &complaint_path);
     assert_eq!(r["target"], "complaint");
     let row = &r["cross_validation"]["table"][0];
     assert!(row["priority_accuracy"].as_f64().unwrap() > 0.5, "{r}");

@@ -365,17 +365,23 @@ mod tests {
         assert!(ngrams("", 1, 3).is_empty());
     }
 
-    #[test]
-    fn training_learns_the_escalation_words_and_explains_by_them() {
+    /// The toy model with default options, no signals.
+    fn toy_model(threshold: f32) -> NgramModel {
         let (texts, labels) = toy();
-        let m = train(
+        train(
             &texts,
             &[],
             &labels,
             &TrainOptions::default(),
-            0.5,
-            serde_json::json!({}),
-        );
+            threshold,
+            serde_json::json!({"rows": 12}),
+        )
+    }
+
+    #[test]
+    fn training_learns_the_escalation_words_and_explains_by_them() {
+        let (texts, labels) = toy();
+        let m = toy_model(0.5);
         for (t, &y) in texts.iter().zip(&labels) {
             assert_eq!(m.score(t, &[]).score >= 0.5, y, "{t}");
         }
@@ -384,28 +390,12 @@ mod tests {
         assert!(s.top.iter().any(|g| g.contains("领导")), "{s:?}");
         assert!(m.score("我想查一下", &[]).score < 0.5);
         // Deterministic: the same data gives the same file.
-        let again = train(
-            &texts,
-            &[],
-            &labels,
-            &TrainOptions::default(),
-            0.5,
-            serde_json::json!({}),
-        );
-        assert_eq!(m.to_json(), again.to_json());
+        assert_eq!(m.to_json(), toy_model(0.5).to_json());
     }
 
     #[test]
     fn the_file_round_trips_and_bad_files_are_named_errors() {
-        let (texts, labels) = toy();
-        let m = train(
-            &texts,
-            &[],
-            &labels,
-            &TrainOptions::default(),
-            0.7,
-            serde_json::json!({"rows": 12}),
-        );
+        let m = toy_model(0.7);
         let back = NgramModel::parse(&m.to_json(), "m.json").unwrap();
         assert_eq!(
             back.score("叫你们领导来", &[]),

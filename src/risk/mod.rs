@@ -800,13 +800,18 @@ mod tests {
             "请问几点开门",
             "谢谢你们",
         ];
+        toy_model(&texts, 0.5)
+    }
+
+    /// A toy learned model: the first four texts positive, the last four negative.
+    fn toy_model(texts: &[&str; 8], threshold: f32) -> learned::NgramModel {
         let labels = [true, true, true, true, false, false, false, false];
         learned::train(
-            &texts,
+            texts,
             &[],
             &labels,
             &learned::TrainOptions::default(),
-            0.5,
+            threshold,
             serde_json::Value::Null,
         )
     }
@@ -897,15 +902,7 @@ mod tests {
             "请问几点开门",
             "我要开发票",
         ];
-        let labels = [true, true, true, true, false, false, false, false];
-        let mut m = learned::train(
-            &texts,
-            &[],
-            &labels,
-            &learned::TrainOptions::default(),
-            0.6,
-            serde_json::Value::Null,
-        );
+        let mut m = toy_model(&texts, 0.6);
         m.lower = Some(0.3);
         let with = Learned {
             escalation: None,
