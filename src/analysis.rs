@@ -510,8 +510,9 @@ impl Analyzer {
         let rules = &self.policy.conversation;
         let mut trajectory = Vec::new();
         let mut handoff = None;
-        // The first customer turn the learned model alone escalated: the handoff when no other trigger
-        // came (an escalated conversation always hands off).
+        // The first escalated customer turn: the handoff when no trigger came, which happens only when the
+        // learned model alone escalated and `handoff_on_learned` is off (an escalated conversation always
+        // hands off).
         let mut learned_turn = None;
         let mut negative_run = 0;
         let mut last_anger: Option<f32> = None;

@@ -33,6 +33,9 @@
 //! 5. **Customer history** ([`apply_customer`]): a high-risk customer (`history.high_risk_after` negative
 //!    contacts in a row) adds `repeat_contact` with the history as evidence and raises the priority to at
 //!    least `history.high_risk_grade`.
+//! 6. **Learned models** ([`assess_with`], [`learned`]): the escalation model escalates what the rules left
+//!    unescalated (evidence `escalation_model`); the complaint model, where no rule fired, makes a C a B
+//!    (evidence `complaint_model`) or a B from the negative reading alone a C.
 
 pub mod eval;
 pub mod fit;
