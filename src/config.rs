@@ -110,40 +110,54 @@ pub enum Command {
 pub struct TrainRiskArgs {
     /// A directory with utterances.jsonl (the eval-risk schema); all its rows train. Repeatable; each
     /// directory is one cross-validation group.
-    #[arg(long = "data", required = true)]
+    #[arg(
+        long = "data",
+        required = true,
+        env = "XINSHENG_RISK_DATA",
+        value_delimiter = ','
+    )]
     pub data: Vec<PathBuf>,
     /// Like --data, but only the tune split (ids whose last digit is even) of a dev set.
-    #[arg(long = "tune")]
+    #[arg(long = "tune", env = "XINSHENG_RISK_TUNE", value_delimiter = ',')]
     pub tune: Vec<PathBuf>,
     /// A directory of evaluation data (utterances.jsonl, conversations.jsonl): training rows that copy one
     /// of its texts (character-trigram Dice >= 0.5) are left out; its rows that train (--tune) do not count.
     /// Repeatable.
-    #[arg(long = "exclude-near")]
+    #[arg(
+        long = "exclude-near",
+        env = "XINSHENG_RISK_EXCLUDE_NEAR",
+        value_delimiter = ','
+    )]
     pub exclude_near: Vec<PathBuf>,
     /// What the model learns: escalate (put the output in the model directory as risk_model.json) or
     /// complaint, i.e. priority A or B (as complaint_model.json).
-    #[arg(long, value_enum, default_value = "escalate")]
+    #[arg(
+        long,
+        value_enum,
+        env = "XINSHENG_RISK_TARGET",
+        default_value = "escalate"
+    )]
     pub target: crate::risk::fit::Target,
     /// Where to write the model.
-    #[arg(long)]
+    #[arg(long, env = "XINSHENG_RISK_OUTPUT")]
     pub output: PathBuf,
     /// Inverse L2 strength (larger = weaker regularization).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, env = "XINSHENG_RISK_C", default_value_t = 1.0)]
     pub c: f32,
     /// An n-gram needs this many training texts to enter the vocabulary.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, env = "XINSHENG_RISK_MIN_COUNT", default_value_t = 2)]
     pub min_count: usize,
     /// Shortest n-gram, in characters.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "XINSHENG_RISK_NGRAM_MIN", default_value_t = 1)]
     pub ngram_min: usize,
     /// Longest n-gram, in characters.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, env = "XINSHENG_RISK_NGRAM_MAX", default_value_t = 3)]
     pub ngram_max: usize,
     /// Model scores to use as inputs besides the n-grams (comma-separated: negative, positive, anger).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, env = "XINSHENG_RISK_SIGNALS", value_delimiter = ',')]
     pub signals: Vec<String>,
     /// Use this threshold instead of the cross-validated one.
-    #[arg(long)]
+    #[arg(long, env = "XINSHENG_RISK_THRESHOLD")]
     pub threshold: Option<f32>,
 }
 
@@ -188,8 +202,8 @@ pub struct EvalRiskArgs {
     /// Also list every misclassified row (id, gold, predicted) under `misses`.
     #[arg(long, env = "XINSHENG_EVAL_MISSES")]
     pub misses: bool,
-    /// Leave the learned escalation model (risk_model.json) out: the rules alone.
-    #[arg(long)]
+    /// Leave the learned models (risk_model.json, complaint_model.json) out: the rules alone.
+    #[arg(long, env = "XINSHENG_EVAL_RULES_ONLY")]
     pub rules_only: bool,
 }
 
