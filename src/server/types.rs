@@ -134,10 +134,14 @@ pub struct SentimentSchema {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EvidenceSchema {
+    /// A reason code, or evidence without one: `large_loss`, `escalation_model` (the learned escalation
+    /// model escalated; `phrase` = the n-grams that weighed most, `score` = its probability) or
+    /// `complaint_model` (the learned complaint model made it a complaint, priority B).
     pub reason: String,
     pub phrase: Option<String>,
     pub score: Option<f64>,
-    /// Where a non-phrase evidence comes from: `emotion.anger`, `customer_history: …`, `turn 3`.
+    /// Where a non-phrase evidence comes from: `emotion.anger`, `customer_history: …`, `turn 3`,
+    /// `risk_model.json`, `complaint_model.json`.
     pub source: Option<String>,
 }
 
