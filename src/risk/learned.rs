@@ -156,16 +156,21 @@ impl NgramModel {
     /// 0), with the (up to three) n-grams that raised it most — multi-character n-grams before single
     /// characters.
     pub fn score(&self, text: &str, inputs: &[(&str, f32)]) -> Scored {
+        self.score_ngrams(&ngrams(text, self.ngram_min, self.ngram_max), inputs)
+    }
+
+    /// [`NgramModel::score`] of a text whose n-grams ([`ngrams`] with this model's range) are at hand.
+    pub fn score_ngrams(&self, grams: &[String], inputs: &[(&str, f32)]) -> Scored {
         let mut z = self.bias;
         for (name, x) in inputs {
             z += self.signals.get(*name).copied().unwrap_or(0.0) * x;
         }
         let mut hits: Vec<(String, f32)> = Vec::new();
-        for g in ngrams(text, self.ngram_min, self.ngram_max) {
-            if let Some(&w) = self.index.get(&g) {
+        for g in grams {
+            if let Some(&w) = self.index.get(g) {
                 z += w;
                 if w > 0.0 {
-                    hits.push((g, w));
+                    hits.push((g.clone(), w));
                 }
             }
         }

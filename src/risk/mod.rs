@@ -45,6 +45,7 @@ pub mod policy;
 
 use learned::NgramModel;
 use policy::{Grade, Policy};
+use serde::Serialize;
 
 /// The evidence `reason` of an escalation the learned model added (no reason code of its own, like
 /// `large_loss`; its phrase lists the n-grams that weighed most, its score the model's probability).
@@ -58,7 +59,6 @@ pub struct Learned<'a> {
     pub escalation: Option<&'a NgramModel>,
     pub complaint: Option<&'a NgramModel>,
 }
-use serde::Serialize;
 
 /// Evidence for one reason: the matched phrase, or the model score (and what it is).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -495,18 +495,28 @@ pub fn assess_with(text: &str, m: ModelSignals, policy: &Policy, learned: Learne
         ("positive", m.positive),
         ("anger", m.anger),
     ];
+    // Both models read the same n-grams (when their ranges agree): extracted once.
+    let mut grams: Option<((usize, usize), Vec<String>)> = None;
+    let mut score = |model: &NgramModel| {
+        let range = (model.ngram_min, model.ngram_max);
+        if grams.as_ref().is_none_or(|(r, _)| *r != range) {
+            grams = Some((range, learned::ngrams(text, range.0, range.1)));
+        }
+        let (_, g) = grams.as_ref().expect("just set");
+        model.score_ngrams(g, &inputs)
+    };
     if let Some(model) = learned.escalation.filter(|_| !risk.escalate) {
         let min = policy
             .escalation
             .learned_min_score
             .unwrap_or(model.threshold);
-        let s = model.score(text, &inputs);
+        let s = score(model);
         if s.score >= min {
             risk.add(evidence(LEARNED, s, learned::ESCALATION_FILE), policy);
         }
     }
     if let Some(model) = learned.complaint.filter(|_| risk.evidence.is_empty()) {
-        let s = model.score(text, &inputs);
+        let s = score(model);
         if risk.grade() == Grade::C
             && s.score >= model.threshold
             && m.positive <= policy.escalation.complaint_max_positive
