@@ -29,25 +29,14 @@ import time
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_torch import Net  # noqa: E402
+from train_torch import load_model_dir  # noqa: E402
 
 
 def load_torch(model_dir):
-    cfg = json.load(open(os.path.join(model_dir, "config.json"), encoding="utf-8"))
-    heads = {h["name"]: len(h["labels"]) for h in cfg["xinsheng"]["heads"]}
-    net = Net(cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
-              cfg["intermediate_size"], cfg["max_position_embeddings"], 0.0, heads,
-              {h["name"]: h.get("pooling", "cls") for h in cfg["xinsheng"]["heads"]})
-    tensors = {k: v.float() for k, v in load_file(os.path.join(model_dir, "model.safetensors")).items()}
-    names = {v: k for k, v in net.hf_state_names().items()}
-    state = {names[k]: v for k, v in tensors.items() if k in names}
-    missing, unexpected = net.load_state_dict(state, strict=False)
-    if missing:
-        raise SystemExit(f"{model_dir}: tensors missing for {missing}")
+    net, cfg = load_model_dir(model_dir)
     net.eval()
     return net, cfg
 

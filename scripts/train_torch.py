@@ -255,9 +255,39 @@ def averaged_weights(run_dirs):
     return {k: (v / len(run_dirs)).float() for k, v in total.items()}
 
 
+def model_dir_weights(net, model_dir):
+    """The weights of a model directory (model.safetensors under the Hugging Face names, as exported here),
+    as a state dict of `net` in f32. Exits naming the directory when a tensor is missing or misshapen."""
+    from safetensors.torch import load_file
+    tensors = load_file(os.path.join(model_dir, "model.safetensors"))
+    state = {}
+    for name, hf in net.hf_state_names().items():
+        if hf not in tensors:
+            raise SystemExit(f"{model_dir}: model.safetensors has no tensor {hf}")
+        if tuple(tensors[hf].shape) != tuple(net.state_dict()[name].shape):
+            raise SystemExit(f"{model_dir}: {hf} has shape {tuple(tensors[hf].shape)}, this network "
+                             f"{tuple(net.state_dict()[name].shape)}")
+        state[name] = tensors[hf].float()
+    return state
+
+
+def load_model_dir(model_dir, dropout=0.0):
+    """A model directory (config.json + model.safetensors, the format this script exports) as a network."""
+    cfg = json.load(open(os.path.join(model_dir, "config.json"), encoding="utf-8"))
+    heads = {h["name"]: len(h["labels"]) for h in cfg["xinsheng"]["heads"]}
+    net = Net(cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
+              cfg["intermediate_size"], cfg["max_position_embeddings"], dropout, heads,
+              {h["name"]: h.get("pooling", "cls") for h in cfg["xinsheng"]["heads"]})
+    net.load_state_dict(model_dir_weights(net, model_dir), strict=False)
+    return net, cfg
+
+
 def load_run(run_dir):
     """A finished run's network (its EMA weights when it kept them, as the trainer exports), shaped by the
-    options in its config.json."""
+    options in its config.json; a model directory without a checkpoint (e.g. models/default) is read from its
+    model.safetensors (f16)."""
+    if not os.path.exists(os.path.join(run_dir, "checkpoint.pt")):
+        return load_model_dir(run_dir)[0]
     opts = json.load(open(os.path.join(run_dir, "config.json")))["xinsheng"]["training"]["options"]
     vocab = len(json.load(open(os.path.join(run_dir, "tokenizer.json")))["model"]["vocab"])
     sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
@@ -417,6 +447,9 @@ def main():
                     help="what the categories head reads: max or mean over the token states, or [CLS]")
     ap.add_argument("--init", default=None,
                     help="start the encoder from these weights (OUT/encoder.pt of scripts/pretrain_mlm.py)")
+    ap.add_argument("--init-model", default=None, metavar="MODEL_DIR",
+                    help="start every weight (encoder, pooler, heads) from a model directory of this shape, e.g. "
+                         "models/default: a further fine-tuning stage of a finished model")
     ap.add_argument("--average", nargs="+", metavar="RUN_DIR", default=None,
                     help="do not train: average the final (EMA when kept) weights of these runs of this script "
                          "(same shape, same --init) and export that, thresholds chosen again")
@@ -477,6 +510,11 @@ def main():
         if unexpected or any(not k.startswith(("heads.", "pooler.")) for k in missing):
             raise SystemExit(f"{args.init}: does not fit this shape (missing {missing}, unexpected {unexpected})")
         print(f"encoder initialized from {args.init}", file=sys.stderr)
+    if args.init_model:
+        if args.init:
+            raise SystemExit("--init and --init-model exclude each other")
+        net.load_state_dict(model_dir_weights(net, args.init_model), strict=False)
+        print(f"every weight initialized from {args.init_model}", file=sys.stderr)
     decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},

@@ -21,6 +21,7 @@ Run from the project root:
     python3 scripts/weak_categories.py > tests/data/categories/weak_report.md
 """
 import collections
+import glob
 import gzip
 import json
 import os
@@ -253,11 +254,14 @@ def near_duplicate(ka, ga, kb, gb):
 
 class Exclusion:
     """Texts that must not reach the weak training data: the category candidates (train AND dev of the hand-labeled
-    set) and ChnSentiCorp dev. Exact key, first/last 20 normalised characters (as in the shared README), or
+    set), every other hand-labeled category row, and ChnSentiCorp dev. Exact key, first/last 20 normalised characters (as in the shared README), or
     near-duplicate (bigram rule above, candidates found through a trigram index)."""
 
     def __init__(self):
         texts = [r["text"] for r in read_jsonl(CANDIDATES)]
+        # later hand-labeled parts (labeled_part3.jsonl on: training rows drawn by sample_category_more.py)
+        for path in sorted(glob.glob(os.path.join(os.path.dirname(CANDIDATES), "labeled_part*.jsonl"))):
+            texts += [r["text"] for r in read_jsonl(path)]
         texts += [r["text"] for r in read_jsonl(os.path.join(SHARED, "chnsenticorp", "dev.jsonl"))]
         self.full, self.heads, self.tails = set(), set(), set()
         self.near = []
