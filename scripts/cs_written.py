@@ -87,7 +87,7 @@ class Index:
 
 
 def check(args):
-    # next/ holds rows written for the next training run (not read by `xinsheng prepare` yet).
+    # next/ holds rows written for a later training run, when there are any (not read by `xinsheng prepare`).
     parts = sorted(DIR.glob("labeled_part*.jsonl")) + sorted((DIR / "next").glob("labeled_part*.jsonl"))
     if not parts:
         sys.exit(f"no labeled_part*.jsonl under {DIR}")

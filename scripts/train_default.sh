@@ -2,8 +2,8 @@
 # Rebuilds the shipped model (models/default) from ../shared/data and the hand-labeled sets in tests/data,
 # in one command. Needs python3 with torch and safetensors (pip install -r scripts/requirements-train.txt).
 #
-#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v5 recipe — five
-#                                              teachers, then a student distilled from them; README,
+#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v6 recipe — five
+#                                              teachers, a student distilled from them, then the refinement; README,
 #                                              "Distillation", "Real customer chat turns" and
 #                                              "Hand-written customer-service utterances")
 #   DISTILL=0 scripts/train_default.sh OUT    (one run, no teachers: the v3 recipe plus the Taobao turns and
@@ -12,6 +12,9 @@
 #   TAOBAO_REPEAT=N                           (times per epoch each hand-labeled Taobao customer turn is seen;
 #                                              default 3)
 #   CS_REPEAT=N                               (the same for tests/data/cs_written; default 3)
+#   REFINE=0                                  (stop before the refinement stage: the v5 recipe)
+#   REFINE_LR=X, HANDCAT_REPEAT=N             (refinement learning rate, default 1e-4; times per epoch each
+#                                              hand-labeled category row is seen there, default 10)
 #
 # Steps: build xinsheng; weak category labels over the negative reviews (scripts/weak_categories.py);
 # `xinsheng prepare` (normalized, deduplicated, dev splits held out, token ids); masked-LM pretraining of the
@@ -24,10 +27,12 @@
 # emotion classes weighted 1/frequency from the 4,000-step one), then the student: the recipe from the
 # 2,600-step encoder, its loss 0.1 x labels + 0.9 x the teachers' mean probabilities (every head, every row;
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
+# then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher, the hand-labeled
+# rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
 # the policy and keyword files that ship with the model are kept; dev figures at the end (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
-# pretraining, 150 of teachers, 14 of teacher probabilities and 50 for the student, about 4.5 hours;
-# DISTILL=0 about 40 minutes of pretraining plus 40-48 minutes of fine-tuning.
+# pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 20 for the refinement,
+# about 4.9 hours; DISTILL=0 about 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-models/default}
@@ -69,6 +74,19 @@ if [ "${DISTILL:=1}" = 1 ]; then
 else
   rm -rf "$tmp"
   python3 scripts/train_torch.py "${recipe[@]}" --out "$tmp" "${init[@]}"
+fi
+if [ "${REFINE:=1}" = 1 ]; then
+  # One more epoch from the finished model with itself as the teacher (self-distillation keeps what it reads
+  # well), while the hand-labeled rows learn their own labels: the categories (tests/data/categories, part 3
+  # included) 10 times per epoch at twice the categories loss weight, the Taobao turns and the written
+  # utterances 3 times (README, "Refinement").
+  refine=build/train_default_refine
+  rm -rf "$refine"
+  python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" --teacher "$tmp" \
+    --epochs 1 --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
+    --categories-weight 2 --repeat taobao=3 cs_written=3 "handcat=${HANDCAT_REPEAT:-10}" --distill-weight 0.9 \
+    --trust-labels taobao neutral_requests cs_written handcat
+  tmp=$refine
 fi
 mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
