@@ -19,8 +19,8 @@ dev rows (character-trigram Dice >= 0.5). Seeded; reads ../shared/data. Run from
 import argparse
 import glob
 import json
-import random
 import os
+import random
 import re
 import sys
 
@@ -61,8 +61,7 @@ def main():
     for p in dev_files:
         with open(p, encoding="utf-8") as f:
             seen |= {key(json.loads(line)["text"]) for line in f}
-    with open("build/dataset/dev_handcat.jsonl" if glob.glob("build/dataset/dev_handcat.jsonl")
-              else "build/eval/dataset/dev_handcat.jsonl", encoding="utf-8") as f:
+    with open(os.path.join(os.path.dirname(dev_files[0]), "dev_handcat.jsonl"), encoding="utf-8") as f:
         dev_grams = [trigrams(json.loads(line)["text"]) for line in f]
     pool = []  # (source, sentiment, text)
     for source, path, _ in PLAN:

@@ -475,6 +475,8 @@ def main():
     ap.add_argument("--repeat", nargs="+", metavar="SOURCE=N", default=[],
                     help="oversample: each row of SOURCE appears N times per epoch (e.g. taobao=3)")
     args = ap.parse_args()
+    if args.init and args.init_model:
+        ap.error("--init and --init-model exclude each other")
     if (args.targets_only or args.soft_targets or args.trust_labels) and not args.teacher:
         ap.error("--targets-only, --soft-targets and --trust-labels need --teacher RUN...")
     repeat = {}
@@ -511,8 +513,6 @@ def main():
             raise SystemExit(f"{args.init}: does not fit this shape (missing {missing}, unexpected {unexpected})")
         print(f"encoder initialized from {args.init}", file=sys.stderr)
     if args.init_model:
-        if args.init:
-            raise SystemExit("--init and --init-model exclude each other")
         net.load_state_dict(model_dir_weights(net, args.init_model), strict=False)
         print(f"every weight initialized from {args.init_model}", file=sys.stderr)
     decay = [p for n, p in net.named_parameters() if p.dim() >= 2]

@@ -40,7 +40,7 @@ POOL = [  # (source, file)
 CANDIDATES = os.path.join("tests", "data", "categories", "candidates.jsonl")
 LABELED = [
     ("part1", os.path.join("tests", "data", "categories", "labeled_part1.jsonl")),
-    ("part2", os.path.join("..", "wt-catdata2", "tests", "data", "categories", "labeled_part2.jsonl")),
+    ("part2", os.path.join("tests", "data", "categories", "labeled_part2.jsonl")),
 ]
 OUT = os.path.join("build", "weak_categories.jsonl")
 SPLIT = os.path.join("tests", "data", "categories", "split.json")
@@ -254,8 +254,9 @@ def near_duplicate(ka, ga, kb, gb):
 
 class Exclusion:
     """Texts that must not reach the weak training data: the category candidates (train AND dev of the hand-labeled
-    set), every other hand-labeled category row, and ChnSentiCorp dev. Exact key, first/last 20 normalised characters (as in the shared README), or
-    near-duplicate (bigram rule above, candidates found through a trigram index)."""
+    set), every other hand-labeled category row, and ChnSentiCorp dev. Exact key, first/last 20 normalised
+    characters (as in the shared README), or near-duplicate (bigram rule above, candidates found through a trigram
+    index)."""
 
     def __init__(self):
         texts = [r["text"] for r in read_jsonl(CANDIDATES)]
