@@ -11,7 +11,7 @@ chosen by broad hint words for the thin labels (hints pick candidates, the label
 
 Excluded: every earlier candidate (exact key), every text of a dev split that `xinsheng prepare` holds out
 (build/eval/dataset/dev_*.jsonl or build/dataset/dev_*.jsonl, exact key), and near-copies of the hand-labeled
-dev rows (character-trigram Dice >= 0.5). Seeded; reads ../shared/data. Run from the project root after
+dev rows (character-trigram Dice >= 0.5, the index of scripts/cs_written.py). Seeded; reads ../shared/data. Run from the project root after
 `./target/release/xinsheng prepare --out build/dataset`:
 
     python3 scripts/sample_category_more.py --n 1600 --out build/category_more.jsonl
@@ -25,7 +25,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sample_category_candidates import PLAN, key, rows
+from cs_written import Index  # noqa: E402
+from sample_category_candidates import PLAN, key, rows  # noqa: E402
 
 HINTS = {
     "attitude": r"态度|服务员|客服|前台|店员|老板|骑手|送餐员|快递员|小哥|不理|脸色|不耐烦|骂|凶|服务差|服务不好|素质",
@@ -33,15 +34,6 @@ HINTS = {
     "handling": r"慢|等了|小时|分钟|迟|催|物流|快递|发货|退货|换货|取消|打不通|处理",
 }
 HOTEL = r"酒店|宾馆|入住|房间"
-
-
-def trigrams(text):
-    k = key(text)
-    return {k[i:i + 3] for i in range(max(1, len(k) - 2))}
-
-
-def dice(a, b):
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 def main():
@@ -62,7 +54,7 @@ def main():
         with open(p, encoding="utf-8") as f:
             seen |= {key(json.loads(line)["text"]) for line in f}
     with open(os.path.join(os.path.dirname(dev_files[0]), "dev_handcat.jsonl"), encoding="utf-8") as f:
-        dev_grams = [trigrams(json.loads(line)["text"]) for line in f]
+        dev_index = Index([("handcat (dev)", json.loads(line)["text"]) for line in f])
     pool = []  # (source, sentiment, text)
     for source, path, _ in PLAN:
         for r in rows(path):
@@ -96,8 +88,7 @@ def main():
                 ok = s == "negative" and re.search(HINTS[name], text) is not None
             if not ok:
                 continue
-            g = trigrams(text)
-            if any(dice(g, d) >= 0.5 for d in dev_grams):
+            if dev_index.near(text, 0.5) is not None:
                 continue
             used.add(i)
             picked.append((source, s, text, name))
