@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Draw more candidate texts for hand-labeled complaint categories: training rows only (ids c1608 on).
 
+Part 3 (c1608-c3207) is the default draw; part 4 (c3208-c4807) is `--part 4 --first-id 3208 --seed 20261202`,
+which also excludes part 3's texts and shifts the quotas to the labels still weakest on dev after part 3
+(other 0.51, service_attitude 0.71, price 0.72): 15% plain negatives, 5% plain positives, 25% staff hints, 20%
+money hints, 25% `other` hints (location, surroundings, a brand or platform as a whole, "never again"), 10% hotel.
+
 The first 1,608 candidates (scripts/sample_category_candidates.py) are 63% product_quality; service_attitude,
 price and other have 44-62 positives each in dev. This draw adds rows for the training side, half of them
 chosen by broad hint words for the thin labels (hints pick candidates, the labels come from reading them):
@@ -15,6 +20,7 @@ dev rows (character-trigram Dice >= 0.5, the index of scripts/cs_written.py). Se
 `./target/release/xinsheng prepare --out build/dataset`:
 
     python3 scripts/sample_category_more.py --n 1600 --out build/category_more.jsonl
+    python3 scripts/sample_category_more.py --part 4 --first-id 3208 --seed 20261202 --out build/category_part4.jsonl
 """
 import argparse
 import glob
@@ -34,6 +40,8 @@ HINTS = {
     "handling": r"慢|等了|小时|分钟|迟|催|物流|快递|发货|退货|换货|取消|打不通|处理",
 }
 HOTEL = r"酒店|宾馆|入住|房间"
+# part 4 (--part 4): the `other` label (location, surroundings, the brand or platform as a whole, "never again")
+OTHER = r"位置|地段|地理|交通|偏僻|太偏|周边|周围|附近|环境|打车|蒙牛|伊利|京东|淘宝|再也不|以后不|不会再|最差|垃圾|骗"
 
 
 def main():
@@ -42,6 +50,9 @@ def main():
     ap.add_argument("--out", default="build/category_more.jsonl")
     ap.add_argument("--first-id", type=int, default=1608)
     ap.add_argument("--seed", type=int, default=20261201)
+    ap.add_argument("--part", type=int, choices=(3, 4), default=3,
+                    help="3: the part-3 draw; 4: also excludes part 3's texts and draws for the thin labels "
+                         "(20%% plain, 25%% attitude, 20%% money, 25%% other hints, 10%% hotel)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     seen = {key(r["text"]) for r in rows("chnsenticorp/dev.jsonl")}
@@ -68,6 +79,9 @@ def main():
     n = args.n
     quota = [("plain_neg", round(n * 0.225)), ("plain_pos", round(n * 0.075)), ("attitude", round(n * 0.25)),
              ("money", round(n * 0.25)), ("handling", round(n * 0.10))]
+    if args.part == 4:
+        quota = [("plain_neg", round(n * 0.15)), ("plain_pos", round(n * 0.05)), ("attitude", round(n * 0.25)),
+                 ("money", round(n * 0.20)), ("other", round(n * 0.25))]
     quota.append(("hotel", n - sum(q for _, q in quota)))
     picked, used = [], set()
     for name, q in quota:
@@ -81,6 +95,8 @@ def main():
                 ok = s == "positive"
             elif name == "plain_neg":
                 ok = s == "negative"
+            elif name == "other":
+                ok = s == "negative" and re.search(OTHER, text) is not None
             elif name == "hotel":
                 # hotel reviews sit in several sets (online_shopping_10_cats has a hotel class)
                 ok = s == "negative" and re.search(HOTEL, text) is not None
