@@ -29,7 +29,9 @@
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
 # then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher, the hand-labeled
 # rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
-# the policy and keyword files that ship with the model are kept; dev figures at the end (scripts/eval_dev.sh).
+# then the category n-gram model is fitted for the new network (xinsheng train-categories, ~10 s) and the learned
+# risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
+# (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
 # pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 20 for the refinement,
 # about 4.9 hours; DISTILL=0 about 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
@@ -90,5 +92,7 @@ if [ "${REFINE:=1}" = 1 ]; then
 fi
 mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
+# The category n-gram model blended with the new network's categories head (README, "Category n-grams").
+./target/release/xinsheng --model "$out" --engine int8 train-categories --data build/dataset
 scripts/train_risk.sh "$out"   # the learned escalation model reads the new model's rule decisions
 scripts/eval_dev.sh "$out"

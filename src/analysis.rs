@@ -381,6 +381,16 @@ impl Analyzer {
         speaker: Option<&str>,
     ) -> Analysis {
         let cfg = &self.model.config;
+        // The categories head blended with the category n-gram model, when the model has one.
+        let blended;
+        let probs = if self.model.category_ngrams.is_some() {
+            let mut p = probs.clone();
+            self.model.blend_categories(normalized, &mut p);
+            blended = p;
+            &blended
+        } else {
+            probs
+        };
         let mut a = Analysis {
             sentiment: None,
             emotion: None,

@@ -104,6 +104,47 @@ pub enum Command {
     /// escalation model (risk_model.json) or the complaint model (complaint_model.json); thresholds are
     /// chosen by leave-one-group-out cross-validation.
     TrainRisk(TrainRiskArgs),
+    /// Fit the category n-gram model of a trained model (MODEL_DIR/category_ngrams.json): one logistic
+    /// regression per category over character n-grams of the hand-labeled category rows of a prepared
+    /// corpus, blended with the network's categories head; blend weight and thresholds chosen on the
+    /// corpus's category dev rows.
+    TrainCategories(TrainCategoriesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainCategoriesArgs {
+    /// A directory written by `xinsheng prepare` (train.jsonl, dev_handcat.jsonl, dev_cs_written.jsonl).
+    #[arg(
+        long,
+        env = "XINSHENG_CATEGORIES_DATA",
+        default_value = "build/dataset"
+    )]
+    pub data: PathBuf,
+    /// Sources of train.jsonl whose category labels train the n-gram models (comma-separated).
+    #[arg(
+        long,
+        env = "XINSHENG_CATEGORIES_SOURCES",
+        value_delimiter = ',',
+        default_value = "handcat,cs_written,taobao"
+    )]
+    pub sources: Vec<String>,
+    /// Where to write the model (default: category_ngrams.json in the --model directory).
+    #[arg(long, env = "XINSHENG_CATEGORIES_OUTPUT")]
+    pub output: Option<PathBuf>,
+    /// Inverse L2 strength (larger = weaker regularization).
+    #[arg(long, env = "XINSHENG_CATEGORIES_C", default_value_t = 1.0)]
+    pub c: f32,
+    /// An n-gram needs this many training texts to enter the vocabulary.
+    #[arg(long, env = "XINSHENG_CATEGORIES_MIN_COUNT", default_value_t = 2)]
+    pub min_count: usize,
+    /// Blend weights to try (comma-separated, each in [0, 1]; 0 = the network alone, 1 = the n-grams alone).
+    #[arg(
+        long,
+        env = "XINSHENG_CATEGORIES_WEIGHTS",
+        value_delimiter = ',',
+        default_value = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
+    )]
+    pub weights: Vec<f32>,
 }
 
 #[derive(Debug, Args)]

@@ -405,6 +405,47 @@ fn run(s: Settings) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::TrainCategories(t) => {
+            use xinsheng::train::category_ngrams::{fit, FitOptions};
+            if !(t.c > 0.0 && t.c.is_finite()) || t.min_count == 0 {
+                return Err(usage("--c must be > 0 and --min-count >= 1"));
+            }
+            let device = xinsheng::model::device::parse_device(&s.device)
+                .map_err(|e| usage(e.to_string()))?;
+            let mut model =
+                xinsheng::model::Model::load_network(&resolve_model(s.model.clone()), &device)
+                    .map_err(|e| usage(e.to_string()))?;
+            model
+                .set_engine(s.engine)
+                .map_err(|e| usage(e.to_string()))?;
+            let opts = FitOptions {
+                sources: t.sources.clone(),
+                ngrams: xinsheng::risk::learned::TrainOptions {
+                    c: t.c,
+                    min_count: t.min_count,
+                    ..Default::default()
+                },
+                weights: t.weights.clone(),
+            };
+            let fitted = fit(&model, &t.data, &opts).map_err(|e| usage(e.to_string()))?;
+            let output = t
+                .output
+                .clone()
+                .unwrap_or_else(|| model.dir.join(xinsheng::model::category_ngrams::FILE));
+            let tmp = output.with_extension("json.tmp");
+            std::fs::write(&tmp, fitted.to_json() + "\n")
+                .and_then(|()| std::fs::rename(&tmp, &output))
+                .map_err(|e| usage(format!("{}: {e}", output.display())))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "output": output.display().to_string(),
+                    "features": fitted.labels.values().map(|m| m.weights.len()).sum::<usize>(),
+                    "training": fitted.training,
+                }))?
+            );
+            Ok(())
+        }
         Command::Prepare(p) => {
             let mut opts = corpus_options(&p.corpus);
             opts.out = p.out.clone();

@@ -195,3 +195,207 @@ fn tiny_training_lowers_the_loss_resumes_and_evaluates() {
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// A prepared-corpus directory for `train-categories`: training rows from the part-3 hand labels (source
+/// `handcat`), dev rows from part 1's dev ids.
+fn category_corpus(dir: &Path) {
+    let read = |p: &str| -> Vec<Value> {
+        std::fs::read_to_string(root().join(p))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let split: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/data/categories/split.json")).unwrap(),
+    )
+    .unwrap();
+    let dev_ids: Vec<&str> = split["dev"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let write = |name: &str, rows: Vec<Value>| {
+        let text: String = rows
+            .iter()
+            .map(|r| {
+                let v = serde_json::json!({"text": r["text"], "categories": r["categories"], "source": "handcat"});
+                v.to_string() + "\n"
+            })
+            .collect();
+        std::fs::write(dir.join(name), text).unwrap();
+    };
+    write(
+        "train.jsonl",
+        read("tests/data/categories/labeled_part3.jsonl"),
+    );
+    write(
+        "dev_handcat.jsonl",
+        read("tests/data/categories/labeled_part1.jsonl")
+            .into_iter()
+            .filter(|r| dev_ids.contains(&r["id"].as_str().unwrap()))
+            .collect(),
+    );
+}
+
+#[test]
+fn category_ngrams_are_fitted_blended_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let model = tmp.path().join("model");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&model).unwrap();
+    category_corpus(&data);
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(root().join("models/default").join(f), model.join(f)).unwrap();
+    }
+    let (m, d) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let text = "房间太小，价格还死贵，一晚上八百块根本不值";
+    let analyze = |extra: &[&str]| -> Value {
+        let mut args = vec!["--model", m, "--engine", "f32"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["analyze", text]);
+        let out = xinsheng(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = analyze(&[]);
+
+    let out = xinsheng(&[
+        "--model",
+        m,
+        "--engine",
+        "f32",
+        "train-categories",
+        "--data",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let training = &report["training"];
+    assert_eq!(training["train_rows"]["handcat"], 1600, "{training}");
+    let per_label = training["per_label"].as_object().unwrap();
+    assert_eq!(per_label.len(), 5);
+    for (label, v) in per_label {
+        assert_eq!(v["f1_by_weight"].as_array().unwrap().len(), 11, "{label}");
+    }
+    // On the held-out part-1 dev rows the blend is at least the network alone (w = 0 is on the grid) and
+    // the n-grams earned a weight for some label.
+    let f1 = &training["macro_f1"];
+    assert!(
+        f1["blended"].as_f64() >= f1["network_alone"].as_f64(),
+        "{f1}"
+    );
+    assert!(
+        per_label
+            .values()
+            .any(|v| v["chosen"]["weight"].as_f64() > Some(0.0)),
+        "{training}"
+    );
+
+    // The analysis now reads the blended scores with the file's thresholds; eval reports those thresholds.
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("category_ngrams.json")).unwrap())
+            .unwrap();
+    let after = analyze(&[]);
+    assert_ne!(before["category_scores"], after["category_scores"]);
+    assert!(
+        after["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["label"] == "price"),
+        "{after}"
+    );
+    assert_eq!(
+        before["sentiment"], after["sentiment"],
+        "only categories change"
+    );
+    let out = xinsheng(&[
+        "--model",
+        m,
+        "--engine",
+        "f32",
+        "eval",
+        "--data",
+        &format!("{d}/dev_handcat.jsonl"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let eval: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = [
+        "service_attitude",
+        "process",
+        "product_quality",
+        "price",
+        "other",
+    ];
+    for (j, l) in labels.iter().enumerate() {
+        let want = file["labels"][l]["threshold"].as_f64().unwrap();
+        let got = eval["categories"]["thresholds"][j].as_f64().unwrap();
+        assert!((want - got).abs() < 1e-6, "{l}: {want} vs {got}");
+    }
+
+    // A broken file is refused with its name and the reason, never a panic; train-categories repairs it.
+    let mut bad = file.clone();
+    bad["blend_weights"]["price"] = 2.into();
+    std::fs::write(model.join("category_ngrams.json"), bad.to_string()).unwrap();
+    let out = xinsheng(&["--model", m, "analyze", text]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("category_ngrams.json") && err.contains("`price`"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let out = xinsheng(&[
+        "--model",
+        m,
+        "--engine",
+        "f32",
+        "train-categories",
+        "--data",
+        d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(analyze(&[])["category_scores"], after["category_scores"]);
+
+    // Bad options: a clear usage error.
+    let out = xinsheng(&[
+        "--model",
+        m,
+        "train-categories",
+        "--data",
+        d,
+        "--weights",
+        "0,1.5",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[0, 1]"));
+    let out = xinsheng(&[
+        "--model",
+        m,
+        "train-categories",
+        "--data",
+        d,
+        "--sources",
+        "nope",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no rows with categories"));
+}

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bert;
+pub mod category_ngrams;
 pub mod config;
 pub mod device;
 pub mod fused;
@@ -194,6 +195,8 @@ pub struct Model {
     network: Network,
     device: Device,
     fused: Option<FusedEncoder>,
+    /// The optional category n-gram model ([`category_ngrams`]); see [`Model::blend_categories`].
+    pub category_ngrams: Option<category_ngrams::CategoryNgrams>,
 }
 
 /// Probabilities of one text: one vector per head, in `config.heads` order.
@@ -202,6 +205,16 @@ pub type HeadProbs = Vec<Vec<f32>>;
 impl Model {
     /// Loads and checks a model directory. Errors name the file and what is wrong with it.
     pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
+        Self::load_parts(dir, device, true)
+    }
+
+    /// Like [`Model::load`] without the category n-gram model (`category_ngrams.json`, even an outdated or
+    /// broken one): the network alone, as `train-categories` needs it.
+    pub fn load_network(dir: &Path, device: &Device) -> Result<Self, ModelError> {
+        Self::load_parts(dir, device, false)
+    }
+
+    fn load_parts(dir: &Path, device: &Device, extras: bool) -> Result<Self, ModelError> {
         if !dir.is_dir() {
             return Err(ModelError::Missing {
                 file: dir.display().to_string(),
@@ -235,9 +248,28 @@ impl Model {
                 ),
             });
         }
+        let mut config = config;
+        let category_ngrams = if extras {
+            category_ngrams::CategoryNgrams::for_model_dir(dir)?
+        } else {
+            None
+        };
+        if let Some(c) = &category_ngrams {
+            let file = dir.join(category_ngrams::FILE).display().to_string();
+            let Some((hi, head)) = config.head("categories") else {
+                return Err(ModelError::Invalid {
+                    file,
+                    msg: "the model has no categories head to blend with".into(),
+                });
+            };
+            c.check(head, &file)?;
+            // The blended score has its own thresholds.
+            config.heads[hi].thresholds = Some(c.thresholds(&head.labels));
+        }
         let mut model = Self {
             dir: dir.to_path_buf(),
             config,
+            category_ngrams,
             encoder,
             network,
             device: device.clone(),
@@ -298,6 +330,21 @@ impl Model {
 
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// Blends the categories head's probabilities of `text` (the normalized text the network read) with
+    /// the category n-gram model, in place; does nothing when the directory has none. The model's
+    /// prediction methods return the network's own probabilities: callers that know the text (the
+    /// analysis, `eval`) call this.
+    pub fn blend_categories(&self, text: &str, probs: &mut HeadProbs) {
+        let Some(c) = &self.category_ngrams else {
+            return;
+        };
+        if let Some((hi, head)) = self.config.head("categories") {
+            if let Some(p) = probs.get_mut(hi) {
+                c.apply(&head.labels, text, p);
+            }
+        }
     }
 
     /// Runs one padded batch of already-encoded texts.

@@ -116,6 +116,17 @@ impl NgramModel {
             msg,
         };
         let m: NgramModel = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        m.validated(file)
+    }
+
+    /// Checks a deserialized model (format, n-gram range, thresholds, finite weights, signal names) and
+    /// builds its lookup index.
+    pub fn validated(self, file: &str) -> Result<Self, LearnedError> {
+        let m = self;
+        let bad = |msg: String| LearnedError::Invalid {
+            file: file.to_string(),
+            msg,
+        };
         if m.format_version != FORMAT {
             return Err(bad(format!(
                 "format_version {} is not {FORMAT}",

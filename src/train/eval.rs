@@ -67,7 +67,10 @@ pub fn evaluate(
     batch: usize,
 ) -> Result<EvalReport, ModelError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let probs = model.predict_texts(&texts, batch)?;
+    let mut probs = model.predict_texts(&texts, batch)?;
+    for (p, t) in probs.iter_mut().zip(&texts) {
+        model.blend_categories(t, p);
+    }
     let mut report = EvalReport {
         examples: examples.len(),
         sentiment_mode: None,

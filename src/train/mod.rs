@@ -6,6 +6,7 @@
 //!   examples/s, a `train_log.jsonl` of every step. It writes a model directory in our format.
 //! * [`eval`] computes the metrics `xinsheng eval` prints.
 
+pub mod category_ngrams;
 pub mod data;
 pub mod eval;
 pub mod metrics;
@@ -668,7 +669,7 @@ fn write_model(
 }
 
 /// Dev splits the category thresholds are chosen on (when the corpus has them).
-const THRESHOLD_SPLITS: [&str; 2] = ["handcat", "cs_written"];
+pub(crate) const THRESHOLD_SPLITS: [&str; 2] = ["handcat", "cs_written"];
 
 fn write_config(dir: &Path, cfg: &ModelConfig) -> Result<(), TrainError> {
     let path = dir.join("config.json");
