@@ -266,21 +266,25 @@ fn category_ngrams_are_fitted_blended_and_checked() {
     };
     let before = analyze(&[]);
 
-    let out = xinsheng(&[
-        "--model",
-        m,
-        "--engine",
-        "f32",
-        "train-categories",
-        "--data",
-        d,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // `train-categories` on the prepared corpus; its JSON report.
+    let fit = || -> Value {
+        let out = xinsheng(&[
+            "--model",
+            m,
+            "--engine",
+            "f32",
+            "train-categories",
+            "--data",
+            d,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let report = fit();
     let training = &report["training"];
     assert_eq!(training["train_rows"]["handcat"], 1600, "{training}");
     let per_label = training["per_label"].as_object().unwrap();
@@ -359,20 +363,7 @@ fn category_ngrams_are_fitted_blended_and_checked() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
-    let out = xinsheng(&[
-        "--model",
-        m,
-        "--engine",
-        "f32",
-        "train-categories",
-        "--data",
-        d,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fit();
     assert_eq!(analyze(&[])["category_scores"], after["category_scores"]);
 
     // Bad options: a clear usage error.
