@@ -137,6 +137,9 @@ pub struct TrainCategoriesArgs {
     /// An n-gram needs this many training texts to enter the vocabulary.
     #[arg(long, env = "XINSHENG_CATEGORIES_MIN_COUNT", default_value_t = 2)]
     pub min_count: usize,
+    /// Longest n-gram, in characters (the shortest is 1).
+    #[arg(long, env = "XINSHENG_CATEGORIES_NGRAM_MAX", default_value_t = 3)]
+    pub ngram_max: usize,
     /// Blend weights to try (comma-separated, each in [0, 1]; 0 = the network alone, 1 = the n-grams alone).
     #[arg(
         long,

@@ -407,8 +407,13 @@ fn run(s: Settings) -> Result<(), Failure> {
         }
         Command::TrainCategories(t) => {
             use xinsheng::train::category_ngrams::{fit, FitOptions};
-            if !(t.c > 0.0 && t.c.is_finite()) || t.min_count == 0 {
-                return Err(usage("--c must be > 0 and --min-count >= 1"));
+            if !(t.c > 0.0 && t.c.is_finite())
+                || t.min_count == 0
+                || !(1..=8).contains(&t.ngram_max)
+            {
+                return Err(usage(
+                    "--c must be > 0, --min-count >= 1 and 1 <= --ngram-max <= 8",
+                ));
             }
             let device = xinsheng::model::device::parse_device(&s.device)
                 .map_err(|e| usage(e.to_string()))?;
@@ -423,6 +428,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                 ngrams: xinsheng::risk::learned::TrainOptions {
                     c: t.c,
                     min_count: t.min_count,
+                    ngram_max: t.ngram_max,
                     ..Default::default()
                 },
                 weights: t.weights.clone(),

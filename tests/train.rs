@@ -389,4 +389,15 @@ fn category_ngrams_are_fitted_blended_and_checked() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no rows with categories"));
+    let out = xinsheng(&[
+        "--model",
+        m,
+        "train-categories",
+        "--data",
+        d,
+        "--ngram-max",
+        "0",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ngram-max"));
 }
