@@ -214,13 +214,17 @@ impl Model {
         Self::load_parts(dir, device, false)
     }
 
-    fn load_parts(dir: &Path, device: &Device, extras: bool) -> Result<Self, ModelError> {
+    fn load_parts(
+        dir: &Path,
+        device: &Device,
+        with_category_ngrams: bool,
+    ) -> Result<Self, ModelError> {
         if !dir.is_dir() {
             return Err(ModelError::Missing {
                 file: dir.display().to_string(),
             });
         }
-        let config = ModelConfig::load(dir)?;
+        let mut config = ModelConfig::load(dir)?;
         let encoder = TextEncoder::load(dir, config.max_length)?;
         let weights = dir.join("model.safetensors");
         if !weights.is_file() {
@@ -248,8 +252,7 @@ impl Model {
                 ),
             });
         }
-        let mut config = config;
-        let category_ngrams = if extras {
+        let category_ngrams = if with_category_ngrams {
             category_ngrams::CategoryNgrams::for_model_dir(dir)?
         } else {
             None
