@@ -298,10 +298,10 @@ fn named<'a>(names: &'a [String], values: &[f32]) -> Vec<(&'a str, f32)> {
         .collect()
 }
 
-fn round2(x: f32) -> f64 {
+pub(crate) fn round2(x: f32) -> f64 {
     (x as f64 * 100.0).round() / 100.0
 }
 
-fn round4(x: f64) -> f64 {
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }

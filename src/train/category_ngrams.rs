@@ -14,6 +14,7 @@ use super::metrics;
 use super::{TrainError, THRESHOLD_SPLITS};
 use crate::model::category_ngrams::{blend, CategoryNgrams};
 use crate::model::Model;
+use crate::risk::fit::{round2, round4};
 use crate::risk::learned::{self, TrainOptions};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,14 +59,6 @@ fn best_f1(gold: &[u8], probs: &[f32]) -> (f64, f32) {
     let t = metrics::best_threshold(gold, probs);
     let rows: Vec<(f32, bool)> = probs.iter().zip(gold).map(|(&x, &y)| (x, y == 1)).collect();
     (metrics::operating_points(&rows, &[t])[0].f1, t)
-}
-
-fn round2(x: f32) -> f64 {
-    (x as f64 * 100.0).round() / 100.0
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }
 
 /// Fits the n-gram models on `data/train.jsonl` and chooses the blend weight and thresholds with `model`
@@ -152,6 +145,7 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
     let gold: Vec<Vec<u8>> = dev.iter().map(|e| e.categories.clone().unwrap()).collect();
     // Per label: the weight whose best threshold gives the best F1 on the dev rows (ties: the smaller).
     let mut grid = BTreeMap::new();
+    let mut chosen_f1 = Vec::with_capacity(labels.len());
     for (j, label) in labels.iter().enumerate() {
         let g: Vec<u8> = gold.iter().map(|c| c[j]).collect();
         let mut best: Option<(f64, f32, f32)> = None;
@@ -169,6 +163,7 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
             }
         }
         let (f1, w, t) = best.expect("at least one weight");
+        chosen_f1.push(f1);
         c.blend_weights.insert(label.clone(), w);
         if let Some(m) = c.labels.get_mut(label) {
             m.threshold = t;
@@ -179,28 +174,8 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
                                 "f1_by_weight": row }),
         );
     }
-    let probs: Vec<Vec<f32>> = dev_texts
-        .iter()
-        .zip(&network)
-        .map(|(t, n)| {
-            let mut p = n.clone();
-            c.apply(&labels, t, &mut p);
-            p
-        })
-        .collect();
-    let macro_f1 = labels
-        .iter()
-        .enumerate()
-        .map(|(j, l)| {
-            let rows: Vec<(f32, bool)> = probs
-                .iter()
-                .zip(&gold)
-                .map(|(p, g)| (p[j], g[j] == 1))
-                .collect();
-            metrics::operating_points(&rows, &[c.labels[l].threshold])[0].f1
-        })
-        .sum::<f64>()
-        / labels.len() as f64;
+    // Each label's F1 at its chosen weight and threshold, as found above.
+    let macro_f1 = chosen_f1.iter().sum::<f64>() / labels.len() as f64;
     let network_f1 = labels
         .iter()
         .enumerate()
