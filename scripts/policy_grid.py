@@ -10,7 +10,9 @@ models/default/policy.toml) and prints the tune-half figures with a score (per s
 priority accuracy + conversation escalation F1 + priority accuracy + handoff ±1; summed over the sets), best
 first. Choose on the tune halves only; the held-out figures are written to build/policy_grid/<model>.json for the
 record, not for choosing. `GRID=quick` runs two policies only (a smoke test of the script); `GRID=thresholds` the
-24 of negative_for_b × strong_anger with the conversation keys as shipped.
+24 of negative_for_b × strong_anger with the conversation keys as shipped; `GRID=anger` strong_anger alone over
+0.8/0.85/0.9/0.95/0.97/0.98/0.99, every other key as shipped (for a model whose anger reads higher, e.g. with
+an emotion n-gram model).
 
     cargo build --release && python3 scripts/policy_grid.py [MODEL_DIR]     (default models/default)
 """
@@ -49,6 +51,8 @@ def main():
         grid = [(0.5, 0.9, 2, 0.25), (0.5, 0.95, 2, 0.25)]
     elif os.environ.get("GRID") == "thresholds":
         grid = [g for g in grid if g[2:] == (2, 0.25)]
+    elif os.environ.get("GRID") == "anger":
+        grid = [(0.5, a, 2, 0.25) for a in [0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99]]
     for nfb, anger, run, rise in grid:
         text = set_key(base, "escalation", "negative_for_b", nfb)
         text = set_key(text, "scores", "strong_anger", anger)

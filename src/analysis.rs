@@ -381,11 +381,11 @@ impl Analyzer {
         speaker: Option<&str>,
     ) -> Analysis {
         let cfg = &self.model.config;
-        // The categories head blended with the category n-gram model, when the model has one.
+        // The categories and emotion heads blended with the model's n-gram models, when it has them.
         let blended;
-        let probs = if self.model.category_ngrams.is_some() {
+        let probs = if self.model.has_ngrams() {
             let mut p = probs.clone();
-            self.model.blend_categories(normalized, &mut p);
+            self.model.blend(normalized, &mut p);
             blended = p;
             &blended
         } else {

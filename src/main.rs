@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use xinsheng::config::{Command, CorpusArgs, Settings, TrainArgs};
 use xinsheng::risk::history::{check_id, Backend, History};
@@ -49,6 +49,59 @@ fn main() -> ExitCode {
 }
 
 /// The shipped model is found from the working directory, or beside the crate when run elsewhere.
+/// The n-gram trainer's options of `train-categories` / `train-emotion`, checked.
+fn ngram_options(
+    c: f32,
+    min_count: usize,
+    ngram_max: usize,
+) -> Result<xinsheng::risk::learned::TrainOptions, Failure> {
+    if !(c > 0.0 && c.is_finite()) || min_count == 0 || !(1..=8).contains(&ngram_max) {
+        return Err(usage(
+            "--c must be > 0, --min-count >= 1 and 1 <= --ngram-max <= 8",
+        ));
+    }
+    Ok(xinsheng::risk::learned::TrainOptions {
+        c,
+        min_count,
+        ngram_max,
+        ..Default::default()
+    })
+}
+
+/// The --model network without its n-gram files (which the n-gram trainers write), on --engine.
+fn network_model(s: &Settings) -> Result<xinsheng::model::Model, Failure> {
+    let device =
+        xinsheng::model::device::parse_device(&s.device).map_err(|e| usage(e.to_string()))?;
+    let mut model = xinsheng::model::Model::load_network(&resolve_model(s.model.clone()), &device)
+        .map_err(|e| usage(e.to_string()))?;
+    model
+        .set_engine(s.engine)
+        .map_err(|e| usage(e.to_string()))?;
+    Ok(model)
+}
+
+/// Writes an n-gram model file atomically and prints where, its size and its training record.
+fn write_ngram_file(
+    output: &Path,
+    json: String,
+    features: usize,
+    training: &serde_json::Value,
+) -> Result<(), Failure> {
+    let tmp = output.with_extension("json.tmp");
+    std::fs::write(&tmp, json + "\n")
+        .and_then(|()| std::fs::rename(&tmp, output))
+        .map_err(|e| usage(format!("{}: {e}", output.display())))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "output": output.display().to_string(),
+            "features": features,
+            "training": training,
+        }))?
+    );
+    Ok(())
+}
+
 fn resolve_model(path: PathBuf) -> PathBuf {
     if path.exists() || path.is_absolute() {
         return path;
@@ -407,30 +460,11 @@ fn run(s: Settings) -> Result<(), Failure> {
         }
         Command::TrainCategories(t) => {
             use xinsheng::train::category_ngrams::{fit, FitOptions};
-            if !(t.c > 0.0 && t.c.is_finite())
-                || t.min_count == 0
-                || !(1..=8).contains(&t.ngram_max)
-            {
-                return Err(usage(
-                    "--c must be > 0, --min-count >= 1 and 1 <= --ngram-max <= 8",
-                ));
-            }
-            let device = xinsheng::model::device::parse_device(&s.device)
-                .map_err(|e| usage(e.to_string()))?;
-            let mut model =
-                xinsheng::model::Model::load_network(&resolve_model(s.model.clone()), &device)
-                    .map_err(|e| usage(e.to_string()))?;
-            model
-                .set_engine(s.engine)
-                .map_err(|e| usage(e.to_string()))?;
+            let ngrams = ngram_options(t.c, t.min_count, t.ngram_max)?;
+            let model = network_model(&s)?;
             let opts = FitOptions {
                 sources: t.sources.clone(),
-                ngrams: xinsheng::risk::learned::TrainOptions {
-                    c: t.c,
-                    min_count: t.min_count,
-                    ngram_max: t.ngram_max,
-                    ..Default::default()
-                },
+                ngrams,
                 weights: t.weights.clone(),
             };
             let fitted = fit(&model, &t.data, &opts).map_err(|e| usage(e.to_string()))?;
@@ -438,19 +472,24 @@ fn run(s: Settings) -> Result<(), Failure> {
                 .output
                 .clone()
                 .unwrap_or_else(|| model.dir.join(xinsheng::model::category_ngrams::FILE));
-            let tmp = output.with_extension("json.tmp");
-            std::fs::write(&tmp, fitted.to_json() + "\n")
-                .and_then(|()| std::fs::rename(&tmp, &output))
-                .map_err(|e| usage(format!("{}: {e}", output.display())))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({
-                    "output": output.display().to_string(),
-                    "features": fitted.labels.values().map(|m| m.weights.len()).sum::<usize>(),
-                    "training": fitted.training,
-                }))?
-            );
-            Ok(())
+            let features = fitted.labels.values().map(|m| m.weights.len()).sum();
+            write_ngram_file(&output, fitted.to_json(), features, &fitted.training)
+        }
+        Command::TrainEmotion(t) => {
+            use xinsheng::train::emotion_ngrams::{fit, FitOptions};
+            let ngrams = ngram_options(t.c, t.min_count, t.ngram_max)?;
+            let model = network_model(&s)?;
+            let opts = FitOptions {
+                ngrams,
+                weights: t.weights.clone(),
+            };
+            let fitted = fit(&model, &t.data, &opts).map_err(|e| usage(e.to_string()))?;
+            let output = t
+                .output
+                .clone()
+                .unwrap_or_else(|| model.dir.join(xinsheng::model::emotion_ngrams::FILE));
+            let features = fitted.labels.values().map(|m| m.weights.len()).sum();
+            write_ngram_file(&output, fitted.to_json(), features, &fitted.training)
         }
         Command::Prepare(p) => {
             let mut opts = corpus_options(&p.corpus);

@@ -401,3 +401,139 @@ fn category_ngrams_are_fitted_blended_and_checked() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--ngram-max"));
 }
+
+/// A prepared-corpus directory for `train-emotion`: the written customer-service utterances, parts 1–4 as
+/// training rows and part 5 as the `cs_written` dev split (each with its emotion).
+fn emotion_corpus(dir: &Path) {
+    let rows = |part: u32| -> String {
+        let path = root().join(format!("tests/data/cs_written/labeled_part{part}.jsonl"));
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let r: Value = serde_json::from_str(l).unwrap();
+                let v = serde_json::json!({"text": r["text"], "emotion": r["emotion"], "source": "cs_written"});
+                v.to_string() + "\n"
+            })
+            .collect()
+    };
+    let train: String = (1..=4).map(rows).collect();
+    std::fs::write(dir.join("train.jsonl"), train).unwrap();
+    std::fs::write(dir.join("dev_cs_written.jsonl"), rows(5)).unwrap();
+}
+
+#[test]
+fn emotion_ngrams_are_fitted_blended_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let model = tmp.path().join("model");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&model).unwrap();
+    emotion_corpus(&data);
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(root().join("models/default").join(f), model.join(f)).unwrap();
+    }
+    let (m, d) = (model.to_str().unwrap(), data.to_str().unwrap());
+    let text = "我都打了五次电话了还是没人管，你们到底还想不想干了";
+    let analyze = || -> Value {
+        let out = xinsheng(&["--model", m, "--engine", "f32", "analyze", text]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let eval = || -> Value {
+        let dev = format!("{d}/dev_cs_written.jsonl");
+        let out = xinsheng(&["--model", m, "--engine", "f32", "eval", "--data", &dev]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = analyze();
+    let eval_before = eval();
+    let fit = |extra: &[&str]| -> std::process::Output {
+        let mut args = vec![
+            "--model",
+            m,
+            "--engine",
+            "f32",
+            "train-emotion",
+            "--data",
+            d,
+        ];
+        args.extend_from_slice(extra);
+        xinsheng(&args)
+    };
+    let out = fit(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let training = &report["training"];
+    assert_eq!(training["train_rows"]["cs_written"], 1613, "{training}");
+    let grid = training["by_weight"].as_array().unwrap();
+    assert_eq!(grid.len(), 11);
+    // The chosen weight is the grid's best on the dev rows, and eval of the blended model reports exactly
+    // that accuracy (the fit and eval read the same blend).
+    let chosen = training["chosen"]["weight"].as_f64().unwrap();
+    let best = grid
+        .iter()
+        .map(|g| g["mean_accuracy"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert_eq!(training["chosen"]["mean_accuracy"].as_f64(), Some(best));
+    let network_alone = grid[0]["splits"]["cs_written"]["accuracy"]
+        .as_f64()
+        .unwrap();
+    let net_eval = eval_before["emotion"]["accuracy"].as_f64().unwrap();
+    assert!(
+        (network_alone - net_eval).abs() < 1e-3,
+        "{network_alone} vs {net_eval}"
+    );
+    let eval_after = eval();
+    let blended = eval_after["emotion"]["accuracy"].as_f64().unwrap();
+    assert!(
+        (blended - best).abs() < 1e-3,
+        "{blended} vs {best} (w {chosen})"
+    );
+
+    // The analysis now reads the blended emotion; sentiment and categories are untouched.
+    let after = analyze();
+    assert_ne!(before["emotion"], after["emotion"]);
+    assert_eq!(before["sentiment"], after["sentiment"]);
+    assert_eq!(before["category_scores"], after["category_scores"]);
+
+    // A broken file is refused with its name and the reason, never a panic; train-emotion repairs it.
+    let path = model.join("emotion_ngrams.json");
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut bad = file.clone();
+    bad["labels"].as_object_mut().unwrap().remove("fear");
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let out = xinsheng(&["--model", m, "analyze", text]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("emotion_ngrams.json") && err.contains("`fear`"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(fit(&[]).status.success());
+    assert_eq!(analyze()["emotion"], after["emotion"]);
+
+    // Bad options and data: a clear usage error.
+    let out = fit(&["--weights", "0,1.5"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[0, 1]"));
+    let out = fit(&["--min-count", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--min-count"));
+    std::fs::remove_file(data.join("dev_cs_written.jsonl")).unwrap();
+    let out = fit(&[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no dev rows with an emotion"));
+}

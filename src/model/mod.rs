@@ -5,6 +5,7 @@ pub mod bert;
 pub mod category_ngrams;
 pub mod config;
 pub mod device;
+pub mod emotion_ngrams;
 pub mod fused;
 pub mod kernels;
 pub mod tokenize;
@@ -195,8 +196,10 @@ pub struct Model {
     network: Network,
     device: Device,
     fused: Option<FusedEncoder>,
-    /// The optional category n-gram model ([`category_ngrams`]); see [`Model::blend_categories`].
+    /// The optional category n-gram model ([`category_ngrams`]); see [`Model::blend`].
     pub category_ngrams: Option<category_ngrams::CategoryNgrams>,
+    /// The optional emotion n-gram model ([`emotion_ngrams`]); see [`Model::blend`].
+    pub emotion_ngrams: Option<emotion_ngrams::EmotionNgrams>,
 }
 
 /// Probabilities of one text: one vector per head, in `config.heads` order.
@@ -208,17 +211,13 @@ impl Model {
         Self::load_parts(dir, device, true)
     }
 
-    /// Like [`Model::load`] without the category n-gram model (`category_ngrams.json`, even an outdated or
-    /// broken one): the network alone, as `train-categories` needs it.
+    /// Like [`Model::load`] without the n-gram models (`category_ngrams.json`, `emotion_ngrams.json`, even
+    /// outdated or broken ones): the network alone, as `train-categories` and `train-emotion` need it.
     pub fn load_network(dir: &Path, device: &Device) -> Result<Self, ModelError> {
         Self::load_parts(dir, device, false)
     }
 
-    fn load_parts(
-        dir: &Path,
-        device: &Device,
-        with_category_ngrams: bool,
-    ) -> Result<Self, ModelError> {
+    fn load_parts(dir: &Path, device: &Device, with_ngrams: bool) -> Result<Self, ModelError> {
         if !dir.is_dir() {
             return Err(ModelError::Missing {
                 file: dir.display().to_string(),
@@ -252,11 +251,26 @@ impl Model {
                 ),
             });
         }
-        let category_ngrams = if with_category_ngrams {
+        let category_ngrams = if with_ngrams {
             category_ngrams::CategoryNgrams::for_model_dir(dir)?
         } else {
             None
         };
+        let emotion_ngrams = if with_ngrams {
+            emotion_ngrams::EmotionNgrams::for_model_dir(dir)?
+        } else {
+            None
+        };
+        if let Some(e) = &emotion_ngrams {
+            let file = dir.join(emotion_ngrams::FILE).display().to_string();
+            let Some((_, head)) = config.head("emotion") else {
+                return Err(ModelError::Invalid {
+                    file,
+                    msg: "the model has no emotion head to blend with".into(),
+                });
+            };
+            e.check(head, &file)?;
+        }
         if let Some(c) = &category_ngrams {
             let file = dir.join(category_ngrams::FILE).display().to_string();
             let Some((hi, head)) = config.head("categories") else {
@@ -273,6 +287,7 @@ impl Model {
             dir: dir.to_path_buf(),
             config,
             category_ngrams,
+            emotion_ngrams,
             encoder,
             network,
             device: device.clone(),
@@ -335,17 +350,25 @@ impl Model {
         &self.device
     }
 
-    /// Blends the categories head's probabilities of `text` (the normalized text the network read) with
-    /// the category n-gram model, in place; does nothing when the directory has none. The model's
+    /// Whether [`Model::blend`] changes anything (the directory has an n-gram model).
+    pub fn has_ngrams(&self) -> bool {
+        self.category_ngrams.is_some() || self.emotion_ngrams.is_some()
+    }
+
+    /// Blends the categories and emotion heads' probabilities of `text` (the normalized text the network
+    /// read) with the directory's n-gram models, in place; a head without one is left alone. The model's
     /// prediction methods return the network's own probabilities: callers that know the text (the
     /// analysis, `eval`) call this.
-    pub fn blend_categories(&self, text: &str, probs: &mut HeadProbs) {
-        let Some(c) = &self.category_ngrams else {
-            return;
-        };
-        if let Some((hi, head)) = self.config.head("categories") {
+    pub fn blend(&self, text: &str, probs: &mut HeadProbs) {
+        if let (Some(c), Some((hi, head))) = (&self.category_ngrams, self.config.head("categories"))
+        {
             if let Some(p) = probs.get_mut(hi) {
                 c.apply(&head.labels, text, p);
+            }
+        }
+        if let (Some(e), Some((hi, head))) = (&self.emotion_ngrams, self.config.head("emotion")) {
+            if let Some(p) = probs.get_mut(hi) {
+                e.apply(&head.labels, text, p);
             }
         }
     }

@@ -42,14 +42,22 @@ impl Default for FitOptions {
     }
 }
 
-/// Rows of a prepared JSONL file with categories, each keeping its own `source` field.
-fn labeled_rows(path: &Path) -> Result<Vec<Example>, TrainError> {
+/// Rows of a prepared JSONL file, each keeping its own `source` field (`data::read_examples` names every row
+/// after the file instead).
+pub(crate) fn source_rows(path: &Path) -> Result<Vec<Example>, TrainError> {
     Ok(read_jsonl(path)?
         .iter()
         .filter_map(|row| {
             let source = row.get("source").and_then(|s| s.as_str()).unwrap_or("");
             row_example(row, source)
         })
+        .collect())
+}
+
+/// Rows of a prepared JSONL file with categories.
+fn labeled_rows(path: &Path) -> Result<Vec<Example>, TrainError> {
+    Ok(source_rows(path)?
+        .into_iter()
         .filter(|e| e.categories.is_some())
         .collect())
 }

@@ -69,7 +69,7 @@ pub fn evaluate(
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let mut probs = model.predict_texts(&texts, batch)?;
     for (p, t) in probs.iter_mut().zip(&texts) {
-        model.blend_categories(t, p);
+        model.blend(t, p);
     }
     let mut report = EvalReport {
         examples: examples.len(),

@@ -8,6 +8,7 @@
 
 pub mod category_ngrams;
 pub mod data;
+pub mod emotion_ngrams;
 pub mod eval;
 pub mod metrics;
 pub mod optim;
