@@ -29,8 +29,8 @@
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
 # then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher, the hand-labeled
 # rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
-# then the category and emotion n-gram models are fitted for the new network (xinsheng train-categories and
-# train-emotion, ~10 s each) and the learned risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
+# then the category, sentiment and emotion n-gram models are fitted for the new network (xinsheng
+# train-categories, train-ngrams; ~10 s, ~2 min, ~10 s) and the learned risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
 # (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
 # pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 20 for the refinement,
@@ -94,7 +94,8 @@ mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
 # The category n-gram model blended with the new network's categories head (README, "Category n-grams").
 ./target/release/xinsheng --model "$out" --engine int8 train-categories --data build/dataset
-# The emotion n-gram model blended with its emotion head (README, "Emotion n-grams").
-./target/release/xinsheng --model "$out" --engine int8 train-emotion --data build/dataset --min-count 3
+# The sentiment and emotion n-gram models blended with their heads (README, "Emotion and sentiment n-grams").
+./target/release/xinsheng --model "$out" --engine int8 train-ngrams --head sentiment --data build/dataset --min-count 10
+./target/release/xinsheng --model "$out" --engine int8 train-ngrams --head emotion --data build/dataset --min-count 3
 scripts/train_risk.sh "$out"   # the learned escalation model reads the new model's rule decisions
 scripts/eval_dev.sh "$out"

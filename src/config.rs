@@ -109,34 +109,38 @@ pub enum Command {
     /// corpus, blended with the network's categories head; blend weight and thresholds chosen on the
     /// corpus's category dev rows.
     TrainCategories(TrainCategoriesArgs),
-    /// Fit the emotion n-gram model of a trained model (MODEL_DIR/emotion_ngrams.json): one-vs-rest
-    /// logistic regressions over character n-grams of every emotion-labeled row of a prepared corpus,
-    /// blended with the network's emotion head; the blend weight is chosen on the corpus's emotion and
-    /// cs_written dev rows.
-    TrainEmotion(TrainEmotionArgs),
+    /// Fit the n-gram model of a single-label head of a trained model (MODEL_DIR/HEAD_ngrams.json for
+    /// --head sentiment or emotion): one-vs-rest logistic regressions over character n-grams of every row of a
+    /// prepared corpus labeled for that head, blended with the network's head; the blend weight is chosen on
+    /// the corpus's dev rows for that head.
+    TrainNgrams(TrainNgramsArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct TrainEmotionArgs {
-    /// A directory written by `xinsheng prepare` (train.jsonl, dev_emotion.jsonl, dev_cs_written.jsonl).
-    #[arg(long, env = "XINSHENG_EMOTION_DATA", default_value = "build/dataset")]
+pub struct TrainNgramsArgs {
+    /// The head: sentiment (blend weight chosen on the chnsenticorp, nlpcc2014, reviews, cs_written and
+    /// taobao dev splits) or emotion (chosen on the emotion and cs_written dev splits).
+    #[arg(long, env = "XINSHENG_NGRAMS_HEAD", value_parser = ["sentiment", "emotion"])]
+    pub head: String,
+    /// A directory written by `xinsheng prepare` (train.jsonl and the dev splits of the head).
+    #[arg(long, env = "XINSHENG_NGRAMS_DATA", default_value = "build/dataset")]
     pub data: PathBuf,
-    /// Where to write the model (default: emotion_ngrams.json in the --model directory).
-    #[arg(long, env = "XINSHENG_EMOTION_OUTPUT")]
+    /// Where to write the model (default: HEAD_ngrams.json in the --model directory).
+    #[arg(long, env = "XINSHENG_NGRAMS_OUTPUT")]
     pub output: Option<PathBuf>,
     /// Inverse L2 strength (larger = weaker regularization).
-    #[arg(long, env = "XINSHENG_EMOTION_C", default_value_t = 1.0)]
+    #[arg(long, env = "XINSHENG_NGRAMS_C", default_value_t = 1.0)]
     pub c: f32,
     /// An n-gram needs this many training texts to enter the vocabulary.
-    #[arg(long, env = "XINSHENG_EMOTION_MIN_COUNT", default_value_t = 2)]
+    #[arg(long, env = "XINSHENG_NGRAMS_MIN_COUNT", default_value_t = 2)]
     pub min_count: usize,
     /// Longest n-gram, in characters (the shortest is 1).
-    #[arg(long, env = "XINSHENG_EMOTION_NGRAM_MAX", default_value_t = 3)]
+    #[arg(long, env = "XINSHENG_NGRAMS_NGRAM_MAX", default_value_t = 3)]
     pub ngram_max: usize,
     /// Blend weights to try (comma-separated, each in [0, 1]; 0 = the network alone, 1 = the n-grams alone).
     #[arg(
         long,
-        env = "XINSHENG_EMOTION_WEIGHTS",
+        env = "XINSHENG_NGRAMS_WEIGHTS",
         value_delimiter = ',',
         default_value = "0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
     )]

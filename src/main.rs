@@ -49,7 +49,7 @@ fn main() -> ExitCode {
 }
 
 /// The shipped model is found from the working directory, or beside the crate when run elsewhere.
-/// The n-gram trainer's options of `train-categories` / `train-emotion`, checked.
+/// The n-gram trainer's options of `train-categories` / `train-ngrams`, checked.
 fn ngram_options(
     c: f32,
     min_count: usize,
@@ -475,19 +475,20 @@ fn run(s: Settings) -> Result<(), Failure> {
             let features = fitted.labels.values().map(|m| m.weights.len()).sum();
             write_ngram_file(&output, fitted.to_json(), features, &fitted.training)
         }
-        Command::TrainEmotion(t) => {
-            use xinsheng::train::emotion_ngrams::{fit, FitOptions};
+        Command::TrainNgrams(t) => {
+            use xinsheng::train::head_ngrams::{fit, FitOptions};
             let ngrams = ngram_options(t.c, t.min_count, t.ngram_max)?;
             let model = network_model(&s)?;
             let opts = FitOptions {
                 ngrams,
                 weights: t.weights.clone(),
             };
-            let fitted = fit(&model, &t.data, &opts).map_err(|e| usage(e.to_string()))?;
-            let output = t
-                .output
-                .clone()
-                .unwrap_or_else(|| model.dir.join(xinsheng::model::emotion_ngrams::FILE));
+            let fitted = fit(&model, &t.data, &t.head, &opts).map_err(|e| usage(e.to_string()))?;
+            let output = t.output.clone().unwrap_or_else(|| {
+                model
+                    .dir
+                    .join(xinsheng::model::head_ngrams::file_name(&t.head))
+            });
             let features = fitted.labels.values().map(|m| m.weights.len()).sum();
             write_ngram_file(&output, fitted.to_json(), features, &fitted.training)
         }

@@ -402,8 +402,8 @@ fn category_ngrams_are_fitted_blended_and_checked() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--ngram-max"));
 }
 
-/// A prepared-corpus directory for `train-emotion`: the written customer-service utterances, parts 1–4 as
-/// training rows and part 5 as the `cs_written` dev split (each with its emotion).
+/// A prepared-corpus directory for `train-ngrams`: the written customer-service utterances, parts 1–4 as
+/// training rows and part 5 as the `cs_written` dev split (each with its sentiment and emotion).
 fn emotion_corpus(dir: &Path) {
     let rows = |part: u32| -> String {
         let path = root().join(format!("tests/data/cs_written/labeled_part{part}.jsonl"));
@@ -412,7 +412,8 @@ fn emotion_corpus(dir: &Path) {
             .lines()
             .map(|l| {
                 let r: Value = serde_json::from_str(l).unwrap();
-                let v = serde_json::json!({"text": r["text"], "emotion": r["emotion"], "source": "cs_written"});
+                let v = serde_json::json!({"text": r["text"], "sentiment": r["sentiment"],
+                    "emotion": r["emotion"], "source": "cs_written"});
                 v.to_string() + "\n"
             })
             .collect()
@@ -423,7 +424,7 @@ fn emotion_corpus(dir: &Path) {
 }
 
 #[test]
-fn emotion_ngrams_are_fitted_blended_and_checked() {
+fn head_ngrams_are_fitted_blended_and_checked() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let model = tmp.path().join("model");
@@ -454,62 +455,64 @@ fn emotion_ngrams_are_fitted_blended_and_checked() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let before = analyze();
-    let eval_before = eval();
-    let fit = |extra: &[&str]| -> std::process::Output {
+    let fit = |head: &str, extra: &[&str]| -> std::process::Output {
         let mut args = vec![
             "--model",
             m,
             "--engine",
             "f32",
-            "train-emotion",
+            "train-ngrams",
+            "--head",
+            head,
             "--data",
             d,
         ];
         args.extend_from_slice(extra);
         xinsheng(&args)
     };
-    let out = fit(&[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let training = &report["training"];
-    assert_eq!(training["train_rows"]["cs_written"], 1613, "{training}");
-    let grid = training["by_weight"].as_array().unwrap();
-    assert_eq!(grid.len(), 11);
-    // The chosen weight is the grid's best on the dev rows, and eval of the blended model reports exactly
-    // that accuracy (the fit and eval read the same blend).
-    let chosen = training["chosen"]["weight"].as_f64().unwrap();
-    let best = grid
-        .iter()
-        .map(|g| g["mean_accuracy"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    assert_eq!(training["chosen"]["mean_accuracy"].as_f64(), Some(best));
-    let network_alone = grid[0]["splits"]["cs_written"]["accuracy"]
-        .as_f64()
-        .unwrap();
-    let net_eval = eval_before["emotion"]["accuracy"].as_f64().unwrap();
-    assert!(
-        (network_alone - net_eval).abs() < 1e-3,
-        "{network_alone} vs {net_eval}"
-    );
-    let eval_after = eval();
-    let blended = eval_after["emotion"]["accuracy"].as_f64().unwrap();
-    assert!(
-        (blended - best).abs() < 1e-3,
-        "{blended} vs {best} (w {chosen})"
-    );
+    // Each head in turn: the other fields of the analysis stay as they were.
+    for (head, other) in [("emotion", "sentiment"), ("sentiment", "emotion")] {
+        let before = analyze();
+        let eval_before = eval();
+        let out = fit(head, &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let training = &report["training"];
+        assert_eq!(training["train_rows"]["cs_written"], 1613, "{training}");
+        let grid = training["by_weight"].as_array().unwrap();
+        assert_eq!(grid.len(), 11);
+        // The chosen weight is the grid's best on the dev rows; at weight 0 the fit reads the network as
+        // eval did before, and eval of the blended model reports exactly the chosen figure (the fit and eval
+        // read the same blend, sentiment two-way or three-way alike).
+        let best = grid
+            .iter()
+            .map(|g| g["mean_accuracy"].as_f64().unwrap())
+            .fold(0.0, f64::max);
+        assert_eq!(training["chosen"]["mean_accuracy"].as_f64(), Some(best));
+        let network_alone = grid[0]["splits"]["cs_written"]["accuracy"]
+            .as_f64()
+            .unwrap();
+        let net_eval = eval_before[head]["accuracy"].as_f64().unwrap();
+        assert!(
+            (network_alone - net_eval).abs() < 1e-3,
+            "{head}: {network_alone} vs {net_eval}"
+        );
+        let blended = eval()[head]["accuracy"].as_f64().unwrap();
+        assert!((blended - best).abs() < 1e-3, "{head}: {blended} vs {best}");
 
-    // The analysis now reads the blended emotion; sentiment and categories are untouched.
+        // The analysis now reads the blended head; the other heads are untouched.
+        let after = analyze();
+        assert_ne!(before[head], after[head], "{head}");
+        assert_eq!(before[other], after[other], "{head}");
+        assert_eq!(before["category_scores"], after["category_scores"]);
+    }
+
+    // A broken file is refused with its name and the reason, never a panic; train-ngrams repairs it.
     let after = analyze();
-    assert_ne!(before["emotion"], after["emotion"]);
-    assert_eq!(before["sentiment"], after["sentiment"]);
-    assert_eq!(before["category_scores"], after["category_scores"]);
-
-    // A broken file is refused with its name and the reason, never a panic; train-emotion repairs it.
     let path = model.join("emotion_ngrams.json");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut bad = file.clone();
@@ -522,18 +525,23 @@ fn emotion_ngrams_are_fitted_blended_and_checked() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
-    assert!(fit(&[]).status.success());
-    assert_eq!(analyze()["emotion"], after["emotion"]);
+    assert!(fit("emotion", &[]).status.success());
+    assert_eq!(analyze(), after);
 
     // Bad options and data: a clear usage error.
-    let out = fit(&["--weights", "0,1.5"]);
+    let out = fit("emotion", &["--weights", "0,1.5"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("[0, 1]"));
-    let out = fit(&["--min-count", "0"]);
+    let out = fit("sentiment", &["--min-count", "0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--min-count"));
+    let out = fit("categories", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--head"));
     std::fs::remove_file(data.join("dev_cs_written.jsonl")).unwrap();
-    let out = fit(&[]);
+    let out = fit("emotion", &[]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no dev rows with an emotion"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no dev rows labeled for the emotion head")
+    );
 }

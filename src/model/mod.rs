@@ -5,8 +5,8 @@ pub mod bert;
 pub mod category_ngrams;
 pub mod config;
 pub mod device;
-pub mod emotion_ngrams;
 pub mod fused;
+pub mod head_ngrams;
 pub mod kernels;
 pub mod tokenize;
 
@@ -198,8 +198,9 @@ pub struct Model {
     fused: Option<FusedEncoder>,
     /// The optional category n-gram model ([`category_ngrams`]); see [`Model::blend`].
     pub category_ngrams: Option<category_ngrams::CategoryNgrams>,
-    /// The optional emotion n-gram model ([`emotion_ngrams`]); see [`Model::blend`].
-    pub emotion_ngrams: Option<emotion_ngrams::EmotionNgrams>,
+    /// The optional n-gram models of single-label heads ([`head_ngrams`]), with their head's index; see
+    /// [`Model::blend`].
+    pub head_ngrams: Vec<(usize, head_ngrams::HeadNgrams)>,
 }
 
 /// Probabilities of one text: one vector per head, in `config.heads` order.
@@ -211,8 +212,9 @@ impl Model {
         Self::load_parts(dir, device, true)
     }
 
-    /// Like [`Model::load`] without the n-gram models (`category_ngrams.json`, `emotion_ngrams.json`, even
-    /// outdated or broken ones): the network alone, as `train-categories` and `train-emotion` need it.
+    /// Like [`Model::load`] without the n-gram models (`category_ngrams.json`, `sentiment_ngrams.json`,
+    /// `emotion_ngrams.json`, even outdated or broken ones): the network alone, as `train-categories` and
+    /// `train-ngrams` need it.
     pub fn load_network(dir: &Path, device: &Device) -> Result<Self, ModelError> {
         Self::load_parts(dir, device, false)
     }
@@ -256,20 +258,20 @@ impl Model {
         } else {
             None
         };
-        let emotion_ngrams = if with_ngrams {
-            emotion_ngrams::EmotionNgrams::for_model_dir(dir)?
-        } else {
-            None
-        };
-        if let Some(e) = &emotion_ngrams {
-            let file = dir.join(emotion_ngrams::FILE).display().to_string();
-            let Some((_, head)) = config.head("emotion") else {
+        let mut head_ngrams = Vec::new();
+        for name in head_ngrams::HEADS.iter().filter(|_| with_ngrams) {
+            let Some(m) = head_ngrams::HeadNgrams::for_model_dir(dir, name)? else {
+                continue;
+            };
+            let file = dir.join(head_ngrams::file_name(name)).display().to_string();
+            let Some((hi, head)) = config.head(name) else {
                 return Err(ModelError::Invalid {
                     file,
-                    msg: "the model has no emotion head to blend with".into(),
+                    msg: format!("the model has no {name} head to blend with"),
                 });
             };
-            e.check(head, &file)?;
+            m.check(head, &file)?;
+            head_ngrams.push((hi, m));
         }
         if let Some(c) = &category_ngrams {
             let file = dir.join(category_ngrams::FILE).display().to_string();
@@ -287,7 +289,7 @@ impl Model {
             dir: dir.to_path_buf(),
             config,
             category_ngrams,
-            emotion_ngrams,
+            head_ngrams,
             encoder,
             network,
             device: device.clone(),
@@ -352,11 +354,11 @@ impl Model {
 
     /// Whether [`Model::blend`] changes anything (the directory has an n-gram model).
     pub fn has_ngrams(&self) -> bool {
-        self.category_ngrams.is_some() || self.emotion_ngrams.is_some()
+        self.category_ngrams.is_some() || !self.head_ngrams.is_empty()
     }
 
-    /// Blends the categories and emotion heads' probabilities of `text` (the normalized text the network
-    /// read) with the directory's n-gram models, in place; a head without one is left alone. The model's
+    /// Blends the heads' probabilities of `text` (the normalized text the network read) with the directory's
+    /// n-gram models (categories, sentiment, emotion), in place; a head without one is left alone. The model's
     /// prediction methods return the network's own probabilities: callers that know the text (the
     /// analysis, `eval`) call this.
     pub fn blend(&self, text: &str, probs: &mut HeadProbs) {
@@ -366,9 +368,9 @@ impl Model {
                 c.apply(&head.labels, text, p);
             }
         }
-        if let (Some(e), Some((hi, head))) = (&self.emotion_ngrams, self.config.head("emotion")) {
-            if let Some(p) = probs.get_mut(hi) {
-                e.apply(&head.labels, text, p);
+        for (hi, m) in &self.head_ngrams {
+            if let (Some(head), Some(p)) = (self.config.heads.get(*hi), probs.get_mut(*hi)) {
+                m.apply(&head.labels, text, p);
             }
         }
     }

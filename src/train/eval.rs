@@ -49,7 +49,23 @@ impl EvalReport {
     }
 }
 
-fn argmax(p: &[f32]) -> usize {
+/// The predicted sentiment class and its confidence: on a binary set (no neutral gold label) the larger of
+/// negative and positive, with the two renormalized; otherwise the arg-max.
+pub fn sentiment_prediction(p: &[f32], binary: bool) -> (usize, f32) {
+    if binary {
+        let z = (p[0] + p[2]).max(f32::MIN_POSITIVE);
+        if p[0] > p[2] {
+            (0, p[0] / z)
+        } else {
+            (2, p[2] / z)
+        }
+    } else {
+        let a = argmax(p);
+        (a, p[a])
+    }
+}
+
+pub(crate) fn argmax(p: &[f32]) -> usize {
     p.iter()
         .enumerate()
         .fold(
@@ -95,19 +111,7 @@ pub fn evaluate(
                 let pairs: Vec<(usize, usize)> = labeled
                     .iter()
                     .map(|&(i, s)| {
-                        let p = &probs[i][hi];
-                        let (pred, conf) = if binary {
-                            // Two-way: the negative/positive probabilities renormalized.
-                            let z = (p[0] + p[2]).max(f32::MIN_POSITIVE);
-                            if p[0] > p[2] {
-                                (0, p[0] / z)
-                            } else {
-                                (2, p[2] / z)
-                            }
-                        } else {
-                            let a = argmax(p);
-                            (a, p[a])
-                        };
+                        let (pred, conf) = sentiment_prediction(&probs[i][hi], binary);
                         confidence.push((conf, pred == s as usize));
                         (s as usize, pred)
                     })

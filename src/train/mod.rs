@@ -8,8 +8,8 @@
 
 pub mod category_ngrams;
 pub mod data;
-pub mod emotion_ngrams;
 pub mod eval;
+pub mod head_ngrams;
 pub mod metrics;
 pub mod optim;
 

@@ -1,12 +1,13 @@
-//! The emotion n-gram model (optional `emotion_ngrams.json` in a model directory): per emotion, a
-//! one-vs-rest logistic regression over the character n-grams of the text (the learned-model format of
-//! [`crate::risk::learned`]), fitted to every emotion-labeled training row (`xinsheng train-emotion`).
-//! Its scores, normalized to sum to one (`q`), are blended with the network's emotion head (`p`) in log
-//! space and renormalized: `p' ∝ p^(1 − w) · q^w`, one weight `w` for the whole head.
+//! The n-gram model of a single-label head (optional `sentiment_ngrams.json` / `emotion_ngrams.json` in a
+//! model directory): per label, a one-vs-rest logistic regression over the character n-grams of the text
+//! (the learned-model format of [`crate::risk::learned`]), fitted to every training row labeled for that
+//! head (`xinsheng train-ngrams --head HEAD`). Its scores, normalized to sum to one (`q`), are blended with
+//! the network's softmax (`p`) in log space and renormalized: `p' ∝ p^(1 − w) · q^w`, one weight `w` for the
+//! whole head.
 //!
-//! Why: the network learns emotion from a loss weighted 0.5 beside sentiment and categories and from a
-//! teacher that read Weibo posts; a linear model over n-grams reads the same rows differently and the blend
-//! is more accurate than either (README, "Emotion n-grams").
+//! Why: the network reads emotion from a loss weighted 0.5 beside the other heads and from teachers that read
+//! Weibo posts, and sentiment from a small from-scratch encoder; a linear model over n-grams reads the same
+//! rows differently and the blend is more accurate than either (README, "Emotion and sentiment n-grams").
 
 use super::config::HeadSpec;
 use super::ModelError;
@@ -15,22 +16,27 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// File name inside a model directory.
-pub const FILE: &str = "emotion_ngrams.json";
+/// The single-label heads that may have an n-gram model, in the order they are blended.
+pub const HEADS: [&str; 2] = ["sentiment", "emotion"];
 const FORMAT: u32 = 1;
 /// Probabilities are floored here before their logarithm.
 const FLOOR: f32 = 1e-9;
 
+/// File name of `head`'s n-gram model inside a model directory.
+pub fn file_name(head: &str) -> String {
+    format!("{head}_ngrams.json")
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EmotionNgrams {
+pub struct HeadNgrams {
     pub format_version: u32,
     /// `w` of the blend, in [0, 1] (0: the network alone; 1: the n-grams alone).
     pub blend_weight: f32,
     /// How it was made (data, options, the dev figures the weight was chosen on).
     #[serde(default)]
     pub training: serde_json::Value,
-    /// Emotion label → its one-vs-rest model (their thresholds are not used).
+    /// Label → its one-vs-rest model (their thresholds are not used).
     pub labels: BTreeMap<String, NgramModel>,
 }
 
@@ -47,10 +53,10 @@ pub fn blend(weight: f32, network: &[f32], ngrams: &[f32]) -> Vec<f32> {
     e.into_iter().map(|x| x / sum).collect()
 }
 
-impl EmotionNgrams {
-    /// Reads `DIR/emotion_ngrams.json` when there is one.
-    pub fn for_model_dir(dir: &Path) -> Result<Option<Self>, ModelError> {
-        let path = dir.join(FILE);
+impl HeadNgrams {
+    /// Reads `head`'s file in `dir` (`DIR/HEAD_ngrams.json`) when there is one.
+    pub fn for_model_dir(dir: &Path, head: &str) -> Result<Option<Self>, ModelError> {
+        let path = dir.join(file_name(head));
         if !path.exists() {
             return Ok(None);
         }
@@ -64,7 +70,7 @@ impl EmotionNgrams {
             file: file.to_string(),
             msg,
         };
-        let m: EmotionNgrams = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let m: HeadNgrams = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if m.format_version != FORMAT {
             return Err(bad(format!(
                 "format_version {} is not {FORMAT}",
@@ -90,12 +96,12 @@ impl EmotionNgrams {
         Ok(Self { labels, ..m })
     }
 
-    /// Checks that every label of the emotion head has a model.
+    /// Checks that every label of `head` has a model.
     pub fn check(&self, head: &HeadSpec, file: &str) -> Result<(), ModelError> {
         match head.labels.iter().find(|l| !self.labels.contains_key(*l)) {
             Some(l) => Err(ModelError::Invalid {
                 file: file.to_string(),
-                msg: format!("no model for emotion `{l}` of the emotion head"),
+                msg: format!("no model for label `{l}` of the {} head", head.name),
             }),
             None => Ok(()),
         }
@@ -151,7 +157,7 @@ mod tests {
         vec!["none".into(), "anger".into(), "happiness".into()]
     }
 
-    fn fitted(weight: f32) -> EmotionNgrams {
+    fn fitted(weight: f32) -> HeadNgrams {
         let texts = [
             "气死我了",
             "太气人了",
@@ -165,7 +171,7 @@ mod tests {
             min_count: 1,
             ..Default::default()
         };
-        EmotionNgrams {
+        HeadNgrams {
             format_version: 1,
             blend_weight: weight,
             training: serde_json::Value::Null,
@@ -216,15 +222,15 @@ mod tests {
     #[test]
     fn file_round_trips_and_bad_files_are_refused() {
         let m = fitted(0.4);
-        let back = EmotionNgrams::parse(&m.to_json(), "f").unwrap();
+        let back = HeadNgrams::parse(&m.to_json(), "f").unwrap();
         assert_eq!(back.scores(&labels(), "气死"), m.scores(&labels(), "气死"));
         let mut v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
         v["blend_weight"] = (-0.1).into();
-        let err = EmotionNgrams::parse(&v.to_string(), "f").unwrap_err();
+        let err = HeadNgrams::parse(&v.to_string(), "f").unwrap_err();
         assert!(err.to_string().contains("blend weight"), "{err}");
         let mut v: serde_json::Value = serde_json::from_str(&m.to_json()).unwrap();
         v["labels"]["anger"]["ngram_max"] = 0.into();
-        let err = EmotionNgrams::parse(&v.to_string(), "f").unwrap_err();
+        let err = HeadNgrams::parse(&v.to_string(), "f").unwrap_err();
         assert!(err.to_string().contains("anger"), "{err}");
         let head = HeadSpec {
             name: "emotion".into(),
