@@ -122,7 +122,7 @@ impl CategoryNgrams {
                         cache.len() - 1
                     }
                 };
-                m.score_ngrams(&cache[at].1, &[]).score
+                m.probability_ngrams(&cache[at].1)
             })
             .collect()
     }

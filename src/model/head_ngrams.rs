@@ -125,7 +125,7 @@ impl HeadNgrams {
                         cache.len() - 1
                     }
                 };
-                m.score_ngrams(&cache[at].1, &[]).score
+                m.probability_ngrams(&cache[at].1)
             })
             .collect();
         let sum: f32 = raw.iter().sum();

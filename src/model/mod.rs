@@ -253,14 +253,29 @@ impl Model {
                 ),
             });
         }
-        let category_ngrams = if with_ngrams {
-            category_ngrams::CategoryNgrams::for_model_dir(dir)?
+        // The n-gram files are independent and large (JSON, up to ~10 MB each): read them side by side.
+        let (category_ngrams, head_files) = if with_ngrams {
+            std::thread::scope(|scope| {
+                let heads: Vec<_> = head_ngrams::HEADS
+                    .iter()
+                    .map(|name| {
+                        scope.spawn(move || head_ngrams::HeadNgrams::for_model_dir(dir, name))
+                    })
+                    .collect();
+                let category = category_ngrams::CategoryNgrams::for_model_dir(dir);
+                let heads: Vec<_> = heads
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect();
+                (category, heads)
+            })
         } else {
-            None
+            (Ok(None), Vec::new())
         };
+        let category_ngrams = category_ngrams?;
         let mut head_ngrams = Vec::new();
-        for name in head_ngrams::HEADS.iter().filter(|_| with_ngrams) {
-            let Some(m) = head_ngrams::HeadNgrams::for_model_dir(dir, name)? else {
+        for (name, m) in head_ngrams::HEADS.iter().zip(head_files) {
+            let Some(m) = m? else {
                 continue;
             };
             let file = dir.join(head_ngrams::file_name(name)).display().to_string();

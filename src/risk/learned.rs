@@ -48,10 +48,14 @@ pub struct NgramModel {
     /// Weights of the model's scores used as inputs besides the n-grams ([`SIGNALS`]; optional).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub signals: BTreeMap<String, f32>,
-    /// n-gram → weight (sorted, so the file diffs well).
-    pub weights: BTreeMap<String, f32>,
-    #[serde(skip)]
-    index: HashMap<String, f32>,
+    /// n-gram → weight (written sorted, so the file diffs well; read into a hash map, which is also the
+    /// lookup table: a model file can hold hundreds of thousands of n-grams and loads on every start).
+    #[serde(serialize_with = "sorted")]
+    pub weights: HashMap<String, f32>,
+}
+
+fn sorted<S: serde::Serializer>(m: &HashMap<String, f32>, s: S) -> Result<S::Ok, S::Error> {
+    m.iter().collect::<BTreeMap<_, _>>().serialize(s)
 }
 
 /// The model scores a learned model may take as inputs besides the n-grams: the sentiment head's
@@ -86,11 +90,6 @@ fn sigmoid(z: f32) -> f32 {
 }
 
 impl NgramModel {
-    fn indexed(mut self) -> Self {
-        self.index = self.weights.iter().map(|(k, &v)| (k.clone(), v)).collect();
-        self
-    }
-
     /// Reads `DIR/FILE` when there is one.
     pub fn for_model_dir(dir: &Path, file: &str) -> Result<Option<Self>, LearnedError> {
         let path = dir.join(file);
@@ -120,7 +119,7 @@ impl NgramModel {
     }
 
     /// Checks a deserialized model (format, n-gram range, thresholds, finite weights, signal names) and
-    /// builds its lookup index.
+    /// returns it.
     pub fn validated(self, file: &str) -> Result<Self, LearnedError> {
         let m = self;
         let bad = |msg: String| LearnedError::Invalid {
@@ -156,7 +155,7 @@ impl NgramModel {
                 SIGNALS.join(", ")
             )));
         }
-        Ok(m.indexed())
+        Ok(m)
     }
 
     pub fn to_json(&self) -> String {
@@ -170,6 +169,18 @@ impl NgramModel {
         self.score_ngrams(&ngrams(text, self.ngram_min, self.ngram_max), inputs)
     }
 
+    /// The probability alone of a text whose n-grams ([`ngrams`] with this model's range) are at hand, without
+    /// inputs and without the explaining n-grams (the blends of the heads call this for every label of every
+    /// text).
+    pub fn probability_ngrams(&self, grams: &[String]) -> f32 {
+        let z = self.bias
+            + grams
+                .iter()
+                .filter_map(|g| self.weights.get(g))
+                .sum::<f32>();
+        sigmoid(z)
+    }
+
     /// [`NgramModel::score`] of a text whose n-grams ([`ngrams`] with this model's range) are at hand.
     pub fn score_ngrams(&self, grams: &[String], inputs: &[(&str, f32)]) -> Scored {
         let mut z = self.bias;
@@ -178,7 +189,7 @@ impl NgramModel {
         }
         let mut hits: Vec<(String, f32)> = Vec::new();
         for g in grams {
-            if let Some(&w) = self.index.get(g) {
+            if let Some(&w) = self.weights.get(g) {
                 z += w;
                 if w > 0.0 {
                     hits.push((g.clone(), w));
@@ -328,9 +339,7 @@ pub fn train(
             .filter(|(_, x)| x.abs() >= 1e-3)
             .map(|(g, &x)| (g.to_string(), (x * 1e4).round() / 1e4))
             .collect(),
-        index: HashMap::new(),
     }
-    .indexed()
 }
 
 /// F1 of boolean predictions.
