@@ -10,15 +10,15 @@
 //! different rows (README, "Category n-grams").
 
 use super::config::HeadSpec;
+use super::ngram_files;
 use super::ModelError;
-use crate::risk::learned::{ngrams, NgramModel};
+use crate::risk::learned::NgramModel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// File name inside a model directory.
 pub const FILE: &str = "category_ngrams.json";
-const FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,12 +48,7 @@ pub fn blend(weight: f32, network: f32, ngrams: f32) -> f32 {
 impl CategoryNgrams {
     /// Reads `DIR/category_ngrams.json` when there is one.
     pub fn for_model_dir(dir: &Path) -> Result<Option<Self>, ModelError> {
-        let path = dir.join(FILE);
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| ModelError::file(&path, e))?;
-        Self::parse(&text, &path.display().to_string()).map(Some)
+        ngram_files::read(&dir.join(FILE), Self::parse)
     }
 
     /// Parses and checks the file (its labels' models, the blend weight).
@@ -63,12 +58,6 @@ impl CategoryNgrams {
             msg,
         };
         let m: CategoryNgrams = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        if m.format_version != FORMAT {
-            return Err(bad(format!(
-                "format_version {} is not {FORMAT}",
-                m.format_version
-            )));
-        }
         if let Some((l, w)) = m
             .blend_weights
             .iter()
@@ -76,16 +65,7 @@ impl CategoryNgrams {
         {
             return Err(bad(format!("blend weight {w} of `{l}` is not in [0, 1]")));
         }
-        let mut labels = BTreeMap::new();
-        for (label, model) in m.labels {
-            let model = model
-                .validated(file)
-                .map_err(|e| bad(format!("label `{label}`: {e}")))?;
-            if !model.signals.is_empty() {
-                return Err(bad(format!("label `{label}`: takes no signals")));
-            }
-            labels.insert(label, model);
-        }
+        let labels = ngram_files::checked_labels(m.format_version, m.labels, file)?;
         Ok(Self { labels, ..m })
     }
 
@@ -106,25 +86,7 @@ impl CategoryNgrams {
 
     /// The n-gram models' probabilities of `text`, one per `labels` entry.
     pub fn scores(&self, labels: &[String], text: &str) -> Vec<f32> {
-        // The models share one n-gram range when trained together; compute the n-grams once per range.
-        let mut cache: Vec<((usize, usize), Vec<String>)> = Vec::new();
-        labels
-            .iter()
-            .map(|l| {
-                let Some(m) = self.labels.get(l) else {
-                    return 0.5;
-                };
-                let range = (m.ngram_min, m.ngram_max);
-                let at = match cache.iter().position(|(r, _)| *r == range) {
-                    Some(at) => at,
-                    None => {
-                        cache.push((range, ngrams(text, range.0, range.1)));
-                        cache.len() - 1
-                    }
-                };
-                m.probability_ngrams(&cache[at].1)
-            })
-            .collect()
+        ngram_files::probabilities(&self.labels, labels, text, 0.5)
     }
 
     /// Blends the head's probabilities `probs` (in `labels` order) of `text` in place.

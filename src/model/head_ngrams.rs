@@ -10,15 +10,15 @@
 //! rows differently and the blend is more accurate than either (README, "Emotion and sentiment n-grams").
 
 use super::config::HeadSpec;
+use super::ngram_files;
 use super::ModelError;
-use crate::risk::learned::{ngrams, NgramModel};
+use crate::risk::learned::NgramModel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The single-label heads that may have an n-gram model, in the order they are blended.
 pub const HEADS: [&str; 2] = ["sentiment", "emotion"];
-const FORMAT: u32 = 1;
 /// Probabilities are floored here before their logarithm.
 const FLOOR: f32 = 1e-9;
 
@@ -56,12 +56,7 @@ pub fn blend(weight: f32, network: &[f32], ngrams: &[f32]) -> Vec<f32> {
 impl HeadNgrams {
     /// Reads `head`'s file in `dir` (`DIR/HEAD_ngrams.json`) when there is one.
     pub fn for_model_dir(dir: &Path, head: &str) -> Result<Option<Self>, ModelError> {
-        let path = dir.join(file_name(head));
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| ModelError::file(&path, e))?;
-        Self::parse(&text, &path.display().to_string()).map(Some)
+        ngram_files::read(&dir.join(file_name(head)), Self::parse)
     }
 
     /// Parses and checks the file (its labels' models, the blend weight).
@@ -71,28 +66,13 @@ impl HeadNgrams {
             msg,
         };
         let m: HeadNgrams = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        if m.format_version != FORMAT {
-            return Err(bad(format!(
-                "format_version {} is not {FORMAT}",
-                m.format_version
-            )));
-        }
         if !(0.0..=1.0).contains(&m.blend_weight) {
             return Err(bad(format!(
                 "blend weight {} is not in [0, 1]",
                 m.blend_weight
             )));
         }
-        let mut labels = BTreeMap::new();
-        for (label, model) in m.labels {
-            let model = model
-                .validated(file)
-                .map_err(|e| bad(format!("label `{label}`: {e}")))?;
-            if !model.signals.is_empty() {
-                return Err(bad(format!("label `{label}`: takes no signals")));
-            }
-            labels.insert(label, model);
-        }
+        let labels = ngram_files::checked_labels(m.format_version, m.labels, file)?;
         Ok(Self { labels, ..m })
     }
 
@@ -110,24 +90,7 @@ impl HeadNgrams {
     /// The n-gram models' distribution over `labels` for `text`: each one-vs-rest score, normalized to sum
     /// to one (a label without a model scores 0).
     pub fn scores(&self, labels: &[String], text: &str) -> Vec<f32> {
-        let mut cache: Vec<((usize, usize), Vec<String>)> = Vec::new();
-        let raw: Vec<f32> = labels
-            .iter()
-            .map(|l| {
-                let Some(m) = self.labels.get(l) else {
-                    return 0.0;
-                };
-                let range = (m.ngram_min, m.ngram_max);
-                let at = match cache.iter().position(|(r, _)| *r == range) {
-                    Some(at) => at,
-                    None => {
-                        cache.push((range, ngrams(text, range.0, range.1)));
-                        cache.len() - 1
-                    }
-                };
-                m.probability_ngrams(&cache[at].1)
-            })
-            .collect();
+        let raw = ngram_files::probabilities(&self.labels, labels, text, 0.0);
         let sum: f32 = raw.iter().sum();
         if sum > 0.0 {
             raw.into_iter().map(|s| s / sum).collect()

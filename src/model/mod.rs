@@ -8,6 +8,7 @@ pub mod device;
 pub mod fused;
 pub mod head_ngrams;
 pub mod kernels;
+pub mod ngram_files;
 pub mod tokenize;
 
 use bert::BertEncoder;

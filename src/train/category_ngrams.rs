@@ -16,6 +16,7 @@ use crate::model::category_ngrams::{blend, CategoryNgrams};
 use crate::model::Model;
 use crate::risk::fit::{round2, round4};
 use crate::risk::learned::{self, TrainOptions};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -60,6 +61,43 @@ fn labeled_rows(path: &Path) -> Result<Vec<Example>, TrainError> {
         .into_iter()
         .filter(|e| e.categories.is_some())
         .collect())
+}
+
+/// One logistic regression per label over the n-grams of `texts` (text `i` is a positive of label `j` when
+/// `positive(j, i)`), fitted side by side; each is deterministic. Their thresholds are left at 0.5.
+pub(crate) fn fit_labels(
+    labels: &[String],
+    texts: &[&str],
+    opts: &TrainOptions,
+    positive: impl Fn(usize, usize) -> bool + Sync,
+) -> BTreeMap<String, learned::NgramModel> {
+    labels
+        .par_iter()
+        .enumerate()
+        .map(|(j, label)| {
+            let y: Vec<bool> = (0..texts.len()).map(|i| positive(j, i)).collect();
+            let positives = y.iter().filter(|&&b| b).count();
+            let m = learned::train(
+                texts,
+                &[],
+                &y,
+                opts,
+                0.5,
+                serde_json::json!({ "positives": positives }),
+            );
+            (label.clone(), m)
+        })
+        .collect()
+}
+
+/// The n-gram options as the model files record them.
+pub(crate) fn options_record(o: &TrainOptions) -> serde_json::Value {
+    serde_json::json!({
+        "c": o.c,
+        "min_count": o.min_count,
+        "ngram_min": o.ngram_min,
+        "ngram_max": o.ngram_max,
+    })
 }
 
 /// The best F1 of one label over the threshold grid, and that threshold ([`metrics::best_threshold`]).
@@ -120,24 +158,11 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
     for e in &train {
         *counts.entry(e.source.as_str()).or_default() += 1;
     }
-    let mut models = BTreeMap::new();
-    for (j, label) in labels.iter().enumerate() {
-        let y: Vec<bool> = train
-            .iter()
-            .map(|e| e.categories.as_ref().is_some_and(|c| c[j] == 1))
-            .collect();
-        let m = learned::train(
-            &texts,
-            &[],
-            &y,
-            &opts.ngrams,
-            0.5,
-            serde_json::json!({ "positives": y.iter().filter(|&&b| b).count() }),
-        );
-        models.insert(label.clone(), m);
-    }
+    let models = fit_labels(&labels, &texts, &opts.ngrams, |j, i| {
+        train[i].categories.as_ref().is_some_and(|c| c[j] == 1)
+    });
     let mut c = CategoryNgrams {
-        format_version: 1,
+        format_version: crate::model::ngram_files::FORMAT,
         blend_weights: BTreeMap::new(),
         training: serde_json::Value::Null,
         labels: models,
@@ -197,12 +222,7 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
         "command": "xinsheng --model DIR train-categories --data DATA (README, \"Category n-grams\")",
         "model": model.dir.display().to_string(),
         "train_rows": counts,
-        "options": {
-            "c": opts.ngrams.c,
-            "min_count": opts.ngrams.min_count,
-            "ngram_min": opts.ngrams.ngram_min,
-            "ngram_max": opts.ngrams.ngram_max,
-        },
+        "options": options_record(&opts.ngrams),
         "dev": dev_files,
         "dev_rows": dev.len(),
         "per_label": grid,

@@ -10,7 +10,7 @@
 //!   a split without neutral gold labels). Every weight's figures per split are kept in the file's `training`
 //!   record.
 
-use super::category_ngrams::source_rows;
+use super::category_ngrams::{fit_labels, options_record, source_rows};
 use super::data::Example;
 use super::eval::{argmax, sentiment_prediction};
 use super::metrics;
@@ -19,8 +19,7 @@ use crate::model::config::{EMOTION_LABELS, SENTIMENT_LABELS};
 use crate::model::head_ngrams::{blend, HeadNgrams};
 use crate::model::Model;
 use crate::risk::fit::{round2, round4};
-use crate::risk::learned::{self, TrainOptions};
-use rayon::prelude::*;
+use crate::risk::learned::TrainOptions;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -168,29 +167,11 @@ pub fn fit(
     for e in &train {
         *counts.entry(e.source.as_str()).or_default() += 1;
     }
-    // One model per label, fitted side by side (each is deterministic).
-    let models: BTreeMap<String, learned::NgramModel> = labels
-        .par_iter()
-        .enumerate()
-        .map(|(k, label)| {
-            let y: Vec<bool> = train
-                .iter()
-                .map(|e| gold(head, e) == Some(k as u8))
-                .collect();
-            let positives = y.iter().filter(|&&b| b).count();
-            let m = learned::train(
-                &texts,
-                &[],
-                &y,
-                &opts.ngrams,
-                0.5,
-                serde_json::json!({ "positives": positives }),
-            );
-            (label.clone(), m)
-        })
-        .collect();
+    let models = fit_labels(&labels, &texts, &opts.ngrams, |k, i| {
+        gold(head, &train[i]) == Some(k as u8)
+    });
     let mut fitted = HeadNgrams {
-        format_version: 1,
+        format_version: crate::model::ngram_files::FORMAT,
         blend_weight: 0.0,
         training: serde_json::Value::Null,
         labels: models,
@@ -248,12 +229,7 @@ pub fn fit(
         "head": head,
         "model": model.dir.display().to_string(),
         "train_rows": counts,
-        "options": {
-            "c": opts.ngrams.c,
-            "min_count": opts.ngrams.min_count,
-            "ngram_min": opts.ngrams.ngram_min,
-            "ngram_max": opts.ngrams.ngram_max,
-        },
+        "options": options_record(&opts.ngrams),
         "dev": splits.iter().map(|s| format!("dev_{}.jsonl", s.name)).collect::<Vec<_>>(),
         "chosen": { "weight": round2(w), "mean_accuracy": round4(mean) },
         "by_weight": grid,
