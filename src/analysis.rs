@@ -381,7 +381,7 @@ impl Analyzer {
         speaker: Option<&str>,
     ) -> Analysis {
         let cfg = &self.model.config;
-        // The categories and emotion heads blended with the model's n-gram models, when it has them.
+        // Each head blended with the model's n-gram model for it, when it has one.
         let blended;
         let probs = if self.model.has_ngrams() {
             let mut p = probs.clone();

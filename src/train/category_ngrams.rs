@@ -90,6 +90,19 @@ pub(crate) fn fit_labels(
         .collect()
 }
 
+/// The network's probabilities of head `hi` for `texts` (without any n-gram blend).
+pub(crate) fn head_probabilities(
+    model: &Model,
+    texts: &[&str],
+    hi: usize,
+) -> Result<Vec<Vec<f32>>, TrainError> {
+    Ok(model
+        .predict_texts(texts, 32)?
+        .into_iter()
+        .map(|p| p[hi].clone())
+        .collect())
+}
+
 /// The n-gram options as the model files record them.
 pub(crate) fn options_record(o: &TrainOptions) -> serde_json::Value {
     serde_json::json!({
@@ -169,11 +182,7 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
     };
     // The network's own probabilities and the n-grams' on the dev rows.
     let dev_texts: Vec<&str> = dev.iter().map(|e| e.text.as_str()).collect();
-    let network: Vec<Vec<f32>> = model
-        .predict_texts(&dev_texts, 32)?
-        .into_iter()
-        .map(|p| p[hi].clone())
-        .collect();
+    let network = head_probabilities(model, &dev_texts, hi)?;
     let grams: Vec<Vec<f32>> = dev_texts.iter().map(|t| c.scores(&labels, t)).collect();
     let gold: Vec<Vec<u8>> = dev.iter().map(|e| e.categories.clone().unwrap()).collect();
     // Per label: the weight whose best threshold gives the best F1 on the dev rows (ties: the smaller).

@@ -10,7 +10,7 @@
 //!   a split without neutral gold labels). Every weight's figures per split are kept in the file's `training`
 //!   record.
 
-use super::category_ngrams::{fit_labels, options_record, source_rows};
+use super::category_ngrams::{fit_labels, head_probabilities, options_record, source_rows};
 use super::data::Example;
 use super::eval::{argmax, sentiment_prediction};
 use super::metrics;
@@ -179,11 +179,7 @@ pub fn fit(
     let mut splits = Vec::new();
     for (name, rows) in dev {
         let dev_texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-        let network: Vec<Vec<f32>> = model
-            .predict_texts(&dev_texts, 32)?
-            .into_iter()
-            .map(|p| p[hi].clone())
-            .collect();
+        let network = head_probabilities(model, &dev_texts, hi)?;
         let grams = dev_texts
             .iter()
             .map(|t| fitted.scores(&labels, t))
