@@ -103,6 +103,12 @@ pub(crate) fn head_probabilities(
         .collect())
 }
 
+/// Whether a blend weight `w` scoring `score` beats the best so far (`best_score` at `best_w`): a higher score,
+/// or the same score (within 1e-9) at a smaller weight, whatever order the grid was given in.
+pub(crate) fn better(score: f64, w: f32, best_score: f64, best_w: f32) -> bool {
+    score > best_score + 1e-9 || (score >= best_score - 1e-9 && w < best_w)
+}
+
 /// The n-gram options as the model files record them.
 pub(crate) fn options_record(o: &TrainOptions) -> serde_json::Value {
     serde_json::json!({
@@ -200,7 +206,7 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
                 .collect();
             let (f1, t) = best_f1(&g, &p);
             row.push(serde_json::json!([round2(w), round4(f1)]));
-            if best.as_ref().is_none_or(|b| f1 > b.0 + 1e-9) {
+            if best.as_ref().is_none_or(|b| better(f1, w, b.0, b.1)) {
                 best = Some((f1, w, t));
             }
         }
@@ -238,4 +244,23 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
         "macro_f1": { "network_alone": round4(network_f1), "blended": round4(macro_f1) },
     });
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::better;
+
+    #[test]
+    fn the_best_weight_is_the_highest_score_then_the_smallest_weight() {
+        // A grid given in descending order still ends on the smallest of the tied weights.
+        let mut best: Option<(f64, f32)> = None;
+        for (score, w) in [(0.7, 1.0), (0.8, 0.6), (0.8, 0.3), (0.75, 0.1), (0.8, 0.5)] {
+            if best.is_none_or(|b| better(score, w, b.0, b.1)) {
+                best = Some((score, w));
+            }
+        }
+        assert_eq!(best, Some((0.8, 0.3)));
+        assert!(!better(0.8, 0.3, 0.8, 0.3));
+        assert!(better(0.81, 0.9, 0.8, 0.1));
+    }
 }

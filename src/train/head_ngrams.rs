@@ -10,7 +10,7 @@
 //!   a split without neutral gold labels). Every weight's figures per split are kept in the file's `training`
 //!   record.
 
-use super::category_ngrams::{fit_labels, head_probabilities, options_record, source_rows};
+use super::category_ngrams::{better, fit_labels, head_probabilities, options_record, source_rows};
 use super::data::Example;
 use super::eval::{argmax, sentiment_prediction};
 use super::metrics;
@@ -214,7 +214,7 @@ pub fn fit(
             serde_json::json!({ "weight": round2(w), "mean_accuracy": round4(mean),
                                       "splits": per_split }),
         );
-        if best.is_none_or(|b| mean > b.0 + 1e-9) {
+        if best.is_none_or(|b| better(mean, w, b.0, b.1)) {
             best = Some((mean, w));
         }
     }
