@@ -266,9 +266,9 @@ fn category_ngrams_are_fitted_blended_and_checked() {
     };
     let before = analyze(&[]);
 
-    // `train-categories` on the prepared corpus; its JSON report.
-    let fit = || -> Value {
-        let out = xinsheng(&[
+    // `train-categories` on the prepared corpus (with extra options); its JSON report when it succeeds.
+    let run = |extra: &[&str]| -> std::process::Output {
+        let mut args = vec![
             "--model",
             m,
             "--engine",
@@ -276,7 +276,12 @@ fn category_ngrams_are_fitted_blended_and_checked() {
             "train-categories",
             "--data",
             d,
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        xinsheng(&args)
+    };
+    let fit = || -> Value {
+        let out = run(&[]);
         assert!(
             out.status.success(),
             "{}",
@@ -367,37 +372,13 @@ fn category_ngrams_are_fitted_blended_and_checked() {
     assert_eq!(analyze(&[])["category_scores"], after["category_scores"]);
 
     // Bad options: a clear usage error.
-    let out = xinsheng(&[
-        "--model",
-        m,
-        "train-categories",
-        "--data",
-        d,
-        "--weights",
-        "0,1.5",
-    ]);
+    let out = run(&["--weights", "0,1.5"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("[0, 1]"));
-    let out = xinsheng(&[
-        "--model",
-        m,
-        "train-categories",
-        "--data",
-        d,
-        "--sources",
-        "nope",
-    ]);
+    let out = run(&["--sources", "nope"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no rows with categories"));
-    let out = xinsheng(&[
-        "--model",
-        m,
-        "train-categories",
-        "--data",
-        d,
-        "--ngram-max",
-        "0",
-    ]);
+    let out = run(&["--ngram-max", "0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--ngram-max"));
 }

@@ -10,7 +10,7 @@
 //! different rows (README, "Category n-grams").
 
 use super::config::HeadSpec;
-use super::ngram_files;
+use super::ngram_files::{self, TextGrams};
 use super::ModelError;
 use crate::risk::learned::NgramModel;
 use serde::{Deserialize, Serialize};
@@ -86,12 +86,20 @@ impl CategoryNgrams {
 
     /// The n-gram models' probabilities of `text`, one per `labels` entry.
     pub fn scores(&self, labels: &[String], text: &str) -> Vec<f32> {
-        ngram_files::probabilities(&self.labels, labels, text, 0.5)
+        self.scores_of(labels, &mut TextGrams::new(text))
     }
 
-    /// Blends the head's probabilities `probs` (in `labels` order) of `text` in place.
-    pub fn apply(&self, labels: &[String], text: &str, probs: &mut [f32]) {
-        for ((p, q), l) in probs.iter_mut().zip(self.scores(labels, text)).zip(labels) {
+    fn scores_of(&self, labels: &[String], grams: &mut TextGrams) -> Vec<f32> {
+        ngram_files::probabilities(&self.labels, labels, grams, 0.5)
+    }
+
+    /// Blends the head's probabilities `probs` (in `labels` order) of the text of `grams` in place.
+    pub fn apply(&self, labels: &[String], grams: &mut TextGrams, probs: &mut [f32]) {
+        for ((p, q), l) in probs
+            .iter_mut()
+            .zip(self.scores_of(labels, grams))
+            .zip(labels)
+        {
             *p = blend(self.blend_weights.get(l).copied().unwrap_or(0.0), *p, q);
         }
     }
@@ -151,12 +159,12 @@ mod tests {
     fn blend_weight_zero_keeps_the_network_and_one_takes_the_ngrams() {
         let m = fitted(0.0);
         let mut p = vec![0.3, 0.8];
-        m.apply(&labels(), "价格太贵", &mut p);
+        m.apply(&labels(), &mut TextGrams::new("价格太贵"), &mut p);
         assert!((p[0] - 0.3).abs() < 1e-5 && (p[1] - 0.8).abs() < 1e-5);
         let m = fitted(1.0);
         let q = m.scores(&labels(), "价格太贵");
         let mut p = vec![0.3, 0.8];
-        m.apply(&labels(), "价格太贵", &mut p);
+        m.apply(&labels(), &mut TextGrams::new("价格太贵"), &mut p);
         assert!((p[0] - q[0]).abs() < 1e-4 && (p[1] - q[1]).abs() < 1e-4);
         // The n-grams learned the words: price high, process low for a price complaint.
         assert!(q[0] > 0.5 && q[1] < 0.5, "{q:?}");
@@ -167,7 +175,7 @@ mod tests {
         let m = fitted(0.5);
         let q = m.scores(&labels(), "等了很久");
         let mut p = vec![0.9, 0.1];
-        m.apply(&labels(), "等了很久", &mut p);
+        m.apply(&labels(), &mut TextGrams::new("等了很久"), &mut p);
         for j in 0..2 {
             let (lo, hi) = (q[j].min([0.9, 0.1][j]), q[j].max([0.9, 0.1][j]));
             assert!(p[j] > lo && p[j] < hi, "{p:?} {q:?}");

@@ -10,7 +10,7 @@
 //! rows differently and the blend is more accurate than either (README, "Emotion and sentiment n-grams").
 
 use super::config::HeadSpec;
-use super::ngram_files;
+use super::ngram_files::{self, TextGrams};
 use super::ModelError;
 use crate::risk::learned::NgramModel;
 use serde::{Deserialize, Serialize};
@@ -90,7 +90,11 @@ impl HeadNgrams {
     /// The n-gram models' distribution over `labels` for `text`: each one-vs-rest score, normalized to sum
     /// to one (a label without a model scores 0).
     pub fn scores(&self, labels: &[String], text: &str) -> Vec<f32> {
-        let raw = ngram_files::probabilities(&self.labels, labels, text, 0.0);
+        self.scores_of(labels, &mut TextGrams::new(text))
+    }
+
+    fn scores_of(&self, labels: &[String], grams: &mut TextGrams) -> Vec<f32> {
+        let raw = ngram_files::probabilities(&self.labels, labels, grams, 0.0);
         let sum: f32 = raw.iter().sum();
         if sum > 0.0 {
             raw.into_iter().map(|s| s / sum).collect()
@@ -99,9 +103,9 @@ impl HeadNgrams {
         }
     }
 
-    /// Blends the head's probabilities `probs` (in `labels` order) of `text` in place.
-    pub fn apply(&self, labels: &[String], text: &str, probs: &mut [f32]) {
-        let q = self.scores(labels, text);
+    /// Blends the head's probabilities `probs` (in `labels` order) of the text of `grams` in place.
+    pub fn apply(&self, labels: &[String], grams: &mut TextGrams, probs: &mut [f32]) {
+        let q = self.scores_of(labels, grams);
         let b = blend(self.blend_weight, probs, &q);
         probs.copy_from_slice(&b);
     }
@@ -164,19 +168,19 @@ mod tests {
     fn weight_zero_keeps_the_network_one_takes_the_ngrams_and_between_mixes() {
         let p = [0.7, 0.2, 0.1];
         let mut x = p.to_vec();
-        fitted(0.0).apply(&labels(), "真开心", &mut x);
+        fitted(0.0).apply(&labels(), &mut TextGrams::new("真开心"), &mut x);
         for (a, b) in x.iter().zip(&p) {
             assert!((a - b).abs() < 1e-5, "{x:?}");
         }
         let m = fitted(1.0);
         let q = m.scores(&labels(), "真开心");
         let mut x = p.to_vec();
-        m.apply(&labels(), "真开心", &mut x);
+        m.apply(&labels(), &mut TextGrams::new("真开心"), &mut x);
         for (a, b) in x.iter().zip(&q) {
             assert!((a - b).abs() < 1e-4, "{x:?} {q:?}");
         }
         let mut x = p.to_vec();
-        fitted(0.5).apply(&labels(), "真开心", &mut x);
+        fitted(0.5).apply(&labels(), &mut TextGrams::new("真开心"), &mut x);
         assert!((x.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         // Happiness rises above the network's 0.1 toward the n-grams' reading, none falls below 0.7.
         assert!(x[2] > 0.1 && x[2] < q[2] && x[0] < 0.7, "{x:?} {q:?}");

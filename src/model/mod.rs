@@ -378,15 +378,17 @@ impl Model {
     /// prediction methods return the network's own probabilities: callers that know the text (the
     /// analysis, `eval`) call this.
     pub fn blend(&self, text: &str, probs: &mut HeadProbs) {
+        // Every n-gram model reads the same n-grams of the text: computed once.
+        let mut grams = ngram_files::TextGrams::new(text);
         if let (Some(c), Some((hi, head))) = (&self.category_ngrams, self.config.head("categories"))
         {
             if let Some(p) = probs.get_mut(hi) {
-                c.apply(&head.labels, text, p);
+                c.apply(&head.labels, &mut grams, p);
             }
         }
         for (hi, m) in &self.head_ngrams {
             if let (Some(head), Some(p)) = (self.config.heads.get(*hi), probs.get_mut(*hi)) {
-                m.apply(&head.labels, text, p);
+                m.apply(&head.labels, &mut grams, p);
             }
         }
     }

@@ -50,30 +50,47 @@ pub fn checked_labels(
     Ok(checked)
 }
 
-/// Each of `labels`' model probability for `text` (`missing` for a label without a model). Models trained
-/// together share one n-gram range; the n-grams are computed once per range.
+/// The n-grams of one text, computed once per n-gram range and shared by every model that reads the text
+/// (the blends of the categories, sentiment and emotion heads all read the same 1–3-grams).
+pub struct TextGrams<'t> {
+    text: &'t str,
+    by_range: Vec<((usize, usize), Vec<String>)>,
+}
+
+impl<'t> TextGrams<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            by_range: Vec::new(),
+        }
+    }
+
+    /// The distinct n-grams of `min..=max` characters ([`ngrams`]).
+    pub fn of(&mut self, min: usize, max: usize) -> &[String] {
+        let at = match self.by_range.iter().position(|(r, _)| *r == (min, max)) {
+            Some(at) => at,
+            None => {
+                self.by_range
+                    .push(((min, max), ngrams(self.text, min, max)));
+                self.by_range.len() - 1
+            }
+        };
+        &self.by_range[at].1
+    }
+}
+
+/// Each of `labels`' model probability for the text of `grams` (`missing` for a label without a model).
 pub fn probabilities(
     models: &BTreeMap<String, NgramModel>,
     labels: &[String],
-    text: &str,
+    grams: &mut TextGrams,
     missing: f32,
 ) -> Vec<f32> {
-    let mut cache: Vec<((usize, usize), Vec<String>)> = Vec::new();
     labels
         .iter()
-        .map(|l| {
-            let Some(m) = models.get(l) else {
-                return missing;
-            };
-            let range = (m.ngram_min, m.ngram_max);
-            let at = match cache.iter().position(|(r, _)| *r == range) {
-                Some(at) => at,
-                None => {
-                    cache.push((range, ngrams(text, range.0, range.1)));
-                    cache.len() - 1
-                }
-            };
-            m.probability_ngrams(&cache[at].1)
+        .map(|l| match models.get(l) {
+            Some(m) => m.probability_ngrams(grams.of(m.ngram_min, m.ngram_max)),
+            None => missing,
         })
         .collect()
 }

@@ -10,10 +10,10 @@
 //!   a split without neutral gold labels). Every weight's figures per split are kept in the file's `training`
 //!   record.
 
-use super::category_ngrams::{better, fit_labels, head_probabilities, options_record, source_rows};
 use super::data::Example;
 use super::eval::{argmax, sentiment_prediction};
 use super::metrics;
+use super::ngram_fit::{better, fit_labels, head_probabilities, options_record, source_rows};
 use super::TrainError;
 use crate::model::config::{EMOTION_LABELS, SENTIMENT_LABELS};
 use crate::model::head_ngrams::{blend, HeadNgrams};

@@ -11,6 +11,7 @@ pub mod data;
 pub mod eval;
 pub mod head_ngrams;
 pub mod metrics;
+mod ngram_fit;
 pub mod optim;
 
 use crate::model::config::{
