@@ -5,8 +5,9 @@ with its n-gram models (README, "A second refinement epoch": an experiment, not 
     python3 scripts/blend_targets.py --data build/dataset --model models/default --out build/v7/soft_blend.pt
     python3 scripts/train_torch.py ... --teacher models/default ngrams-oof --soft-targets build/v7/soft_blend.pt
 
-- Network: the model's probabilities on every training row (train_torch.probabilities; cached in --network,
-  which `--teacher MODEL --soft-targets FILE` also reads as the plain network teacher).
+- Network: the model's probabilities on every training row (train_torch.soft_targets with the model as the
+  only teacher; its cache, --network, is what `--teacher MODEL --soft-targets FILE` reads as the plain network
+  teacher).
 - Sentiment and emotion n-grams: out of fold. The rows are split five ways by a hash of the text; each fifth is
   scored by one-vs-rest logistic regressions over binary character 1-3-grams fitted to the other four fifths
   (scikit-learn, C 1, the shipped files' --min-count), so no row is scored by a model that saw it. The shipped
@@ -84,14 +85,9 @@ def main():
     started = time.time()
     rows = T.read(os.path.join(args.data, "train.jsonl"))
     texts = [r["text"] for r in rows]
-    cache = args.network or args.out + ".network.pt"
-    net = torch.load(cache, weights_only=False) if os.path.exists(cache) else None
-    if net is None or net.get("texts") != texts or net.get("teachers") != [args.model]:
-        net = {"teachers": [args.model], "texts": texts,
-               "probs": T.probabilities(T.load_run(args.model), rows, bf16=True)}
-        torch.save(net, cache)
-        print(f"network probabilities: {time.time() - started:.0f} s", file=sys.stderr, flush=True)
-    netp = {k: v.numpy() for k, v in net["probs"].items()}
+    # The network alone as a teacher, through train_torch's own per-text cache.
+    net = T.soft_targets(args.network or args.out + ".network.pt", [args.model], rows, bf16=True)
+    netp = {k: v.numpy() for k, v in net.items()}
     folds = np.array([zlib.crc32(t.encode("utf-8")) % args.folds for t in texts])
     probs = {}
     for head, classes in (("sentiment", len(T.SENTIMENT)), ("emotion", len(T.EMOTION))):
@@ -103,10 +99,14 @@ def main():
     cat = json.load(open(os.path.join(args.model, "category_ngrams.json"), encoding="utf-8"))
     pc = np.clip(netp["categories"], 1e-6, 1 - 1e-6)
     blended = np.zeros_like(pc)
-    for j, label in enumerate(T.CATEGORIES):
-        m, w = cat["labels"][label], cat["blend_weights"][label]
-        for i, text in enumerate(texts):
-            z = m["bias"] + sum(m["weights"].get(g, 0.0) for g in ngrams(text, m["ngram_min"], m["ngram_max"]))
+    for i, text in enumerate(texts):
+        grams = {}  # the labels share one n-gram range: computed once per text
+        for j, label in enumerate(T.CATEGORIES):
+            m, w = cat["labels"][label], cat["blend_weights"][label]
+            span = (m["ngram_min"], m["ngram_max"])
+            if span not in grams:
+                grams[span] = ngrams(text, *span)
+            z = m["bias"] + sum(m["weights"].get(g, 0.0) for g in grams[span])
             blended[i, j] = 1 / (1 + math.exp(-((1 - w) * math.log(pc[i, j] / (1 - pc[i, j])) + w * z)))
     probs["categories"] = torch.tensor(blended, dtype=torch.float)
     torch.save({"teachers": [args.model, "ngrams-oof"], "texts": texts, "probs": probs}, args.out)

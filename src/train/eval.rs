@@ -49,6 +49,11 @@ impl EvalReport {
     }
 }
 
+/// Whether a set's sentiment gold labels (indices) make it a binary set: none of them neutral.
+pub fn sentiment_is_binary(gold: impl IntoIterator<Item = usize>) -> bool {
+    gold.into_iter().all(|g| g != 1)
+}
+
 /// The predicted sentiment class and its confidence: on a binary set (no neutral gold label) the larger of
 /// negative and positive, with the two renormalized; otherwise the arg-max.
 pub fn sentiment_prediction(p: &[f32], binary: bool) -> (usize, f32) {
@@ -106,7 +111,7 @@ pub fn evaluate(
                 if labeled.is_empty() {
                     continue;
                 }
-                let binary = labeled.iter().all(|&(_, s)| s != 1);
+                let binary = sentiment_is_binary(labeled.iter().map(|&(_, s)| s as usize));
                 let mut confidence = Vec::with_capacity(labeled.len());
                 let pairs: Vec<(usize, usize)> = labeled
                     .iter()

@@ -11,7 +11,7 @@
 //!   record.
 
 use super::data::Example;
-use super::eval::{argmax, sentiment_prediction};
+use super::eval::{argmax, sentiment_is_binary, sentiment_prediction};
 use super::metrics;
 use super::ngram_fit::{better, fit_labels, head_probabilities, options_record, source_rows};
 use super::TrainError;
@@ -86,7 +86,7 @@ impl Split {
     /// The split's figures at blend weight `w` (accuracy, macro-F1, per class).
     fn figures(&self, head: &str, labels: &[String], w: f32) -> metrics::SingleLabelReport {
         // A sentiment split without neutral gold labels is read two-way, as `xinsheng eval` reads it.
-        let binary = head == "sentiment" && self.gold.iter().all(|&g| g != 1);
+        let binary = head == "sentiment" && sentiment_is_binary(self.gold.iter().copied());
         let pairs: Vec<(usize, usize)> = self
             .network
             .iter()
