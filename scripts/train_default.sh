@@ -72,7 +72,7 @@ if [ "${DISTILL:=1}" = 1 ]; then
   teachers=(build/teacher_s42 build/teacher_long build/teacher_long_b1 build/teacher_s43 build/teacher_s44)
   rm -rf "$tmp"
   python3 scripts/train_torch.py "${recipe[@]}" --out "$tmp" "${init[@]}" --teacher "${teachers[@]}" \
-    --distill-weight 0.9 --trust-labels taobao neutral_requests cs_written
+    --distill-weight 0.9 --trust-labels taobao neutral_requests cs_written weibo_written
 else
   rm -rf "$tmp"
   python3 scripts/train_torch.py "${recipe[@]}" --out "$tmp" "${init[@]}"
@@ -87,7 +87,7 @@ if [ "${REFINE:=1}" = 1 ]; then
   python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" --teacher "$tmp" \
     --epochs 1 --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
     --categories-weight 2 --repeat taobao=3 cs_written=3 "handcat=${HANDCAT_REPEAT:-10}" --distill-weight 0.9 \
-    --trust-labels taobao neutral_requests cs_written handcat
+    --trust-labels taobao neutral_requests cs_written handcat weibo_written
   tmp=$refine
 fi
 mkdir -p "$out"

@@ -11,6 +11,7 @@
 //! | categories | `tests/data/categories/labeled_part*.jsonl` (hand-labeled reviews, `docs/labeling.md`) | the five categories; the ids in `categories/split.json` held out as dev split `handcat` |
 //! | sentiment, categories | `tests/data/taobao_turns/labeled_part*.jsonl` (customer turns of taobao_ecd_dialogue_sample, hand-labeled) | three-way sentiment and the five categories; rows with `"split": "dev"` held out as dev split `taobao` |
 //! | sentiment, emotion, categories | `tests/data/cs_written/labeled_part*.jsonl` (customer-service utterances written and labeled by hand: telecom, utilities, banking, travel, e-commerce, delivery) | three-way sentiment, the 8 emotions, the five categories; 15% held out by a hash of the text as dev split `cs_written` |
+//! | emotion | `tests/data/weibo_written/labeled_part*.jsonl` (Weibo-style posts written and labeled by hand, weighted toward anger and the other thin classes) | the 8 emotions; training only |
 //! | emotion (none) | neutral training rows of `neutral_requests`, `taobao` and `cs_written` | `none`: a calm customer-service inquiry carries no emotion |
 //! | categories (weak) | `--weak-categories FILE` (`scripts/weak_categories.py` over the negative reviews) | labeling-function votes |
 //!
@@ -328,7 +329,8 @@ pub fn neutral_requests() -> Vec<String> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ExtraSets {
     /// The project's hand-labeled sets (`tests/data`): `categories/labeled_part*.jsonl`,
-    /// `taobao_turns/labeled_part*.jsonl`, `sentiment3/dev.jsonl`, `robustness/dev.jsonl`. Files that are
+    /// `taobao_turns/labeled_part*.jsonl`, `cs_written/labeled_part*.jsonl`,
+    /// `weibo_written/labeled_part*.jsonl`, `sentiment3/dev.jsonl`, `robustness/dev.jsonl`. Files that are
     /// absent are skipped.
     pub labeled_dir: Option<PathBuf>,
     /// Weak category labels (`{"text", "categories": [names]}` rows) merged into the training rows.
@@ -520,6 +522,17 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
             b.add(ex, split);
         }
     }
+    if let Some(dir) = &extra.labeled_dir {
+        // Weibo-style posts written and labeled by hand for emotion: training only, and read after NLPCC 2013,
+        // so that a copy of one of its dev posts is dropped here instead of taking the post out of the dev split.
+        for path in labeled_parts(&dir.join("weibo_written")) {
+            for row in read_jsonl(&path)? {
+                if let Some(ex) = row_example(&row, "weibo_written") {
+                    b.add(ex, Split::Holdout("weibo_written", 0));
+                }
+            }
+        }
+    }
     if let Some(path) = &extra.weak_categories {
         // Weak labels only add a category vector to rows that have none (a hand label wins).
         for row in read_jsonl(path)? {
@@ -708,6 +721,28 @@ mod tests {
                 other => panic!("unexpected sentiment {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn written_posts_train_emotion_only_and_never_take_a_dev_text() {
+        let rows = [
+            r#"{"text":"火大的很，又不回我消息！","emotion":"anger"}"#,
+            // the text of the tiny ChnSentiCorp dev file: the dev copy stays, this one is dropped
+            r#"{"text":"第0条评论质量很好","emotion":"like"}"#,
+        ]
+        .map(String::from);
+        let corpus = corpus_with("weibo_written", &rows);
+        assert_eq!(corpus.dev["chnsenticorp"].len(), 1);
+        let train: Vec<_> = corpus
+            .train
+            .iter()
+            .filter(|e| e.source == "weibo_written")
+            .collect();
+        assert_eq!(train.len(), 1);
+        assert_eq!(train[0].emotion, Some(4));
+        assert_eq!(train[0].sentiment, None);
+        assert_eq!(train[0].categories, None);
+        assert_eq!(corpus.stats["weibo_written"].duplicate, 1);
     }
 
     #[test]

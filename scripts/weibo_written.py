@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Checks the hand-written Weibo-style emotion posts (tests/data/weibo_written).
+
+    python3 scripts/weibo_written.py check            # validate labels, report counts and near-copies
+    python3 scripts/weibo_written.py check --drop     # also rewrite the files without near-copies
+
+Validation: `emotion` one of the eight NLPCC 2013 classes, at least two letters or digits (what `xinsheng prepare`
+keeps), no text twice (punctuation aside). Leakage: a
+written post is a near-copy when its character-trigram set overlaps a text's with a Dice coefficient of at least
+`--overlap` (default 0.5), or they are equal after dropping punctuation (`scripts/cs_written.py`'s index). It is
+compared with every NLPCC 2013 post in ../shared/data (train and the dev slice `xinsheng prepare` holds out
+alike, so the check does not depend on the split) and with every evaluation text `scripts/cs_written.py` knows.
+With `--drop`, near-copies are removed from the files (the count is printed).
+"""
+import argparse
+import json
+import pathlib
+import sys
+from collections import Counter
+
+from cs_written import EMOTIONS, Index, eval_texts, key
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DIR = ROOT / "tests" / "data" / "weibo_written"
+NLPCC2013 = ROOT.parent / "shared" / "data" / "nlpcc2013_weibo_emotion" / "train.jsonl"
+
+
+def check(args):
+    parts = sorted(DIR.glob("labeled_part*.jsonl"))
+    if not parts:
+        sys.exit(f"no labeled_part*.jsonl under {DIR}")
+    rows, problems = [], 0
+    for p in parts:
+        for n, line in enumerate(open(p, encoding="utf-8"), 1):
+            r = json.loads(line)
+            r["_file"] = p
+            if r.get("emotion") not in EMOTIONS:
+                print(f"{p.name}:{n}: bad emotion {r.get('emotion')!r}")
+                problems += 1
+            if len(key(r.get("text", ""))) < 2:
+                print(f"{p.name}:{n}: fewer than two letters or digits: {r.get('text')!r}")
+                problems += 1
+            rows.append(r)
+    for k, c in Counter(key(r["text"]) for r in rows).items():
+        if c > 1:
+            print(f"text written {c} times: {k}")
+            problems += 1
+    refs = [("nlpcc2013", json.loads(line)["text"]) for line in open(NLPCC2013, encoding="utf-8")]
+    index = Index(refs + eval_texts())
+    leaks = []
+    for r in rows:
+        hit = index.near(r["text"], args.overlap)
+        if hit:
+            leaks.append((r, index.texts[hit[0]], hit[1]))
+    print(f"{len(rows)} rows in {len(parts)} files; {problems} problems")
+    print("emotion:", dict(Counter(r["emotion"] for r in rows).most_common()))
+    print(f"near-copies of NLPCC 2013 posts or evaluation texts (trigram Dice >= {args.overlap}): {len(leaks)}")
+    for r, (name, text), score in leaks:
+        print(f"  {r['text']!r} ~ {name}: {text!r} ({score:.2f})")
+    if args.drop and leaks:
+        drop = {id(r) for r, _, _ in leaks}
+        for p in parts:
+            keep = [r for r in rows if r["_file"] == p and id(r) not in drop]
+            with open(p, "w", encoding="utf-8") as f:
+                for r in keep:
+                    f.write(json.dumps({k: v for k, v in r.items() if k != "_file"}, ensure_ascii=False) + "\n")
+        print(f"dropped {len(drop)} rows")
+    return 1 if problems else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="validate labels and look for near-copies of NLPCC 2013 and evaluation texts")
+    c.add_argument("--overlap", type=float, default=0.5)
+    c.add_argument("--drop", action="store_true", help="remove near-copies from the files")
+    sys.exit(check(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
