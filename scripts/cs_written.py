@@ -86,42 +86,53 @@ class Index:
         return best
 
 
-def check(args):
-    # next/ holds rows written for a later training run, when there are any (not read by `xinsheng prepare`).
-    parts = sorted(DIR.glob("labeled_part*.jsonl")) + sorted((DIR / "next").glob("labeled_part*.jsonl"))
-    if not parts:
-        sys.exit(f"no labeled_part*.jsonl under {DIR}")
+def read_parts(parts, row_problems):
+    """The rows of the labeled files (each with `_file`), and how many problems `row_problems(row)` printed."""
     rows, problems = [], 0
     for p in parts:
         for n, line in enumerate(open(p, encoding="utf-8"), 1):
             r = json.loads(line)
             r["_file"] = p
-            where = f"{p.name}:{n}"
-            if r.get("sentiment") not in SENTIMENTS or r.get("emotion") not in EMOTIONS:
-                print(f"{where}: bad sentiment/emotion {r.get('sentiment')!r}/{r.get('emotion')!r}")
-                problems += 1
-            cats = r.get("categories")
-            if not isinstance(cats, list) or set(cats) - CATEGORIES or cats != sorted(cats):
-                print(f"{where}: bad categories {cats!r}")
-                problems += 1
-            elif r.get("sentiment") == "neutral" and cats:
-                print(f"{where}: neutral row with categories {cats}")
-                problems += 1
-            if not r.get("text", "").strip():
-                print(f"{where}: empty text")
+            for msg in row_problems(r):
+                print(f"{p.name}:{n}: {msg}")
                 problems += 1
             rows.append(r)
+    return rows, problems
+
+
+def near_copies(rows, index, overlap):
+    """(row, (name, text), score) for every row that nearly copies a text of `index`."""
+    leaks = []
+    for r in rows:
+        hit = index.near(r["text"], overlap)
+        if hit:
+            leaks.append((r, index.texts[hit[0]], hit[1]))
+    return leaks
+
+
+def check(args):
+    # next/ holds rows written for a later training run, when there are any (not read by `xinsheng prepare`).
+    parts = sorted(DIR.glob("labeled_part*.jsonl")) + sorted((DIR / "next").glob("labeled_part*.jsonl"))
+    if not parts:
+        sys.exit(f"no labeled_part*.jsonl under {DIR}")
+    def row_problems(r):
+        if r.get("sentiment") not in SENTIMENTS or r.get("emotion") not in EMOTIONS:
+            yield f"bad sentiment/emotion {r.get('sentiment')!r}/{r.get('emotion')!r}"
+        cats = r.get("categories")
+        if not isinstance(cats, list) or set(cats) - CATEGORIES or cats != sorted(cats):
+            yield f"bad categories {cats!r}"
+        elif r.get("sentiment") == "neutral" and cats:
+            yield f"neutral row with categories {cats}"
+        if not r.get("text", "").strip():
+            yield "empty text"
+
+    rows, problems = read_parts(parts, row_problems)
     ids = Counter(r.get("id") for r in rows)
     for i, c in ids.items():
         if c > 1:
             print(f"duplicate id {i} ({c}x)")
             problems += 1
-    evals = Index(eval_texts())
-    leaks = []
-    for r in rows:
-        hit = evals.near(r["text"], args.overlap)
-        if hit:
-            leaks.append((r, evals.texts[hit[0]], hit[1]))
+    leaks = near_copies(rows, Index(eval_texts()), args.overlap)
     own = Index([(r["id"], r["text"]) for r in rows])
     inner = 0
     for i, r in enumerate(rows):
@@ -140,15 +151,19 @@ def check(args):
     for r, (name, text), score in leaks:
         print(f"  {r['id']} {r['text']!r} ~ {name}: {text!r} ({score:.2f})")
     if args.drop and leaks:
-        drop = {id(r) for r, _, _ in leaks}
-        for p in parts:
-            keep = [r for r in rows if r["_file"] == p and id(r) not in drop]
-            with open(p, "w", encoding="utf-8") as f:
-                for r in keep:
-                    r = {k: v for k, v in r.items() if k != "_file"}
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        print(f"dropped {len(drop)} rows")
+        drop_rows(parts, rows, [r for r, _, _ in leaks])
     return 1 if problems else 0
+
+
+def drop_rows(parts, rows, drop):
+    """Rewrites each file of `parts` with its rows (those whose `_file` is it) minus the `drop` rows."""
+    drop = {id(r) for r in drop}
+    for p in parts:
+        keep = [r for r in rows if r["_file"] == p and id(r) not in drop]
+        with open(p, "w", encoding="utf-8") as f:
+            for r in keep:
+                f.write(json.dumps({k: v for k, v in r.items() if k != "_file"}, ensure_ascii=False) + "\n")
+    print(f"dropped {len(drop)} rows")
 
 
 def main():

@@ -18,7 +18,7 @@ import pathlib
 import sys
 from collections import Counter
 
-from cs_written import EMOTIONS, Index, eval_texts, key
+from cs_written import EMOTIONS, Index, drop_rows, eval_texts, key, near_copies, read_parts
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DIR = ROOT / "tests" / "data" / "weibo_written"
@@ -29,42 +29,26 @@ def check(args):
     parts = sorted(DIR.glob("labeled_part*.jsonl"))
     if not parts:
         sys.exit(f"no labeled_part*.jsonl under {DIR}")
-    rows, problems = [], 0
-    for p in parts:
-        for n, line in enumerate(open(p, encoding="utf-8"), 1):
-            r = json.loads(line)
-            r["_file"] = p
-            if r.get("emotion") not in EMOTIONS:
-                print(f"{p.name}:{n}: bad emotion {r.get('emotion')!r}")
-                problems += 1
-            if len(key(r.get("text", ""))) < 2:
-                print(f"{p.name}:{n}: fewer than two letters or digits: {r.get('text')!r}")
-                problems += 1
-            rows.append(r)
+    def row_problems(r):
+        if r.get("emotion") not in EMOTIONS:
+            yield f"bad emotion {r.get('emotion')!r}"
+        if len(key(r.get("text", ""))) < 2:
+            yield f"fewer than two letters or digits: {r.get('text')!r}"
+
+    rows, problems = read_parts(parts, row_problems)
     for k, c in Counter(key(r["text"]) for r in rows).items():
         if c > 1:
             print(f"text written {c} times: {k}")
             problems += 1
     refs = [("nlpcc2013", json.loads(line)["text"]) for line in open(NLPCC2013, encoding="utf-8")]
-    index = Index(refs + eval_texts())
-    leaks = []
-    for r in rows:
-        hit = index.near(r["text"], args.overlap)
-        if hit:
-            leaks.append((r, index.texts[hit[0]], hit[1]))
+    leaks = near_copies(rows, Index(refs + eval_texts()), args.overlap)
     print(f"{len(rows)} rows in {len(parts)} files; {problems} problems")
     print("emotion:", dict(Counter(r["emotion"] for r in rows).most_common()))
     print(f"near-copies of NLPCC 2013 posts or evaluation texts (trigram Dice >= {args.overlap}): {len(leaks)}")
     for r, (name, text), score in leaks:
         print(f"  {r['text']!r} ~ {name}: {text!r} ({score:.2f})")
     if args.drop and leaks:
-        drop = {id(r) for r, _, _ in leaks}
-        for p in parts:
-            keep = [r for r in rows if r["_file"] == p and id(r) not in drop]
-            with open(p, "w", encoding="utf-8") as f:
-                for r in keep:
-                    f.write(json.dumps({k: v for k, v in r.items() if k != "_file"}, ensure_ascii=False) + "\n")
-        print(f"dropped {len(drop)} rows")
+        drop_rows(parts, rows, [r for r, _, _ in leaks])
     return 1 if problems else 0
 
 
