@@ -354,6 +354,15 @@ fn labeled_parts(dir: &Path) -> Vec<PathBuf> {
     parts
 }
 
+/// Every row of the `labeled_part*.jsonl` files of a directory, file by file (none when it does not exist).
+fn labeled_rows(dir: &Path) -> Result<Vec<serde_json::Value>, DataError> {
+    let mut rows = Vec::new();
+    for path in labeled_parts(dir) {
+        rows.extend(read_jsonl(&path)?);
+    }
+    Ok(rows)
+}
+
 /// Hand-labeled category rows held out for dev (the rest is trained on).
 pub const HANDCAT_DEV_PERCENT: u64 = 40;
 
@@ -386,7 +395,6 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
             }
         }
         let cat_dir = dir.join("categories");
-        let parts = labeled_parts(&cat_dir);
         // The split is `categories/split.json` (`{"dev": [ids]}`, written by scripts/split_categories.py:
         // odd ids, near-duplicates kept together); without it, a hash of the text holds out 40%.
         let split_path = cat_dir.join("split.json");
@@ -415,10 +423,7 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
         } else {
             None
         };
-        let mut rows = Vec::new();
-        for path in &parts {
-            rows.extend(read_jsonl(path)?);
-        }
+        let rows = labeled_rows(&cat_dir)?;
         let is_dev = |row: &serde_json::Value, ex: &Example| match &dev_ids {
             Some(ids) => row
                 .get("id")
@@ -429,19 +434,13 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
         b.add_dev_first(&rows, "handcat", is_dev);
         // Customer turns of the Taobao dialogue sample (after the reviews): each row names its split
         // (by session, scripts/taobao_turns.py).
-        let mut taobao = Vec::new();
-        for path in labeled_parts(&dir.join("taobao_turns")) {
-            taobao.extend(read_jsonl(&path)?);
-        }
+        let taobao = labeled_rows(&dir.join("taobao_turns"))?;
         b.add_dev_first(&taobao, "taobao", |row, _| {
             row.get("split").and_then(|s| s.as_str()) == Some("dev")
         });
         // Hand-written customer-service utterances (telecom, utilities, banking, travel, e-commerce,
         // delivery…; sentiment, emotion, categories): a hash of the text holds out a dev slice.
-        let mut written = Vec::new();
-        for path in labeled_parts(&dir.join("cs_written")) {
-            written.extend(read_jsonl(&path)?);
-        }
+        let written = labeled_rows(&dir.join("cs_written"))?;
         b.add_dev_first(&written, "cs_written", |_, ex| {
             in_dev_slice(&dedup_key(&ex.text), CS_WRITTEN_DEV_PERCENT)
         });
@@ -525,11 +524,9 @@ pub fn build_corpus(data_dir: &Path, extra: &ExtraSets) -> Result<Corpus, DataEr
     if let Some(dir) = &extra.labeled_dir {
         // Weibo-style posts written and labeled by hand for emotion: training only, and read after NLPCC 2013,
         // so that a copy of one of its dev posts is dropped here instead of taking the post out of the dev split.
-        for path in labeled_parts(&dir.join("weibo_written")) {
-            for row in read_jsonl(&path)? {
-                if let Some(ex) = row_example(&row, "weibo_written") {
-                    b.add(ex, Split::Holdout("weibo_written", 0));
-                }
+        for row in labeled_rows(&dir.join("weibo_written"))? {
+            if let Some(ex) = row_example(&row, "weibo_written") {
+                b.add(ex, Split::Holdout("weibo_written", 0));
             }
         }
     }
