@@ -31,7 +31,7 @@ do not fit in 24 GB (one was killed by the kernel); run one at a time, or set th
 
 Writes OUT/checkpoint.pt every --checkpoint-every steps (`--resume` continues) and OUT/encoder.pt (the
 encoder weights only) at each checkpoint; logs to OUT/mlm_log.jsonl. Masked-token accuracy on a fixed
-held-out sample of the dev texts is printed every --eval-every steps.
+held-out sample of the dev texts (with rtd, the generator's) is printed every --eval-every steps.
 """
 import argparse
 import json
