@@ -39,7 +39,7 @@ def main():
     print("| model | side | rows | " + " | ".join(T.CATEGORIES) + " | macro-F1 |")
     print("|---|---|---|" + "---|" * (len(T.CATEGORIES) + 1))
     for d in args.models:
-        net, cfg = T.load_model_dir(d)
+        net, cfg = T.load_model_dir(d, corpus_tokenizer=T.CORPUS_TOKENIZER)
         net.eval()
         thresholds = next(h for h in cfg["xinsheng"]["heads"] if h["name"] == "categories")["thresholds"]
         for side, rows in sides:

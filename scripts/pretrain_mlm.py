@@ -200,7 +200,7 @@ def main():
     vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
     net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, {})
     if args.init_model:
-        net.load_state_dict(model_dir_weights(net, args.init_model))
+        net.load_state_dict(model_dir_weights(net, args.init_model, args.tokenizer))
         print(f"encoder initialized from {args.init_model}", file=sys.stderr)
     rtd = args.objective.startswith("rtd")
     gen = generator_of(net, vocab, args) if rtd else None

@@ -29,6 +29,7 @@
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
 # then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher, the hand-labeled
 # rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
+# then the vocabulary is pruned to the tokens seen in training (scripts/prune_vocab.py);
 # then the category, sentiment and emotion n-gram models are fitted for the new network (xinsheng
 # train-categories, train-ngrams; ~10 s, ~2 min, ~10 s) and the learned risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
 # (scripts/eval_dev.sh).
@@ -92,6 +93,9 @@ if [ "${REFINE:=1}" = 1 ]; then
 fi
 mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
+# Drop the embedding rows of tokens the network never saw in training; they become [UNK] (README, "Vocabulary
+# pruned to the tokens seen in training"). Before the n-gram fits, which read the network's probabilities.
+python3 scripts/prune_vocab.py --model "$out" --data build/dataset --out "$out"
 # The category n-gram model blended with the new network's categories head (README, "Category n-grams").
 ./target/release/xinsheng --model "$out" --engine int8 train-categories --data build/dataset
 # The sentiment and emotion n-gram models blended with their heads (README, "Emotion and sentiment n-grams").

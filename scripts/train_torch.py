@@ -255,30 +255,54 @@ def averaged_weights(run_dirs):
     return {k: (v / len(run_dirs)).float() for k, v in total.items()}
 
 
-def model_dir_weights(net, model_dir):
+CORPUS_TOKENIZER = "../shared/models/chinese-bert-tokenizer-21128"
+WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+
+
+def token_vocab(directory):
+    """token -> id of the tokenizer.json in a directory."""
+    return json.load(open(os.path.join(directory, "tokenizer.json"), encoding="utf-8"))["model"]["vocab"]
+
+
+def model_dir_weights(net, model_dir, corpus_tokenizer=CORPUS_TOKENIZER):
     """The weights of a model directory (model.safetensors under the Hugging Face names, as exported here),
-    as a state dict of `net` in f32. Exits naming the directory when a tensor is missing or misshapen."""
+    as a state dict of `net` in f32. Exits naming the directory when a tensor is missing or misshapen.
+
+    A model whose vocabulary was pruned (scripts/prune_vocab.py) has fewer word-embedding rows than a network
+    over the corpus's token ids: its rows are laid out in the corpus tokenizer's ids by token, and a token the
+    model lacks takes the model's [UNK] row, which is what inference with the pruned model does."""
     from safetensors.torch import load_file
     tensors = load_file(os.path.join(model_dir, "model.safetensors"))
+    want = net.state_dict()
     state = {}
     for name, hf in net.hf_state_names().items():
         if hf not in tensors:
             raise SystemExit(f"{model_dir}: model.safetensors has no tensor {hf}")
-        if tuple(tensors[hf].shape) != tuple(net.state_dict()[name].shape):
-            raise SystemExit(f"{model_dir}: {hf} has shape {tuple(tensors[hf].shape)}, this network "
-                             f"{tuple(net.state_dict()[name].shape)}")
-        state[name] = tensors[hf].float()
+        t = tensors[hf]
+        if hf == WORD_EMBEDDINGS and t.shape[0] != want[name].shape[0]:
+            model_vocab, corpus_vocab = token_vocab(model_dir), token_vocab(corpus_tokenizer)
+            if len(corpus_vocab) == want[name].shape[0] and len(model_vocab) == t.shape[0]:
+                unk = model_vocab["[UNK]"]
+                order = sorted(corpus_vocab, key=corpus_vocab.get)
+                t = t[torch.tensor([model_vocab.get(token, unk) for token in order])]
+        if tuple(t.shape) != tuple(want[name].shape):
+            raise SystemExit(f"{model_dir}: {hf} has shape {tuple(t.shape)}, this network "
+                             f"{tuple(want[name].shape)}")
+        state[name] = t.float()
     return state
 
 
-def load_model_dir(model_dir, dropout=0.0):
-    """A model directory (config.json + model.safetensors, the format this script exports) as a network."""
+def load_model_dir(model_dir, dropout=0.0, corpus_tokenizer=None):
+    """A model directory (config.json + model.safetensors, the format this script exports) as a network over
+    its own tokenizer's ids, or, given `corpus_tokenizer`, over that tokenizer's ids (the ids `xinsheng prepare`
+    wrote; they differ when the model's vocabulary was pruned)."""
     cfg = json.load(open(os.path.join(model_dir, "config.json"), encoding="utf-8"))
     heads = {h["name"]: len(h["labels"]) for h in cfg["xinsheng"]["heads"]}
-    net = Net(cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
+    vocab = len(token_vocab(corpus_tokenizer)) if corpus_tokenizer else cfg["vocab_size"]
+    net = Net(vocab, cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
               cfg["intermediate_size"], cfg["max_position_embeddings"], dropout, heads,
               {h["name"]: h.get("pooling", "cls") for h in cfg["xinsheng"]["heads"]})
-    net.load_state_dict(model_dir_weights(net, model_dir), strict=False)
+    net.load_state_dict(model_dir_weights(net, model_dir, corpus_tokenizer or CORPUS_TOKENIZER), strict=False)
     return net, cfg
 
 
@@ -287,7 +311,7 @@ def load_run(run_dir):
     options in its config.json; a model directory without a checkpoint (e.g. models/default) is read from its
     model.safetensors (f16)."""
     if not os.path.exists(os.path.join(run_dir, "checkpoint.pt")):
-        return load_model_dir(run_dir)[0]
+        return load_model_dir(run_dir, corpus_tokenizer=CORPUS_TOKENIZER)[0]
     opts = json.load(open(os.path.join(run_dir, "config.json")))["xinsheng"]["training"]["options"]
     vocab = len(json.load(open(os.path.join(run_dir, "tokenizer.json")))["model"]["vocab"])
     sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
@@ -379,6 +403,21 @@ def distill_loss(logits, soft, idx, weights):
     return total
 
 
+def rdrop_loss(a, b):
+    """R-Drop: the symmetric KL divergence between two dropout passes over the same rows, per head (sentiment
+    and emotion as softmax distributions, each category as a Bernoulli), summed over the categories."""
+    total = 0.0
+    for task in ("sentiment", "emotion"):
+        if task in a:
+            la, lb = F.log_softmax(a[task].float(), -1), F.log_softmax(b[task].float(), -1)
+            total = total + 0.5 * ((la.exp() - lb.exp()) * (la - lb)).sum(-1).mean()
+    if "categories" in a:
+        za, zb = a["categories"].float(), b["categories"].float()
+        # For Bernoullis, KL(p||q) + KL(q||p) = (p - q) * (logit p - logit q).
+        total = total + 0.5 * ((torch.sigmoid(za) - torch.sigmoid(zb)) * (za - zb)).sum(-1).mean()
+    return total
+
+
 def best_threshold(gold, probs):
     best = (-1e9, 0.5)
     for step in range(1, 20):
@@ -418,7 +457,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="build/dataset")
     ap.add_argument("--out", default="models/default")
-    ap.add_argument("--tokenizer", default="../shared/models/chinese-bert-tokenizer-21128")
+    ap.add_argument("--tokenizer", default=CORPUS_TOKENIZER)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--heads", "--attention-heads", dest="heads", type=int, default=4)
@@ -460,6 +499,9 @@ def main():
                     help="training noise: drop all punctuation of a row with probability P (ASR-style text)")
     ap.add_argument("--noise-char", type=float, default=0.0, metavar="Q",
                     help="training noise: replace each Chinese character with probability Q (typos)")
+    ap.add_argument("--rdrop", type=float, default=0.0, metavar="ALPHA",
+                    help="R-Drop: run each batch twice (two dropout masks), learn both, and add ALPHA times the "
+                         "symmetric KL divergence between the two passes' predictions (0 = off; doubles the cost)")
     ap.add_argument("--teacher", nargs="+", metavar="RUN_DIR", default=None,
                     help="distill: also learn the mean probabilities of these finished runs (every head, every "
                          "training row)")
@@ -513,7 +555,7 @@ def main():
             raise SystemExit(f"{args.init}: does not fit this shape (missing {missing}, unexpected {unexpected})")
         print(f"encoder initialized from {args.init}", file=sys.stderr)
     if args.init_model:
-        net.load_state_dict(model_dir_weights(net, args.init_model), strict=False)
+        net.load_state_dict(model_dir_weights(net, args.init_model, args.tokenizer), strict=False)
         print(f"every weight initialized from {args.init_model}", file=sys.stderr)
     decay = [p for n, p in net.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in net.named_parameters() if p.dim() < 2]
@@ -578,11 +620,21 @@ def main():
             epoch_batches, epoch_of = batches(train, order, args.batch_size, random.Random(args.seed * 1000003 + epoch)), epoch
         idx = epoch_batches[step % per_epoch]
         ids, mask = tensors(train, idx, noise)
+        passes = 2 if args.rdrop > 0 else 1
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            logits = net(ids, mask)
-        loss = loss_of(logits, train, idx, weights, class_weights)
-        if soft is not None:
-            loss = (1 - args.distill_weight) * loss + args.distill_weight * distill_loss(logits, soft, idx, weights)
+            both = net(ids.repeat(passes, 1), mask.repeat(passes, 1))
+        halves = [{k: v[p * len(idx):(p + 1) * len(idx)] for k, v in both.items()} for p in range(passes)]
+        loss = 0.0
+        for logits in halves:
+            part = loss_of(logits, train, idx, weights, class_weights)
+            if soft is not None:
+                part = (1 - args.distill_weight) * part + args.distill_weight * distill_loss(logits, soft, idx, weights)
+            loss = loss + part / passes
+        extra = {}
+        if passes == 2:
+            kl = rdrop_loss(*halves)
+            loss = loss + args.rdrop * kl
+            extra["rdrop_kl"] = kl.item()
         opt.zero_grad()
         loss.backward()
         gn = torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip_norm)
@@ -596,7 +648,7 @@ def main():
         el = time.time() - started
         log.write(json.dumps({"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0],
                               "grad_norm": float(gn), "examples_per_second": seen / el,
-                              "tokens_per_second": tokens / el}) + "\n")
+                              "tokens_per_second": tokens / el, **extra}) + "\n")
         if step % 50 == 0:
             log.flush()
             print(f"step {step}/{total} epoch {epoch} loss {loss.item():.4f} {seen / el:.0f} ex/s "

@@ -80,6 +80,22 @@ fn real_sentences_get_sensible_sentiment() {
 }
 
 #[test]
+fn characters_outside_the_pruned_vocabulary_read_as_unknown() {
+    // The shipped tokenizer keeps only the tokens its network saw in training (scripts/prune_vocab.py): 丙 and
+    // 佟 are bert-base-chinese tokens it dropped, so they read as [UNK] and the rest of the text decides.
+    let vocab: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("models/default/tokenizer.json")).unwrap(),
+    )
+    .unwrap();
+    let vocab = vocab["model"]["vocab"].as_object().unwrap();
+    assert!(vocab.contains_key("[UNK]") && !vocab.contains_key("丙") && !vocab.contains_key("佟"));
+    let a = analyze("丙佟店的客服态度太差了，问了三遍都不理人");
+    assert_eq!(sentiment(&a), "negative", "{a}");
+    let a = analyze("丙佟店的东西很好，物流很快，好评");
+    assert_eq!(sentiment(&a), "positive", "{a}");
+}
+
+#[test]
 fn regulator_threat_is_priority_a_and_pii_is_masked() {
     let a = analyze("我是张伟，电话13812345678，再不处理我就打12315投诉你们");
     assert_eq!(a["risk"]["priority"], "A", "{a}");

@@ -9,7 +9,6 @@ use xinsheng::analysis::{Analyzer, Request};
 const H: usize = 16;
 const FFN: usize = 32;
 const LAYERS: usize = 2;
-const VOCAB: usize = 21128;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,15 +18,24 @@ fn randn(shape: &[usize]) -> Tensor {
     Tensor::randn(0f32, 0.5, shape, &Device::Cpu).unwrap()
 }
 
+/// Tokens in the tokenizer these directories ship (models/default's: bert-base-chinese pruned to the tokens
+/// its network saw in training; a hub model ships all 21,128, which changes nothing here).
+fn vocab_size() -> usize {
+    let raw = std::fs::read_to_string(root().join("models/default/tokenizer.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    json["model"]["vocab"].as_object().unwrap().len()
+}
+
 /// Writes config.json, tokenizer.json and model.safetensors (f16, as many hub models ship) to `dir`.
 fn write_hf_dir(dir: &Path, labels: &[&str], problem_type: Option<&str>, prefix: &str) {
+    let vocab = vocab_size();
     let mut t: HashMap<String, Tensor> = HashMap::new();
     let mut put = |name: String, shape: &[usize]| {
         t.insert(name, randn(shape).to_dtype(DType::F16).unwrap());
     };
     put(
         format!("{prefix}embeddings.word_embeddings.weight"),
-        &[VOCAB, H],
+        &[vocab, H],
     );
     put(
         format!("{prefix}embeddings.position_embeddings.weight"),
@@ -70,7 +78,7 @@ fn write_hf_dir(dir: &Path, labels: &[&str], problem_type: Option<&str>, prefix:
     let mut config = serde_json::json!({
         "architectures": ["BertForSequenceClassification"],
         "model_type": "bert",
-        "vocab_size": VOCAB, "hidden_size": H, "num_hidden_layers": LAYERS, "num_attention_heads": 2,
+        "vocab_size": vocab, "hidden_size": H, "num_hidden_layers": LAYERS, "num_attention_heads": 2,
         "intermediate_size": FFN, "hidden_act": "gelu", "max_position_embeddings": 64,
         "type_vocab_size": 2, "layer_norm_eps": 1e-12, "id2label": id2label,
     });
