@@ -50,7 +50,7 @@ def prune(model_dir, train_path, out, min_count=1):
     missing = [i for i in keep if i not in by_id]
     if missing:
         raise SystemExit(f"{train_path}: token ids {missing[:5]} are not in {model_dir}'s vocabulary "
-                         "(was the corpus prepared with another tokenizer?)")
+                         "(is the directory already pruned, or was the corpus prepared with another tokenizer?)")
     keep |= {vocab[t] for t in SPECIAL}
     old_ids = sorted(keep)
     new_id = {old: new for new, old in enumerate(old_ids)}
