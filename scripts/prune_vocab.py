@@ -25,7 +25,9 @@ import sys
 import torch
 from safetensors.torch import load_file, save_file
 
-EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from train_torch import WORD_EMBEDDINGS as EMBEDDINGS  # noqa: E402
+
 SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
