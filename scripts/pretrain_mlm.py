@@ -46,7 +46,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_torch import MALLOC_ENV, Net, batches, model_dir_weights, read, tensors  # noqa: E402
+from train_torch import MALLOC_ENV, Net, batches, model_dir_weights, read, tensors, token_vocab  # noqa: E402
 
 CLS, SEP, MASK, PAD = 101, 102, 103, 0
 FIRST_REAL = 106  # ids below are [PAD]/[unused]/[UNK]/[CLS]/[SEP]/[MASK]
@@ -197,7 +197,7 @@ def main():
     too_long = sum(len(r["ids"]) > args.max_length for r in rows)
     if too_long:
         raise SystemExit(f"{too_long} rows exceed --max-length {args.max_length}; run prepare with that length")
-    vocab = len(json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"])
+    vocab = len(token_vocab(args.tokenizer))
     net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, {})
     if args.init_model:
         net.load_state_dict(model_dir_weights(net, args.init_model, args.tokenizer))

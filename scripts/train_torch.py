@@ -313,7 +313,7 @@ def load_run(run_dir):
     if not os.path.exists(os.path.join(run_dir, "checkpoint.pt")):
         return load_model_dir(run_dir, corpus_tokenizer=CORPUS_TOKENIZER)[0]
     opts = json.load(open(os.path.join(run_dir, "config.json")))["xinsheng"]["training"]["options"]
-    vocab = len(json.load(open(os.path.join(run_dir, "tokenizer.json")))["model"]["vocab"])
+    vocab = len(token_vocab(run_dir))
     sizes = {"sentiment": 3, "emotion": len(EMOTION), "categories": len(CATEGORIES)}
     net = Net(vocab, opts["hidden"], opts["layers"], opts["heads"], opts["ffn"], opts["max_length"],
               opts["dropout"], sizes, {"categories": opts.get("categories_pooling", "cls")})
@@ -539,7 +539,7 @@ def main():
             if len(r["ids"]) > args.max_length:
                 raise SystemExit(f"{args.data}: a row has {len(r['ids'])} tokens > --max-length "
                                  f"{args.max_length}; run `xinsheng prepare --max-length {args.max_length}`")
-    vocab_ids = json.load(open(os.path.join(args.tokenizer, "tokenizer.json")))["model"]["vocab"]
+    vocab_ids = token_vocab(args.tokenizer)
     vocab = len(vocab_ids)
     noise = None
     if args.noise_punct > 0 or args.noise_char > 0:
