@@ -46,7 +46,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_torch import MALLOC_ENV, Net, batches, model_dir_weights, read, tensors, token_vocab  # noqa: E402
+from train_torch import (MALLOC_ENV, Net, batches, load_encoder, model_dir_weights, read, tensors,  # noqa: E402
+                         token_vocab)
 
 CLS, SEP, MASK, PAD = 101, 102, 103, 0
 FIRST_REAL = 106  # ids below are [PAD]/[unused]/[UNK]/[CLS]/[SEP]/[MASK]
@@ -184,7 +185,12 @@ def main():
     ap.add_argument("--init-model", default=None, metavar="MODEL_DIR",
                     help="start the encoder from a model directory of this shape (e.g. models/default) instead of "
                          "random weights: a second pretraining stage")
+    ap.add_argument("--init", default=None, metavar="ENCODER_PT",
+                    help="start the encoder from the encoder.pt of an earlier run of this script (e.g. "
+                         "build/mlm_2600/encoder.pt): replaced-token detection as a second stage after masked-LM")
     args = ap.parse_args()
+    if args.init and args.init_model:
+        ap.error("--init and --init-model exclude each other")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -202,6 +208,8 @@ def main():
     if args.init_model:
         net.load_state_dict(model_dir_weights(net, args.init_model, args.tokenizer))
         print(f"encoder initialized from {args.init_model}", file=sys.stderr)
+    if args.init:
+        load_encoder(net, args.init)
     rtd = args.objective.startswith("rtd")
     gen = generator_of(net, vocab, args) if rtd else None
     disc = RtdHead(args.hidden) if rtd else None

@@ -292,6 +292,16 @@ def model_dir_weights(net, model_dir, corpus_tokenizer=CORPUS_TOKENIZER):
     return state
 
 
+def load_encoder(net, path):
+    """Loads the encoder weights a pretraining run saved (scripts/pretrain_mlm.py: OUT/encoder.pt) into `net`; its
+    heads and pooler keep their own initialization. Exits naming the file when the shapes differ."""
+    enc = torch.load(path, weights_only=False)["encoder"]
+    missing, unexpected = net.load_state_dict(enc, strict=False)
+    if unexpected or any(not k.startswith(("heads.", "pooler.")) for k in missing):
+        raise SystemExit(f"{path}: does not fit this shape (missing {missing}, unexpected {unexpected})")
+    print(f"encoder initialized from {path}", file=sys.stderr)
+
+
 def load_model_dir(model_dir, dropout=0.0, corpus_tokenizer=None):
     """A model directory (config.json + model.safetensors, the format this script exports) as a network over
     its own tokenizer's ids, or, given `corpus_tokenizer`, over that tokenizer's ids (the ids `xinsheng prepare`
@@ -549,11 +559,7 @@ def main():
     net = Net(vocab, args.hidden, args.layers, args.heads, args.ffn, args.max_length, args.dropout, head_sizes,
               poolings)
     if args.init:
-        enc = torch.load(args.init, weights_only=False)["encoder"]
-        missing, unexpected = net.load_state_dict(enc, strict=False)
-        if unexpected or any(not k.startswith(("heads.", "pooler.")) for k in missing):
-            raise SystemExit(f"{args.init}: does not fit this shape (missing {missing}, unexpected {unexpected})")
-        print(f"encoder initialized from {args.init}", file=sys.stderr)
+        load_encoder(net, args.init)
     if args.init_model:
         net.load_state_dict(model_dir_weights(net, args.init_model, args.tokenizer), strict=False)
         print(f"every weight initialized from {args.init_model}", file=sys.stderr)
