@@ -48,8 +48,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_torch import (MALLOC_ENV, Net, batches, load_encoder, model_dir_weights, read, tensors,  # noqa: E402
-                         token_vocab)
+from train_torch import (CORPUS_TOKENIZER, MALLOC_ENV, Net, batches, load_encoder,  # noqa: E402
+                         model_dir_weights, read, tensors, token_vocab)
 
 CLS, SEP, MASK, PAD = 101, 102, 103, 0
 FIRST_REAL = 106  # ids below are [PAD]/[unused]/[UNK]/[CLS]/[SEP]/[MASK]
@@ -154,7 +154,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="build/dataset")
     ap.add_argument("--out", default="build/mlm")
-    ap.add_argument("--tokenizer", default="../shared/models/chinese-bert-tokenizer-21128")
+    ap.add_argument("--tokenizer", default=CORPUS_TOKENIZER)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--heads", type=int, default=4)
