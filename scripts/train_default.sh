@@ -27,7 +27,8 @@
 # emotion classes weighted 1/frequency from the 4,000-step one), then the student: the recipe from the
 # 2,600-step encoder, its loss 0.1 x labels + 0.9 x the teachers' mean probabilities (every head, every row;
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
-# then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher, the hand-labeled
+# then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher (v7: itself and the
+# teachers of seeds 42 and 43, averaged), the hand-labeled
 # rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
 # then the vocabulary is pruned to the tokens seen in training (scripts/prune_vocab.py);
 # then the category, sentiment and emotion n-gram models are fitted for the new network (xinsheng
@@ -83,9 +84,14 @@ if [ "${REFINE:=1}" = 1 ]; then
   # well), while the hand-labeled rows learn their own labels: the categories (tests/data/categories, part 3
   # included) 10 times per epoch at twice the categories loss weight, the Taobao turns and the written
   # utterances 3 times (README, "Refinement").
+  # With DISTILL=1 (v7) the teacher is the mean of the student and two of its teachers (seeds 42 and 43 from the
+  # 2,600-step encoder), which have seen the current corpus (README, "Refinement with two teachers beside the
+  # student").
   refine=build/train_default_refine
+  refine_teachers=("$tmp")
+  if [ "$DISTILL" = 1 ]; then refine_teachers+=(build/teacher_s42 build/teacher_s43); fi
   rm -rf "$refine"
-  python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" --teacher "$tmp" \
+  python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" --teacher "${refine_teachers[@]}" \
     --epochs 1 --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
     --categories-weight 2 --repeat taobao=3 cs_written=3 "handcat=${HANDCAT_REPEAT:-10}" --distill-weight 0.9 \
     --trust-labels taobao neutral_requests cs_written handcat weibo_written
