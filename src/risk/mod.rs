@@ -760,7 +760,7 @@ mod tests {
         assert_eq!(r.evidence[0].phrase.as_deref(), Some("12315"));
         let angry = ModelSignals {
             negative: 0.9,
-            anger: 0.98,
+            anger: p.scores.strong_anger,
             any_category: true,
             ..Default::default()
         };
@@ -1104,7 +1104,7 @@ mod tests {
         // while scores.strong_anger_min_negative is below the negative probability.
         let thanks = ModelSignals {
             negative: 0.2,
-            anger: 0.98,
+            anger: Policy::builtin().scores.strong_anger,
             any_category: false,
             ..Default::default()
         };
