@@ -2,10 +2,11 @@
 # Rebuilds the shipped model (models/default) from ../shared/data and the hand-labeled sets in tests/data,
 # in one command. Needs python3 with torch and safetensors (pip install -r scripts/requirements-train.txt).
 #
-#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v6 recipe — five
-#                                              teachers, a student distilled from them, then the refinement; README,
-#                                              "Distillation", "Real customer chat turns" and
-#                                              "Hand-written customer-service utterances")
+#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v7 recipe — five
+#                                              teachers, a student distilled from them, then the refinement with
+#                                              two of the teachers beside the student; README, "Distillation",
+#                                              "Real customer chat turns", "Hand-written customer-service
+#                                              utterances" and "Refinement with two teachers beside the student")
 #   DISTILL=0 scripts/train_default.sh OUT    (one run, no teachers: the v3 recipe plus the Taobao turns and
 #                                              the hand-written customer-service utterances)
 #   MLM_STEPS=0 DISTILL=0 scripts/train_default.sh OUT  (no masked-LM pretraining: the v2 recipe)
@@ -28,15 +29,14 @@
 # 2,600-step encoder, its loss 0.1 x labels + 0.9 x the teachers' mean probabilities (every head, every row;
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
 # then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher (v7: itself and the
-# teachers of seeds 42 and 43, averaged), the hand-labeled
-# rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
+# teachers of seeds 42 and 43, averaged), the hand-labeled rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
 # then the vocabulary is pruned to the tokens seen in training (scripts/prune_vocab.py);
 # then the category, sentiment and emotion n-gram models are fitted for the new network (xinsheng
 # train-categories, train-ngrams; ~10 s, ~2 min, ~10 s) and the learned risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
 # (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
-# pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 20 for the refinement,
-# about 4.9 hours; DISTILL=0 about 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
+# pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 26 for the refinement
+# (v7: two more teachers to score, about 3 minutes each; estimated, not timed), about 5 hours; DISTILL=0 about 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-models/default}
