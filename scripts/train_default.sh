@@ -29,14 +29,16 @@
 # 2,600-step encoder, its loss 0.1 x labels + 0.9 x the teachers' mean probabilities (every head, every row;
 # the Taobao turns, the inquiry templates and the hand-written utterances learn their own labels);
 # then (REFINE=1, the default; v6) one more epoch from that model with itself as the teacher (v7: itself and the
-# teachers of seeds 42 and 43, averaged), the hand-labeled rows learning their own labels (categories 10 times per epoch at twice the categories loss weight);
+# teachers of seeds 42 and 43, averaged), the hand-labeled rows learning their own labels (categories 10 times
+# per epoch at twice the categories loss weight);
 # then the vocabulary is pruned to the tokens seen in training (scripts/prune_vocab.py);
 # then the category, sentiment and emotion n-gram models are fitted for the new network (xinsheng
 # train-categories, train-ngrams; ~10 s, ~2 min, ~10 s) and the learned risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
 # (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
 # pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 26 for the refinement
-# (v7: two more teachers to score, about 3 minutes each; estimated, not timed), about 5 hours; DISTILL=0 about 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
+# (v7: two more teachers to score, about 3 minutes each; estimated, not timed), about 5 hours; DISTILL=0 about
+# 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-models/default}
@@ -48,6 +50,7 @@ recipe=(--data build/dataset --epochs 3 --bf16 --emotion-weight 0.5 --emotion-ba
   --repeat "taobao=${TAOBAO_REPEAT:-3}" "cs_written=${CS_REPEAT:-3}")
 tmp=build/train_default
 init=()
+refine_teachers=()  # the refinement's teachers beside the model it starts from (DISTILL=1: two of the teachers)
 if [ "${MLM_STEPS:=4000}" -gt 0 ]; then
   rm -rf build/mlm build/mlm_2600
   python3 scripts/pretrain_mlm.py --data build/dataset --out build/mlm --steps "$MLM_STEPS" \
@@ -72,6 +75,7 @@ if [ "${DISTILL:=1}" = 1 ]; then
   wait
   teacher build/teacher_long_b1 build/mlm/encoder.pt --seed 43 --emotion-balance 1.0 --threads 2
   teachers=(build/teacher_s42 build/teacher_long build/teacher_long_b1 build/teacher_s43 build/teacher_s44)
+  refine_teachers=(build/teacher_s42 build/teacher_s43)
   rm -rf "$tmp"
   python3 scripts/train_torch.py "${recipe[@]}" --out "$tmp" "${init[@]}" --teacher "${teachers[@]}" \
     --distill-weight 0.9 --trust-labels taobao neutral_requests cs_written weibo_written
@@ -88,11 +92,9 @@ if [ "${REFINE:=1}" = 1 ]; then
   # 2,600-step encoder), which have seen the current corpus (README, "Refinement with two teachers beside the
   # student").
   refine=build/train_default_refine
-  refine_teachers=("$tmp")
-  if [ "$DISTILL" = 1 ]; then refine_teachers+=(build/teacher_s42 build/teacher_s43); fi
   rm -rf "$refine"
-  python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" --teacher "${refine_teachers[@]}" \
-    --epochs 1 --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
+  python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" \
+    --teacher "$tmp" "${refine_teachers[@]}" --epochs 1 --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
     --categories-weight 2 --repeat taobao=3 cs_written=3 "handcat=${HANDCAT_REPEAT:-10}" --distill-weight 0.9 \
     --trust-labels taobao neutral_requests cs_written handcat weibo_written
   tmp=$refine
