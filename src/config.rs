@@ -458,6 +458,11 @@ pub struct EvalArgs {
     /// the model input would cost.
     #[arg(long, env = "XINSHENG_MASK_INPUT")]
     pub mask_input: bool,
+    /// Also report each group of rows on its own, grouped by this field of the input rows (a string or a
+    /// number; e.g. `phenomenon` of the robustness dev set, or a channel column). Rows without it form the
+    /// group `(none)`. Output: the whole-file report plus `groups` {name: report}.
+    #[arg(long, env = "XINSHENG_GROUP_BY", value_name = "FIELD")]
+    pub group_by: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -305,8 +305,19 @@ fn run(s: Settings) -> Result<(), Failure> {
                     examples.len()
                 );
             }
-            let report = train::eval::evaluate(&model, &examples, e.batch_size)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let Some(field) = &e.group_by else {
+                let report = train::eval::evaluate(&model, &examples, e.batch_size)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(());
+            };
+            let groups =
+                train::data::read_groups(&e.data, field).map_err(|e| usage(e.to_string()))?;
+            let (all, by_group) =
+                train::eval::evaluate_grouped(&model, &examples, &groups, e.batch_size)?;
+            let mut out = serde_json::to_value(&all)?;
+            out["group_by"] = field.as_str().into();
+            out["groups"] = serde_json::to_value(&by_group)?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
         }
         Command::Bench(b) => {

@@ -205,3 +205,69 @@ fn long_text_is_read_in_overlapping_windows_not_truncated() {
     let short = analyze("请问怎么改收货地址");
     assert!(short.get("chunks").is_none(), "{short}");
 }
+
+#[test]
+fn eval_group_by_reports_each_group_and_they_add_up() {
+    let out = xinsheng(&[
+        "--engine",
+        "int8",
+        "eval",
+        "--data",
+        "tests/data/robustness/dev.jsonl",
+        "--group-by",
+        "phenomenon",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["group_by"], "phenomenon");
+    let groups = r["groups"].as_object().unwrap();
+    let names: Vec<&str> = groups.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "asr_no_punct",
+            "colloquial",
+            "dialect",
+            "mixed",
+            "negation",
+            "sarcasm",
+            "traditional",
+            "typo"
+        ]
+    );
+    // The groups partition the rows: counts and correct sentiment predictions add up to the whole file.
+    let n = |v: &Value| v["examples"].as_u64().unwrap();
+    let correct = |v: &Value| {
+        let c = v["sentiment"]["confusion"].as_array().unwrap();
+        (0..c.len()).map(|i| c[i][i].as_u64().unwrap()).sum::<u64>()
+    };
+    assert_eq!(groups.values().map(n).sum::<u64>(), n(&r));
+    assert_eq!(groups.values().map(correct).sum::<u64>(), correct(&r));
+    for g in groups.values() {
+        assert!(g["categories"]["macro_f1"].is_number(), "{g}");
+    }
+
+    // A field holding a list cannot name a group: a usage error with the line, not a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"text\": \"太慢了\", \"sentiment\": \"negative\", \"channel\": \"app\"}\n\
+         {\"text\": \"很好\", \"sentiment\": \"positive\", \"channel\": [\"web\"]}\n",
+    )
+    .unwrap();
+    let out = xinsheng(&[
+        "eval",
+        "--data",
+        bad.to_str().unwrap(),
+        "--group-by",
+        "channel",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":2") && err.contains("channel"), "{err}");
+}

@@ -591,6 +591,28 @@ pub fn read_examples(path: &Path) -> Result<Vec<Example>, DataError> {
         .collect()
 }
 
+/// The group name of every row of a JSONL file, read from `field` (as [`read_examples`] reads the rows, one
+/// name per example): a string as it is, a number or boolean as written, and `(none)` when the row lacks the
+/// field or holds null. Lists and objects are refused with the line number.
+pub fn read_groups(path: &Path, field: &str) -> Result<Vec<String>, DataError> {
+    read_jsonl(path)?
+        .iter()
+        .enumerate()
+        .map(|(i, row)| match row.get(field) {
+            None | Some(serde_json::Value::Null) => Ok("(none)".to_string()),
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                Ok(v.to_string())
+            }
+            Some(_) => Err(DataError::Row {
+                file: path.display().to_string(),
+                line: i + 1,
+                msg: format!("field `{field}` must be a string or a number to group by"),
+            }),
+        })
+        .collect()
+}
+
 /// Writes examples as JSONL.
 pub fn write_examples(path: &Path, examples: &[Example]) -> std::io::Result<()> {
     use std::io::Write;
@@ -806,5 +828,23 @@ mod tests {
         let r = neutral_requests();
         assert!(r.len() >= 200, "{}", r.len());
         assert!(r.iter().all(|t| !t.contains('{')));
+    }
+
+    #[test]
+    fn group_names_follow_the_rows_of_read_examples() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.jsonl");
+        std::fs::write(
+            &path,
+            "{\"text\":\"a\",\"g\":\"asr\"}\n\n{\"text\":\"b\",\"g\":3}\n{\"text\":\"c\"}\n\
+             {\"text\":\"d\",\"g\":null}\n{\"text\":\"e\",\"g\":true}\n",
+        )
+        .unwrap();
+        let groups = read_groups(&path, "g").unwrap();
+        assert_eq!(groups, ["asr", "3", "(none)", "(none)", "true"]);
+        assert_eq!(read_examples(&path).unwrap().len(), groups.len());
+        std::fs::write(&path, "{\"text\":\"a\",\"g\":{\"x\":1}}\n").unwrap();
+        let err = read_groups(&path, "g").unwrap_err().to_string();
+        assert!(err.contains(":1:") && err.contains("`g`"), "{err}");
     }
 }

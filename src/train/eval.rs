@@ -4,6 +4,7 @@ use super::data::Example;
 use super::metrics::{self, MultiLabelReport, OperatingPoint, SingleLabelReport};
 use crate::model::{Model, ModelError};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Metrics per head. Sentiment on a set with no neutral gold label (the binary review sets) is scored as
 /// negative-vs-positive: the prediction is whichever of the two has the higher probability (`mode: binary`).
@@ -87,11 +88,52 @@ pub fn evaluate(
     examples: &[Example],
     batch: usize,
 ) -> Result<EvalReport, ModelError> {
+    let probs = predict(model, examples, batch)?;
+    Ok(report(model, examples, &probs))
+}
+
+/// The model's probabilities per example and head, each head blended with its n-gram model when the model
+/// ships one (what [`evaluate`] scores).
+pub fn predict(
+    model: &Model,
+    examples: &[Example],
+    batch: usize,
+) -> Result<Vec<Vec<Vec<f32>>>, ModelError> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     let mut probs = model.predict_texts(&texts, batch)?;
     for (p, t) in probs.iter_mut().zip(&texts) {
         model.blend(t, p);
     }
+    Ok(probs)
+}
+
+/// The report of [`evaluate`] on one group of examples at a time: `groups[i]` names the group of
+/// `examples[i]`. Groups come back sorted by name; the model runs once over all examples.
+pub fn evaluate_grouped(
+    model: &Model,
+    examples: &[Example],
+    groups: &[String],
+    batch: usize,
+) -> Result<(EvalReport, BTreeMap<String, EvalReport>), ModelError> {
+    assert_eq!(examples.len(), groups.len(), "one group name per example");
+    let probs = predict(model, examples, batch)?;
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        members.entry(g.as_str()).or_default().push(i);
+    }
+    let by_group = members
+        .into_iter()
+        .map(|(g, idx)| {
+            let ex: Vec<Example> = idx.iter().map(|&i| examples[i].clone()).collect();
+            let pr: Vec<Vec<Vec<f32>>> = idx.iter().map(|&i| probs[i].clone()).collect();
+            (g.to_string(), report(model, &ex, &pr))
+        })
+        .collect();
+    Ok((report(model, examples, &probs), by_group))
+}
+
+/// Scores `probs` (from [`predict`], aligned with `examples`) against the examples' labels.
+pub fn report(model: &Model, examples: &[Example], probs: &[Vec<Vec<f32>>]) -> EvalReport {
     let mut report = EvalReport {
         examples: examples.len(),
         sentiment_mode: None,
@@ -174,5 +216,5 @@ pub fn evaluate(
             _ => {}
         }
     }
-    Ok(report)
+    report
 }
