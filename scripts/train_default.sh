@@ -2,11 +2,12 @@
 # Rebuilds the shipped model (models/default) from ../shared/data and the hand-labeled sets in tests/data,
 # in one command. Needs python3 with torch and safetensors (pip install -r scripts/requirements-train.txt).
 #
-#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v7 recipe — five
+#   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v8 recipe — five
 #                                              teachers, a student distilled from them, then the refinement with
 #                                              two of the teachers beside the student; README, "Distillation",
 #                                              "Real customer chat turns", "Hand-written customer-service
-#                                              utterances" and "Refinement with two teachers beside the student")
+#                                              utterances", "Refinement with two teachers beside the student";
+#                                              v8 is the v7 recipe on the corpus with cs_written part 6)
 #   DISTILL=0 scripts/train_default.sh OUT    (one run, no teachers: the v3 recipe plus the Taobao turns and
 #                                              the hand-written customer-service utterances)
 #   MLM_STEPS=0 DISTILL=0 scripts/train_default.sh OUT  (no masked-LM pretraining: the v2 recipe)
@@ -36,8 +37,9 @@
 # train-categories, train-ngrams; ~10 s, ~2 min, ~10 s) and the learned risk models refitted; the policy and keyword files that ship with the model are kept; dev figures at the end
 # (scripts/eval_dev.sh).
 # Wall time on the 2-core machine of the README when nothing else runs: DISTILL=1 about 60 minutes of
-# pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and about 26 for the refinement
-# (v7: two more teachers to score, about 3 minutes each; estimated, not timed), about 5 hours; DISTILL=0 about
+# pretraining, 150 of teachers, 14 of teacher probabilities, 50 for the student and the refinement (v8's took 55
+# minutes with one thread beside another run, 20 of them scoring its three teachers; alone with two threads it
+# is shorter, not timed), about 5 hours; DISTILL=0 about
 # 40 minutes of pretraining, 40-48 of fine-tuning and 20 of refinement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
