@@ -58,7 +58,7 @@ def encode(tok, texts, max_len):
     out = []
     for e in tok.encode_batch(texts):
         ids = e.ids
-        if len(ids) > max_len:  # head + tail, like xinsheng
+        if len(ids) > max_len:  # head + tail (the bench texts are cut to 50 characters: never reached)
             keep = max_len - 2
             head = keep // 2
             ids = [ids[0]] + ids[1:1 + head] + ids[len(ids) - 1 - (keep - head):len(ids) - 1] + [ids[-1]]

@@ -316,7 +316,7 @@ impl Analyzer {
         let mut at = 0;
         for &n in &windows {
             let part = probs.get(at..at + n).unwrap_or(&[]);
-            per_text.push((self.aggregate_windows(part), n));
+            per_text.push((self.model.aggregate_windows(part), n));
             at += n;
         }
         let one = |i: usize, speaker: Option<&str>| {
@@ -341,35 +341,6 @@ impl Analyzer {
                 overall.masked_text = self.mask(&texts[all]);
                 self.conversation(overall, per_turn)
             }
-        }
-    }
-
-    /// Combines the windows of one long text: a softmax head takes the mean of its windows (the text's
-    /// overall leaning), a multi-label head the maximum (a complaint in any part is a complaint of the text).
-    fn aggregate_windows<'p>(&self, parts: &'p [HeadProbs]) -> Cow<'p, HeadProbs> {
-        match parts {
-            [] => Cow::Owned(HeadProbs::new()),
-            // The usual case: a text that fits the window is used as it is, without a copy.
-            [one] => Cow::Borrowed(one),
-            _ => Cow::Owned({
-                let heads = &self.model.config.heads;
-                (0..parts[0].len())
-                    .map(|h| {
-                        let multi = heads.get(h).is_some_and(|s| s.multi_label);
-                        let width = parts[0][h].len();
-                        (0..width)
-                            .map(|j| {
-                                let xs = parts.iter().map(|p| p[h].get(j).copied().unwrap_or(0.0));
-                                if multi {
-                                    xs.fold(0.0, f32::max)
-                                } else {
-                                    xs.sum::<f32>() / parts.len() as f32
-                                }
-                            })
-                            .collect()
-                    })
-                    .collect()
-            }),
         }
     }
 

@@ -122,7 +122,8 @@ fn default_max_length() -> usize {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct XinshengBlock {
     pub format_version: u32,
-    /// Tokens per window including `[CLS]` and `[SEP]`; longer texts keep their head and tail.
+    /// Tokens per window including `[CLS]` and `[SEP]`; a longer text is read in overlapping windows
+    /// (training keeps its head and tail).
     #[serde(default = "default_max_length")]
     pub max_length: usize,
     pub heads: Vec<HeadSpec>,

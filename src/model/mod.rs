@@ -17,6 +17,7 @@ use candle_nn::{Linear, VarBuilder};
 use config::{HeadSpec, ModelConfig, ModelKind, Pooling};
 use fused::{FusedEncoder, Precision};
 use kernels::Isa;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use tokenize::TextEncoder;
 
@@ -418,15 +419,59 @@ impl Model {
         Ok(out)
     }
 
-    /// Encodes and predicts many texts: sorted by length, cut into batches of at most `batch_size`
-    /// texts so padding is small, results returned in input order.
+    /// Encodes and predicts many texts as the analyzer reads them: a text longer than the window is read
+    /// in overlapping windows (`TextEncoder::windows`) whose probabilities are combined by
+    /// [`Model::aggregate_windows`]. Windows are sorted by length and cut into batches of at most
+    /// `batch_size` so padding is small; results come back in input order, one per text.
     pub fn predict_texts(
         &self,
         texts: &[&str],
         batch_size: usize,
     ) -> Result<Vec<HeadProbs>, ModelError> {
-        let encoded: Vec<Vec<u32>> = texts.iter().map(|t| self.encoder.encode(t)).collect();
-        self.predict_many(&encoded, batch_size)
+        let mut ids = Vec::with_capacity(texts.len());
+        let mut counts = Vec::with_capacity(texts.len());
+        for t in texts {
+            let w = self.encoder.windows(t);
+            counts.push(w.len());
+            ids.extend(w);
+        }
+        let probs = self.predict_many(&ids, batch_size)?;
+        let mut at = 0;
+        Ok(counts
+            .into_iter()
+            .map(|n| {
+                let p = self.aggregate_windows(&probs[at..at + n]).into_owned();
+                at += n;
+                p
+            })
+            .collect())
+    }
+
+    /// Combines the windows of one long text: a softmax head takes the mean of its windows (the text's
+    /// overall leaning), a multi-label head the maximum (a complaint in any part is a complaint of the
+    /// text). A text that fits the window has one window, returned as it is, without a copy.
+    pub fn aggregate_windows<'p>(&self, parts: &'p [HeadProbs]) -> Cow<'p, HeadProbs> {
+        match parts {
+            [] => Cow::Owned(HeadProbs::new()),
+            [one] => Cow::Borrowed(one),
+            _ => Cow::Owned(
+                (0..parts[0].len())
+                    .map(|h| {
+                        let multi = self.config.heads.get(h).is_some_and(|s| s.multi_label);
+                        (0..parts[0][h].len())
+                            .map(|j| {
+                                let xs = parts.iter().map(|p| p[h].get(j).copied().unwrap_or(0.0));
+                                if multi {
+                                    xs.fold(0.0, f32::max)
+                                } else {
+                                    xs.sum::<f32>() / parts.len() as f32
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            ),
+        }
     }
 
     /// Like [`Model::predict_texts`] for already-encoded texts.
@@ -590,6 +635,50 @@ mod tests {
 
     /// The shipped categories head tells topics apart (model v2's `[CLS]` head gave product_quality
     /// first for every one of these), with every engine.
+    /// A text longer than the window is read the way the analyzer reads it: every overlapping window, the
+    /// softmax heads averaged and the categories at their maximum, not cut to its head and tail.
+    #[test]
+    fn long_texts_are_read_in_windows_as_the_analyzer_reads_them() {
+        let model = shipped(EngineKind::Int8);
+        let long = format!(
+            "{}{}",
+            "房间很干净，早餐种类丰富，前台服务热情周到，交通也方便。".repeat(6),
+            "可是退房时多扣了两百块押金，打了三次电话都说在处理，到现在还没退回来，太气人了！"
+                .repeat(5)
+        );
+        let windows = model.encoder.windows(&long);
+        assert!(
+            windows.len() >= 3,
+            "the text spans {} windows",
+            windows.len()
+        );
+        let parts = model.predict_many(&windows, 8).unwrap();
+        let got = model.predict_texts(&[long.as_str()], 8).unwrap();
+        assert_eq!(got.len(), 1);
+        for (h, head) in model.config.heads.iter().enumerate() {
+            for j in 0..head.labels.len() {
+                let xs: Vec<f32> = parts.iter().map(|p| p[h][j]).collect();
+                let want = if head.multi_label {
+                    xs.iter().copied().fold(0.0, f32::max)
+                } else {
+                    xs.iter().sum::<f32>() / xs.len() as f32
+                };
+                assert!((got[0][h][j] - want).abs() < 1e-6, "{} {j}", head.name);
+            }
+        }
+        let truncated = model
+            .predict_many(&[model.encoder.encode(&long)], 8)
+            .unwrap();
+        assert!(
+            max_diff(&got, &truncated) > 1e-3,
+            "head-and-tail reading differs"
+        );
+        // Short texts: one window each, the same probabilities as one batch of their encodings.
+        let short: Vec<Vec<u32>> = TEXTS.iter().map(|t| model.encoder.encode(t)).collect();
+        let direct = model.predict_many(&short, 8).unwrap();
+        assert!(max_diff(&model.predict_texts(TEXTS, 8).unwrap(), &direct) < 1e-6);
+    }
+
     #[test]
     fn shipped_categories_follow_the_topic() {
         let cases = [

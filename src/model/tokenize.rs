@@ -1,4 +1,5 @@
-//! `tokenizer.json` → token ids, with head-and-tail truncation to the model's window.
+//! `tokenizer.json` → token ids: overlapping windows covering a long text (how every reader of a model sees
+//! it), or one window cut to the text's head and tail (how training sees it).
 
 use super::ModelError;
 use std::path::Path;
