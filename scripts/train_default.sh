@@ -17,6 +17,12 @@
 #   REFINE=0                                  (stop before the refinement stage: the v5 recipe)
 #   REFINE_LR=X, HANDCAT_REPEAT=N             (refinement learning rate, default 1e-4; times per epoch each
 #                                              hand-labeled category row is seen there, default 10)
+#   EPOCHS=X, REFINE_EPOCHS=X                 (epochs of each fine-tune, default 3, and of the refinement,
+#                                              default 1; fractions work)
+#   MLM_STEPS=N MLM_STOP_AT=M                 (masked-LM schedule length, default 4000, and the step whose
+#                                              encoder the student starts from, default 2600)
+# A smoke run of every stage in minutes, to check a machine before the 5-hour run (the model is useless):
+#   MLM_STEPS=40 MLM_STOP_AT=20 EPOCHS=0.02 REFINE_EPOCHS=0.02 scripts/train_default.sh build/smoke
 #
 # Steps: build xinsheng; weak category labels over the negative reviews (scripts/weak_categories.py);
 # `xinsheng prepare` (normalized, deduplicated, dev splits held out, token ids); masked-LM pretraining of the
@@ -48,7 +54,7 @@ cargo build --release --quiet
 python3 scripts/weak_categories.py > build/weak_report.md
 ./target/release/xinsheng prepare --out build/dataset --max-length 160 \
   --weak-categories build/weak_categories.jsonl
-recipe=(--data build/dataset --epochs 3 --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999
+recipe=(--data build/dataset --epochs "${EPOCHS:-3}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999
   --repeat "taobao=${TAOBAO_REPEAT:-3}" "cs_written=${CS_REPEAT:-3}")
 tmp=build/train_default
 init=()
@@ -96,7 +102,7 @@ if [ "${REFINE:=1}" = 1 ]; then
   refine=build/train_default_refine
   rm -rf "$refine"
   python3 scripts/train_torch.py --data build/dataset --out "$refine" --init-model "$tmp" \
-    --teacher "$tmp" "${refine_teachers[@]}" --epochs 1 --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
+    --teacher "$tmp" "${refine_teachers[@]}" --epochs "${REFINE_EPOCHS:-1}" --lr "${REFINE_LR:-1e-4}" --bf16 --emotion-weight 0.5 --emotion-balance 0.5 --ema 0.999 \
     --categories-weight 2 --repeat taobao=3 cs_written=3 "handcat=${HANDCAT_REPEAT:-10}" --distill-weight 0.9 \
     --trust-labels taobao neutral_requests cs_written handcat weibo_written
   tmp=$refine

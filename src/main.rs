@@ -32,6 +32,28 @@ fn usage(msg: impl Into<String>) -> Failure {
     }
 }
 
+/// `println!` that does not panic when stdout is gone: see [`emit`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        emit(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line of output. A reader that went away (`xinsheng analyze … | head`) ends the command
+/// quietly with the status of a broken pipe (141, as a shell reports SIGPIPE); any other write error is
+/// reported.
+fn emit(args: std::fmt::Arguments) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{args}").and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure {
+            code: 141,
+            msg: String::new(),
+        }),
+        r => Ok(r?),
+    }
+}
+
 fn main() -> ExitCode {
     let settings = Settings::parse();
     if settings.threads > 0 {
@@ -42,7 +64,9 @@ fn main() -> ExitCode {
     match run(settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.msg);
+            if !f.msg.is_empty() {
+                eprintln!("error: {}", f.msg);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -91,14 +115,14 @@ fn write_ngram_file(
     std::fs::write(&tmp, json + "\n")
         .and_then(|()| std::fs::rename(&tmp, output))
         .map_err(|e| usage(format!("{}: {e}", output.display())))?;
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(&serde_json::json!({
             "output": output.display().to_string(),
             "features": features,
             "training": training,
         }))?
-    );
+    )?;
     Ok(())
 }
 
@@ -223,7 +247,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             } else {
                 serde_json::to_string_pretty(&analysis)?
             };
-            println!("{out}");
+            out!("{out}")?;
             Ok(())
         }
         Command::Label(l) => {
@@ -285,7 +309,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                 train::TrainError::Usage(_) | train::TrainError::Data(_) => usage(e.to_string()),
                 other => Failure::from(other),
             })?;
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            out!("{}", serde_json::to_string_pretty(&summary)?)?;
             Ok(())
         }
         Command::Eval(e) => {
@@ -307,7 +331,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             }
             let Some(field) = &e.group_by else {
                 let report = train::eval::evaluate(&model, &examples, e.batch_size)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?)?;
                 return Ok(());
             };
             let groups =
@@ -317,7 +341,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             let mut out = serde_json::to_value(&all)?;
             out["group_by"] = field.as_str().into();
             out["groups"] = serde_json::to_value(&by_group)?;
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            out!("{}", serde_json::to_string_pretty(&out)?)?;
             Ok(())
         }
         Command::Bench(b) => {
@@ -330,7 +354,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             }
             let report =
                 xinsheng::model::bench::run(&model, &texts, b.batch_size, b.seconds, b.probs)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            out!("{}", serde_json::to_string_pretty(&report)?)?;
             Ok(())
         }
         Command::Serve(args) => {
@@ -345,7 +369,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             let policy = load_policy(&s)?;
             match history(&s, &policy).customer(&c.id)? {
                 Some(state) => {
-                    println!("{}", serde_json::to_string_pretty(&state)?);
+                    out!("{}", serde_json::to_string_pretty(&state)?)?;
                     Ok(())
                 }
                 None => Err(usage(format!("unknown customer: {}", c.id))),
@@ -359,7 +383,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             }
             let policy = load_policy(&s)?;
             for state in history(&s, &policy).high_risk()? {
-                println!("{}", serde_json::to_string(&state)?);
+                out!("{}", serde_json::to_string(&state)?)?;
             }
             Ok(())
         }
@@ -379,7 +403,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                 e.misses,
             )
             .map_err(|e| usage(e.to_string()))?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            out!("{}", serde_json::to_string_pretty(&report)?)?;
             Ok(())
         }
         Command::TrainRisk(t) => {
@@ -455,7 +479,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             std::fs::write(&t.output, model.to_json() + "\n")
                 .map_err(|e| usage(format!("{}: {e}", t.output.display())))?;
             let cv = &model.training["cross_validation"];
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "output": t.output.display().to_string(),
@@ -466,7 +490,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                     "lower": model.lower.map(|x| (x as f64 * 100.0).round() / 100.0),
                     "cross_validation": cv,
                 }))?
-            );
+            )?;
             Ok(())
         }
         Command::TrainCategories(t) => {
@@ -507,7 +531,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             let mut opts = corpus_options(&p.corpus);
             opts.out = p.out.clone();
             let counts = train::prepare(&opts, &p.out).map_err(|e| usage(e.to_string()))?;
-            println!("{}", serde_json::to_string_pretty(&counts)?);
+            out!("{}", serde_json::to_string_pretty(&counts)?)?;
             Ok(())
         }
     }

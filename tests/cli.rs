@@ -146,6 +146,27 @@ fn bad_usage_exits_2_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `xinsheng analyze … | head` where the reader has gone before the answer is written: the command ends
+/// with the status of a broken pipe (141) and says nothing, where `println!` used to panic (status 101).
+#[test]
+fn closed_stdout_ends_quietly_without_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
+        .args(["analyze", "客服态度太差了"])
+        .current_dir(root())
+        .env_remove("XINSHENG_MODEL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xinsheng");
+    // Close the read end at once: the model takes far longer to load than this.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
 #[test]
 fn label_round_trip_keeps_every_row_in_order() {
     let dir = tempfile::tempdir().unwrap();
