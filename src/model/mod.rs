@@ -474,7 +474,8 @@ impl Model {
         }
     }
 
-    /// Like [`Model::predict_texts`] for already-encoded texts.
+    /// Predicts already-encoded inputs (one window each, not combined): sorted by length, cut into
+    /// batches of at most `batch_size` so padding is small, results returned in input order.
     pub fn predict_many(
         &self,
         encoded: &[Vec<u32>],
@@ -633,8 +634,6 @@ mod tests {
         }
     }
 
-    /// The shipped categories head tells topics apart (model v2's `[CLS]` head gave product_quality
-    /// first for every one of these), with every engine.
     /// A text longer than the window is read the way the analyzer reads it: every overlapping window, the
     /// softmax heads averaged and the categories at their maximum, not cut to its head and tail.
     #[test]
@@ -679,6 +678,8 @@ mod tests {
         assert!(max_diff(&model.predict_texts(TEXTS, 8).unwrap(), &direct) < 1e-6);
     }
 
+    /// The shipped categories head tells topics apart (model v2's `[CLS]` head gave product_quality
+    /// first for every one of these), with every engine.
     #[test]
     fn shipped_categories_follow_the_topic() {
         let cases = [
