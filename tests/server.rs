@@ -150,6 +150,55 @@ fn slow_batch(items: usize) -> Vec<u8> {
     json!({ "items": items }).to_string().into_bytes()
 }
 
+/// A server whose stdout reader has gone (`xinsheng serve | …` after the reader exits, or a supervisor
+/// that closed the pipe) still serves: the address line is written without `println!`, which used to
+/// panic on the broken pipe before the server started.
+#[test]
+fn serves_when_its_stdout_reader_is_gone() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
+        .args(["serve", "--port", &port.to_string()])
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .env_remove("XINSHENG_MODEL")
+        .env_remove("XINSHENG_API_KEYS")
+        .env("XINSHENG_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start xinsheng serve");
+    drop(child.stdout.take());
+    let mut s = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let up = agent()
+            .get(&s.url("/ready"))
+            .call()
+            .map(|r| r.status())
+            .unwrap_or(0);
+        if up == 200 {
+            break;
+        }
+        if let Some(status) = s.child.try_wait().unwrap() {
+            panic!("the server exited: {status}");
+        }
+        assert!(Instant::now() < deadline, "the server never became ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, _, body) = s.post_bytes(
+        "/v1/analyze",
+        r#"{"text": "客服态度太差了"}"#.as_bytes(),
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
 #[test]
 fn endpoints_answer_with_the_contract() {
     let s = Server::start(&[], &[]);

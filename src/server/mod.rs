@@ -574,9 +574,14 @@ async fn serve(
 
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
     let addr = listener.local_addr()?;
-    println!("xinsheng listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    // The address line callers wait for; a closed stdout (a supervisor that discards it) must not stop
+    // the server, so a failed write is ignored rather than a `println!` panic.
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ =
+            writeln!(stdout, "xinsheng listening on http://{addr}").and_then(|()| stdout.flush());
+    }
     tracing::info!(%addr, auth = keys.enabled(), max_concurrent, body_limit = args.body_limit, "listening");
 
     // Expired conversations are swept in the background.
