@@ -286,13 +286,9 @@ impl Analyzer {
             Plan::Conversation { all, .. } => all,
             Plan::Text(_) => normalized.len(),
         };
-        let mut ids = Vec::new();
-        let mut windows = Vec::with_capacity(model_texts);
-        for t in &normalized[..model_texts] {
-            let w = self.model.encoder.windows(t);
-            windows.push(w.len());
-            ids.extend(w);
-        }
+        let (ids, windows) = self
+            .model
+            .encode_windows(normalized[..model_texts].iter().map(String::as_str));
         Ok(Prepared {
             plan,
             texts,
@@ -312,18 +308,13 @@ impl Analyzer {
             ..
         } = prepared;
         // Per model text: its windows' probabilities aggregated (a text that fits has one window).
-        let mut per_text: Vec<(Cow<'_, HeadProbs>, usize)> = Vec::with_capacity(windows.len());
-        let mut at = 0;
-        for &n in &windows {
-            let part = probs.get(at..at + n).unwrap_or(&[]);
-            per_text.push((self.model.aggregate_windows(part), n));
-            at += n;
-        }
+        let per_text = self.model.combine_windows(probs, &windows);
         let one = |i: usize, speaker: Option<&str>| {
-            let empty = (Cow::Owned(HeadProbs::new()), 1);
-            let (p, n) = per_text.get(i).unwrap_or(&empty);
+            let empty = Cow::Owned(HeadProbs::new());
+            let p = per_text.get(i).unwrap_or(&empty);
+            let n = windows.get(i).copied().unwrap_or(1);
             let mut a = self.single(&texts[i], &normalized[i], p, speaker);
-            a.chunks = (*n > 1).then_some(*n);
+            a.chunks = (n > 1).then_some(n);
             a
         };
         match plan {

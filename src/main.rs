@@ -50,7 +50,7 @@ fn emit(args: std::fmt::Arguments) -> Result<(), Failure> {
             code: 141,
             msg: String::new(),
         }),
-        r => Ok(r?),
+        r => r.map_err(Failure::from),
     }
 }
 

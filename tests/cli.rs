@@ -8,13 +8,17 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn xinsheng(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xinsheng"))
-        .args(args)
+/// The binary with `args`, run from the project root on the shipped model.
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
+    cmd.args(args)
         .current_dir(root())
-        .env_remove("XINSHENG_MODEL")
-        .output()
-        .expect("run xinsheng")
+        .env_remove("XINSHENG_MODEL");
+    cmd
+}
+
+fn xinsheng(args: &[&str]) -> Output {
+    command(args).output().expect("run xinsheng")
 }
 
 fn analyze(text: &str) -> Value {
@@ -151,10 +155,7 @@ fn bad_usage_exits_2_with_a_clear_message() {
 #[test]
 fn closed_stdout_ends_quietly_without_a_panic() {
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
-        .args(["analyze", "客服态度太差了"])
-        .current_dir(root())
-        .env_remove("XINSHENG_MODEL")
+    let mut child = command(&["analyze", "客服态度太差了"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -17,10 +17,10 @@ impl Server {
         Self::start_with(args, envs, Stdio::inherit())
     }
 
-    fn start_with(args: &[&str], envs: &[(&str, &str)], stderr: Stdio) -> Server {
+    /// `xinsheng serve --port PORT`, stdout piped, with the test environment.
+    fn command(port: u16, stderr: Stdio) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
-        cmd.args(["serve", "--port", "0"])
-            .args(args)
+        cmd.args(["serve", "--port", &port.to_string()])
             .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
             .env_remove("XINSHENG_MODEL")
             .env_remove("XINSHENG_API_KEYS")
@@ -28,6 +28,12 @@ impl Server {
             .env("XINSHENG_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(stderr);
+        cmd
+    }
+
+    fn start_with(args: &[&str], envs: &[(&str, &str)], stderr: Stdio) -> Server {
+        let mut cmd = Self::command(0, stderr);
+        cmd.args(args);
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -41,13 +47,27 @@ impl Server {
             .strip_prefix("xinsheng listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
-        let s = Server { child, base };
+        let mut s = Server { child, base };
+        s.wait_until_ready();
+        s
+    }
+
+    /// Polls `/ready` until the engine answers; fails at once if the server exits, after 60 s otherwise.
+    fn wait_until_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let (status, _, _) = s.get_with("/ready", &[]);
             // 401: probes are behind the API key; the engine answers once warmed up either way.
+            let status = match agent().get(&self.url("/ready")).call() {
+                Ok(r) => r.status(),
+                Err(ureq::Error::Status(code, _)) => code,
+                // Not listening yet.
+                Err(ureq::Error::Transport(_)) => 0,
+            };
             if status == 200 || status == 401 {
-                return s;
+                return;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the server exited: {status}");
             }
             assert!(Instant::now() < deadline, "server never became ready");
             std::thread::sleep(Duration::from_millis(50));
@@ -160,14 +180,7 @@ fn serves_when_its_stdout_reader_is_gone() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
-        .args(["serve", "--port", &port.to_string()])
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-        .env_remove("XINSHENG_MODEL")
-        .env_remove("XINSHENG_API_KEYS")
-        .env("XINSHENG_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+    let mut child = Server::command(port, Stdio::null())
         .spawn()
         .expect("start xinsheng serve");
     drop(child.stdout.take());
@@ -175,22 +188,7 @@ fn serves_when_its_stdout_reader_is_gone() {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let up = agent()
-            .get(&s.url("/ready"))
-            .call()
-            .map(|r| r.status())
-            .unwrap_or(0);
-        if up == 200 {
-            break;
-        }
-        if let Some(status) = s.child.try_wait().unwrap() {
-            panic!("the server exited: {status}");
-        }
-        assert!(Instant::now() < deadline, "the server never became ready");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    s.wait_until_ready();
     let (status, _, body) = s.post_bytes(
         "/v1/analyze",
         r#"{"text": "客服态度太差了"}"#.as_bytes(),

@@ -428,23 +428,46 @@ impl Model {
         texts: &[&str],
         batch_size: usize,
     ) -> Result<Vec<HeadProbs>, ModelError> {
-        let mut ids = Vec::with_capacity(texts.len());
-        let mut counts = Vec::with_capacity(texts.len());
+        let (ids, counts) = self.encode_windows(texts.iter().copied());
+        let probs = self.predict_many(&ids, batch_size)?;
+        Ok(self
+            .combine_windows(&probs, &counts)
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect())
+    }
+
+    /// Every window of every text (`TextEncoder::windows`), in order, and how many windows each text has.
+    pub fn encode_windows<'t>(
+        &self,
+        texts: impl IntoIterator<Item = &'t str>,
+    ) -> (Vec<Vec<u32>>, Vec<usize>) {
+        let mut ids = Vec::new();
+        let mut counts = Vec::new();
         for t in texts {
             let w = self.encoder.windows(t);
             counts.push(w.len());
             ids.extend(w);
         }
-        let probs = self.predict_many(&ids, batch_size)?;
+        (ids, counts)
+    }
+
+    /// Per text, the probabilities of its windows (`probs`, in the order of [`Model::encode_windows`])
+    /// combined by [`Model::aggregate_windows`]; a text whose windows are missing gets empty heads.
+    pub fn combine_windows<'p>(
+        &self,
+        probs: &'p [HeadProbs],
+        counts: &[usize],
+    ) -> Vec<Cow<'p, HeadProbs>> {
         let mut at = 0;
-        Ok(counts
-            .into_iter()
-            .map(|n| {
-                let p = self.aggregate_windows(&probs[at..at + n]).into_owned();
+        counts
+            .iter()
+            .map(|&n| {
+                let part = probs.get(at..at + n).unwrap_or(&[]);
                 at += n;
-                p
+                self.aggregate_windows(part)
             })
-            .collect())
+            .collect()
     }
 
     /// Combines the windows of one long text: a softmax head takes the mean of its windows (the text's
