@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Soft targets for a distillation run: a model directory read the way xinsheng reads it, its network blended
-with its n-gram models (README, "A second refinement epoch": an experiment, not part of the shipped recipe).
+with its n-gram models (docs/model_history.md, "A second refinement epoch": an experiment, not part of the shipped recipe).
 
     python3 scripts/blend_targets.py --data build/dataset --model models/default --out build/v7/soft_blend.pt
     python3 scripts/train_torch.py ... --teacher models/default ngrams-oof --soft-targets build/v7/soft_blend.pt

@@ -20,10 +20,10 @@ generator (--gen-layers, --gen-ffn; sharing the encoder's embeddings) fills the 
 sampled from its own MLM predictions, and the encoder, as a discriminator, learns for *every* token whether it
 is the original or a replacement. Loss = generator MLM + --rtd-weight x discriminator BCE. The encoder learns
 from all tokens instead of 15% of them. On this corpus and budget it did not learn (the discriminator stayed at
-the base rate for hundreds of steps; README, "Replaced-token detection"), so the shipped recipe keeps --objective
+the base rate for hundreds of steps; docs/model_history.md, "Replaced-token detection"), so the shipped recipe keeps --objective
 mlm. As a second stage, started from a masked-LM encoder (--init build/mlm_2600/encoder.pt), the discriminator
 does learn; fine-tunes from it gain on ChnSentiCorp (two seeds), but the gain is gone after the refinement and
-the n-gram blends (README, "Replaced-token detection as a second stage after masked-LM").
+the n-gram blends (docs/model_history.md, "Replaced-token detection as a second stage after masked-LM").
 
     python3 scripts/pretrain_mlm.py --objective rtd --data build/dataset --out build/rtd --steps 2000 --bf16
 

@@ -4,9 +4,10 @@
 #
 #   scripts/train_default.sh [OUT]            (default OUT = models/default: the shipped v8 recipe — five
 #                                              teachers, a student distilled from them, then the refinement with
-#                                              two of the teachers beside the student; README, "Distillation",
-#                                              "Real customer chat turns", "Hand-written customer-service
-#                                              utterances", "Refinement with two teachers beside the student";
+#                                              two of the teachers beside the student; docs/model_history.md:
+#                                              "Distillation", "Real customer chat turns", "Hand-written
+#                                              customer-service utterances", "Refinement with two teachers
+#                                              beside the student";
 #                                              v8 is the v7 recipe on the corpus with cs_written part 6)
 #   DISTILL=0 scripts/train_default.sh OUT    (one run, no teachers: the v3 recipe plus the Taobao turns and
 #                                              the hand-written customer-service utterances)
@@ -95,9 +96,9 @@ if [ "${REFINE:=1}" = 1 ]; then
   # One more epoch from the finished model with itself as the teacher (self-distillation keeps what it reads
   # well), while the hand-labeled rows learn their own labels: the categories (tests/data/categories, part 3
   # included) 10 times per epoch at twice the categories loss weight, the Taobao turns and the written
-  # utterances 3 times (README, "Refinement").
+  # utterances 3 times (docs/model_history.md, "Refinement").
   # With DISTILL=1 (v7) the teacher is the mean of the student and two of its teachers (seeds 42 and 43 from the
-  # 2,600-step encoder), which have seen the current corpus (README, "Refinement with two teachers beside the
+  # 2,600-step encoder), which have seen the current corpus (docs/model_history.md, "Refinement with two teachers beside the
   # student").
   refine=build/train_default_refine
   rm -rf "$refine"
@@ -109,12 +110,12 @@ if [ "${REFINE:=1}" = 1 ]; then
 fi
 mkdir -p "$out"
 cp "$tmp/config.json" "$tmp/model.safetensors" "$tmp/tokenizer.json" "$out/"
-# Drop the embedding rows of tokens the network never saw in training; they become [UNK] (README, "Vocabulary
+# Drop the embedding rows of tokens the network never saw in training; they become [UNK] (docs/model_history.md, "Vocabulary
 # pruned to the tokens seen in training"). Before the n-gram fits, which read the network's probabilities.
 python3 scripts/prune_vocab.py --model "$out" --data build/dataset --out "$out"
-# The category n-gram model blended with the new network's categories head (README, "Category n-grams").
+# The category n-gram model blended with the new network's categories head (docs/model_history.md, "Category n-grams").
 ./target/release/xinsheng --model "$out" --engine int8 train-categories --data build/dataset
-# The sentiment and emotion n-gram models blended with their heads (README, "Emotion and sentiment n-grams").
+# The sentiment and emotion n-gram models blended with their heads (docs/model_history.md, "Emotion and sentiment n-grams").
 ./target/release/xinsheng --model "$out" --engine int8 train-ngrams --head sentiment --data build/dataset --min-count 10
 ./target/release/xinsheng --model "$out" --engine int8 train-ngrams --head emotion --data build/dataset --min-count 3
 scripts/train_risk.sh "$out"   # the learned escalation model reads the new model's rule decisions

@@ -7,7 +7,7 @@
 //!
 //! Why a second reader of the same text: the from-scratch encoder learns topic words ("贵", "态度", "等了")
 //! from a few thousand hand labels less sharply than a linear model over n-grams does, and the two err on
-//! different rows (README, "Category n-grams").
+//! different rows (docs/model_history.md, "Category n-grams").
 
 use super::config::HeadSpec;
 use super::ngram_files::{self, TextGrams};

@@ -7,7 +7,7 @@
 //!
 //! Why: the network reads emotion from a loss weighted 0.5 beside the other heads and from teachers that read
 //! Weibo posts, and sentiment from a small from-scratch encoder; a linear model over n-grams reads the same
-//! rows differently and the blend is more accurate than either (README, "Emotion and sentiment n-grams").
+//! rows differently and the blend is more accurate than either (docs/model_history.md, "Emotion and sentiment n-grams").
 
 use super::config::HeadSpec;
 use super::ngram_files::{self, TextGrams};

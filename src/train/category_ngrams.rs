@@ -166,7 +166,7 @@ pub fn fit(model: &Model, data: &Path, opts: &FitOptions) -> Result<CategoryNgra
         .sum::<f64>()
         / labels.len() as f64;
     c.training = serde_json::json!({
-        "command": "xinsheng --model DIR train-categories --data DATA (README, \"Category n-grams\")",
+        "command": "xinsheng --model DIR train-categories --data DATA (docs/model_history.md, \"Category n-grams\")",
         "model": model.dir.display().to_string(),
         "train_rows": counts,
         "options": options_record(&opts.ngrams),

@@ -221,7 +221,7 @@ pub fn fit(
     let (mean, w) = best.expect("at least one weight");
     fitted.blend_weight = w;
     fitted.training = serde_json::json!({
-        "command": format!("xinsheng --model DIR train-ngrams --head {head} --data DATA (README, \"Emotion and sentiment n-grams\")"),
+        "command": format!("xinsheng --model DIR train-ngrams --head {head} --data DATA (docs/model_history.md, \"Emotion and sentiment n-grams\")"),
         "head": head,
         "model": model.dir.display().to_string(),
         "train_rows": counts,
