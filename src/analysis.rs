@@ -167,6 +167,7 @@ impl Analysis {
                 StoreText::None => None,
                 StoreText::Masked => Some(self.masked_text.clone()),
             },
+            source: None,
         }
     }
 

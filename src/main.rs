@@ -195,11 +195,16 @@ impl xinsheng::batch::CustomerHistory for BatchHistory {
         &self,
         customer_id: &str,
         _date: Option<&str>,
+        source: &str,
         analysis: &xinsheng::analysis::Analysis,
     ) -> Result<(), String> {
         check_id(customer_id).map_err(|e| e.to_string())?;
+        let contact = xinsheng::risk::history::Contact {
+            source: Some(source.to_string()),
+            ..analysis.contact(&self.policy, self.store_text)
+        };
         self.history
-            .record(customer_id, analysis.contact(&self.policy, self.store_text))
+            .record(customer_id, contact)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }

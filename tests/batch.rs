@@ -640,3 +640,99 @@ fn report_renders_in_headless_chromium() {
     assert!(has([0xe5, 0x53, 0x4b]), "negative sentiment colour drawn");
     assert!(has([0x2d, 0xa4, 0x4e]), "positive sentiment colour drawn");
 }
+
+#[test]
+fn rows_labeled_again_after_a_kill_are_one_contact_each_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let texts = &TEXTS[..6];
+    let lines: String = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{}\n", serde_json::json!({"text": t, "cust": format!("c{}", i % 2)})))
+        .collect();
+    std::fs::write(&input, lines).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let data = dir.path().join("data");
+    let args = [
+        "--data-dir",
+        s(&data),
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--customer-field",
+        "cust",
+        "--window",
+        "2",
+    ];
+    ok(&label(&args));
+    // As after a kill between the history writes and the journal write: the journal has not recorded the
+    // last two chunks, so the rerun analyzes their rows (and passes them to the history) again.
+    let mut j = journal(&output);
+    let bytes: usize = std::fs::read_to_string(&output)
+        .unwrap()
+        .split_inclusive('\n')
+        .take(2)
+        .map(str::len)
+        .sum();
+    j["rows_done"] = 2.into();
+    j["output_bytes"] = bytes.into();
+    j["complete"] = false.into();
+    std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
+    let summary = ok(&label(&args));
+    assert_eq!(summary["resumed_at_row"], 2);
+    assert_eq!(read_jsonl(&output).len(), texts.len());
+    for c in ["c0", "c1"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
+            .args(["--data-dir", s(&data), "customer", c])
+            .output()
+            .unwrap();
+        let state: Value = serde_json::from_slice(&out.stdout).expect("customer JSON");
+        assert_eq!(state["contacts"], 3, "{c}: one contact per row: {state}");
+    }
+}
+
+#[test]
+fn the_input_under_another_name_is_refused_and_left_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("same.csv");
+    let content = "id,text\n1,太差了\n2,谢谢\n3,很好\n";
+    std::fs::write(&input, content).unwrap();
+    let symlink = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&input, &symlink).unwrap();
+    let hardlink = dir.path().join("hard.csv");
+    std::fs::hard_link(&input, &hardlink).unwrap();
+    let dotted = dir.path().join(".").join("same.csv");
+    let via_parent = dir.path().join("sub").join("..").join("same.csv");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    for output in [&dotted, &via_parent, &symlink, &hardlink] {
+        let mut child = label_cmd(&[
+            "--input",
+            s(&input),
+            "--output",
+            s(output),
+            "--window",
+            "2",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if started.elapsed().as_secs() > 120 {
+                child.kill().unwrap();
+                panic!("{}: still running (labeling its own output)", output.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(2), "{}: {err}", output.display());
+        assert!(err.contains("same file"), "{err}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
+    }
+}

@@ -51,14 +51,16 @@ impl BatchError {
 
 /// The place where labeled rows meet the customer history store.
 ///
-/// HOOK(customer-history): when `--customer-field` is given, every analyzed row with a non-empty customer
-/// id is passed here (once per row; rows done before a resume are not passed again). The lead wires the
-/// history store (risk/history) in `main.rs` by passing `Some(&store)` as `LabelOptions::history`.
+/// When `--customer-field` is given, every analyzed row with a non-empty customer id is passed here.
+/// `source` names the row (`label:<input hash>:<row number>`): a row labeled again after a resume (it was
+/// analyzed, but the run was killed before the journal recorded it) comes with the same source, and the
+/// store keeps the contact once. `main.rs` passes the history store as `LabelOptions::history`.
 pub trait CustomerHistory: Sync {
     fn record(
         &self,
         customer_id: &str,
         date: Option<&str>,
+        source: &str,
         analysis: &Analysis,
     ) -> Result<(), String>;
 }
@@ -174,9 +176,13 @@ impl Rows {
 }
 
 /// Labels one chunk: one `analyze_batch` over the rows that have a request; output in input order.
+/// `first_row` is the 0-based number of the chunk's first row; `input_name` (size and hash) names the input
+/// in the history sources.
 fn label_chunk(
     analyzer: &Analyzer,
     rows: Vec<RawRow>,
+    first_row: u64,
+    input_name: &str,
     text_field: &str,
     opts: &LabelOptions<'_>,
 ) -> Vec<Labeled> {
@@ -194,7 +200,8 @@ fn label_chunk(
     let mut results = analyzer.analyze_batch(&ok).into_iter();
     rows.into_iter()
         .zip(requests)
-        .map(|(row, req)| {
+        .zip(first_row..)
+        .map(|((row, req), row_number)| {
             let mut fields = row.fields;
             let outcome = match req {
                 Ok(_) => results
@@ -211,7 +218,8 @@ fn label_chunk(
                                 .date_field
                                 .as_deref()
                                 .and_then(|d| text_of(fields.get(d)));
-                            if let Err(e) = h.record(&customer, date.as_deref(), &a) {
+                            let source = format!("label:{input_name}:{row_number}");
+                            if let Err(e) = h.record(&customer, date.as_deref(), &source, &a) {
                                 tracing::warn!("customer history: {e}");
                             }
                         }
@@ -255,6 +263,27 @@ pub struct Summary {
     pub reasons: std::collections::BTreeMap<String, u64>,
 }
 
+/// Whether two paths name one file: the same spelling, or (when both exist) the same file by another name —
+/// `./x.csv`, an absolute path, a symbolic link or a hard link.
+fn same_file(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(ma), Ok(mb)) => {
+            use std::os::unix::fs::MetadataExt;
+            ma.dev() == mb.dev() && ma.ino() == mb.ino()
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(ca), Ok(cb)) => ca == cb,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 fn out_err(path: &Path) -> impl Fn(std::io::Error) -> BatchError + '_ {
     move |e| BatchError::Output(format!("{}: {e}", path.display()))
 }
@@ -265,10 +294,12 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     let started = std::time::Instant::now();
     let in_format = InputFormat::from_path(&opts.input)?;
     let out_format = OutputFormat::from_path(&opts.output)?;
-    if opts.input == opts.output {
-        return Err(BatchError::Usage(
-            "--input and --output are the same file".into(),
-        ));
+    if same_file(&opts.input, &opts.output) {
+        return Err(BatchError::Usage(format!(
+            "--input {} and --output {} are the same file; labeling it would overwrite the input",
+            opts.input.display(),
+            opts.output.display()
+        )));
     }
     let chunk_size = opts.chunk_size.max(1);
 
@@ -435,13 +466,24 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         bar.update(rows.source.position(), journal.rows_done, 0);
         let mut errors_this_run = 0u64;
         let mut buf = Vec::new();
+        let input_name = format!(
+            "{}-{}",
+            journal.fingerprint.input_size, journal.fingerprint.input_hash
+        );
         loop {
             let chunk = rows.chunk(chunk_size)?;
             if chunk.is_empty() {
                 break;
             }
             let n = chunk.len() as u64;
-            let labeled = label_chunk(analyzer, chunk, &text_field, opts);
+            let labeled = label_chunk(
+                analyzer,
+                chunk,
+                journal.rows_done,
+                &input_name,
+                &text_field,
+                opts,
+            );
             errors_this_run += labeled.iter().filter(|r| r.contains_key("error")).count() as u64;
             buf.clear();
             formatter.write_rows(&labeled, &mut buf)?;

@@ -55,6 +55,9 @@ pub struct Contact {
     pub risk_score: f64,
     /// Only with `--store-text masked`: the PII-masked text.
     pub masked_text: Option<String>,
+    /// Where the contact came from, when a replay could send it again (`label` rows:
+    /// `label:<input hash>:<row>`): a contact whose source is already stored is not stored twice.
+    pub source: Option<String>,
 }
 
 /// What to keep of a contact's text.
@@ -144,10 +147,15 @@ CREATE TABLE IF NOT EXISTS contacts (
     categories TEXT NOT NULL,
     priority TEXT NOT NULL,
     risk_score REAL NOT NULL,
-    masked_text TEXT
+    masked_text TEXT,
+    source TEXT
 );
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id, seq);
 ";
+
+/// Added after the first schema: a database made before it gets the column here.
+const SQLITE_SOURCE_INDEX: &str =
+    "CREATE UNIQUE INDEX IF NOT EXISTS contacts_source ON contacts (source) WHERE source IS NOT NULL;";
 
 /// SQLite history in one file (WAL mode, so a reader and the writer do not block each other).
 pub struct SqliteStore {
@@ -170,6 +178,19 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| open_err(e.to_string()))?;
         conn.execute_batch(SQLITE_SCHEMA)
+            .map_err(|e| open_err(e.to_string()))?;
+        let has_source: bool = conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('contacts') WHERE name = 'source'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| open_err(e.to_string()))?;
+        if !has_source {
+            conn.execute_batch("ALTER TABLE contacts ADD COLUMN source TEXT;")
+                .map_err(|e| open_err(e.to_string()))?;
+        }
+        conn.execute_batch(SQLITE_SOURCE_INDEX)
             .map_err(|e| open_err(e.to_string()))?;
         Ok(SqliteStore { conn })
     }
@@ -218,11 +239,21 @@ impl HistoryStore for SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let prev = SqliteStore::state_of(&tx, id, Some(rules))?;
+        if let (Some(source), Some(prev)) = (&c.source, &prev) {
+            let seen: bool = tx.query_row(
+                "SELECT COUNT(*) > 0 FROM contacts WHERE source = ?1",
+                [source],
+                |r| r.get(0),
+            )?;
+            if seen {
+                return Ok(prev.clone());
+            }
+        }
         let next = next_state(prev.as_ref(), id, c, rules);
         tx.execute(
             "INSERT INTO contacts (customer_id, at_ms, sentiment, negative, categories, priority,
-                                   risk_score, masked_text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                   risk_score, masked_text, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             rusqlite::params![
                 id,
                 c.at_ms,
@@ -231,7 +262,8 @@ impl HistoryStore for SqliteStore {
                 c.categories.join(","),
                 c.priority,
                 c.risk_score,
-                c.masked_text
+                c.masked_text,
+                c.source
             ],
         )?;
         tx.execute(
@@ -277,7 +309,7 @@ impl HistoryStore for SqliteStore {
 
     fn contacts(&mut self, id: &str) -> Result<Vec<Contact>, HistoryError> {
         let mut stmt = self.conn.prepare(
-            "SELECT at_ms, sentiment, negative, categories, priority, risk_score, masked_text
+            "SELECT at_ms, sentiment, negative, categories, priority, risk_score, masked_text, source
              FROM contacts WHERE customer_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -290,6 +322,7 @@ impl HistoryStore for SqliteStore {
                 priority: r.get(4)?,
                 risk_score: r.get(5)?,
                 masked_text: r.get(6)?,
+                source: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -330,6 +363,8 @@ mod pg {
         masked_text TEXT
     );
     CREATE INDEX IF NOT EXISTS xinsheng_contacts_customer ON xinsheng_contacts (customer_id, seq);
+    ALTER TABLE xinsheng_contacts ADD COLUMN IF NOT EXISTS source TEXT;
+    CREATE UNIQUE INDEX IF NOT EXISTS xinsheng_contacts_source ON xinsheng_contacts (source);
     ";
 
     impl From<postgres::Error> for HistoryError {
@@ -399,11 +434,21 @@ mod pg {
                 &[&id],
             )?;
             let prev = PostgresStore::row_state(&row, Some(rules.high_risk_after));
+            if let Some(source) = &c.source {
+                let seen = tx.query_opt(
+                    "SELECT 1 FROM xinsheng_contacts WHERE source = $1",
+                    &[source],
+                )?;
+                if seen.is_some() {
+                    tx.commit()?;
+                    return Ok(prev);
+                }
+            }
             let next = next_state((prev.contacts > 0).then_some(&prev), id, c, rules);
             tx.execute(
                 "INSERT INTO xinsheng_contacts (customer_id, at_ms, sentiment, negative, categories,
-                                                priority, risk_score, masked_text)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                                priority, risk_score, masked_text, source)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     &id,
                     &c.at_ms,
@@ -413,6 +458,7 @@ mod pg {
                     &c.priority,
                     &c.risk_score,
                     &c.masked_text,
+                    &c.source,
                 ],
             )?;
             tx.execute(
@@ -454,7 +500,8 @@ mod pg {
 
         fn contacts(&mut self, id: &str) -> Result<Vec<Contact>, HistoryError> {
             let rows = self.client.query(
-                "SELECT at_ms, sentiment, negative, categories, priority, risk_score, masked_text
+                "SELECT at_ms, sentiment, negative, categories, priority, risk_score, masked_text,
+                        source
                  FROM xinsheng_contacts WHERE customer_id = $1 ORDER BY seq",
                 &[&id],
             )?;
@@ -468,6 +515,7 @@ mod pg {
                     priority: r.get(4),
                     risk_score: r.get(5),
                     masked_text: r.get(6),
+                    source: r.get(7),
                 })
                 .collect())
         }
@@ -687,6 +735,7 @@ pub fn exercise_store(store: &mut dyn HistoryStore, prefix: &str) -> Result<(), 
         priority: if negative { "B" } else { "C" }.into(),
         risk_score: score,
         masked_text: None,
+        source: None,
     };
     let check = |ok: bool, what: &str| if ok { Ok(()) } else { Err(what.to_string()) };
     check(
@@ -741,6 +790,27 @@ pub fn exercise_store(store: &mut dyn HistoryStore, prefix: &str) -> Result<(), 
     )?;
     let listed = store.high_risk(&rules).map_err(|e| e.to_string())?;
     check(!listed.iter().any(|c| c.id == id), "no longer high risk")?;
+    // A contact replayed with the same source is stored once.
+    let replayed = Contact {
+        source: Some(format!("{prefix}-label:row-7")),
+        ..contact(true, 0.9)
+    };
+    let first = store
+        .record(&id, &replayed, &rules)
+        .map_err(|e| e.to_string())?;
+    let again = store
+        .record(&id, &replayed, &rules)
+        .map_err(|e| e.to_string())?;
+    check(
+        first.contacts == 5 && first.consecutive_negative == 1,
+        "sourced contact stored",
+    )?;
+    check(again == first, "replayed contact not stored again")?;
+    let contacts = store.contacts(&id).map_err(|e| e.to_string())?;
+    check(
+        contacts.len() == 5 && contacts[4].source == replayed.source,
+        "one row for the replayed contact",
+    )?;
     check(store.get("").is_err(), "empty id is an error")?;
     Ok(())
 }
@@ -771,6 +841,7 @@ mod tests {
                 priority: "B".into(),
                 risk_score: 0.7,
                 masked_text: Some("我是张*".into()),
+                source: None,
             };
             let st = s.record("客户-1", &c, &rules).unwrap();
             assert_eq!(st.high_risk, i == 2);
@@ -781,6 +852,29 @@ mod tests {
             s.contacts("客户-1").unwrap()[0].masked_text.as_deref(),
             Some("我是张*")
         );
+    }
+
+    #[test]
+    fn a_database_from_before_sources_gets_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            assert!(SQLITE_SCHEMA.contains(",\n    source TEXT"));
+            conn.execute_batch(&SQLITE_SCHEMA.replace(",\n    source TEXT", ""))
+                .unwrap();
+            conn.execute(
+                "INSERT INTO contacts (customer_id, at_ms, sentiment, negative, categories, priority,
+                                       risk_score) VALUES ('c', 1, 'negative', 1, '', 'B', 0.5)",
+                [],
+            )
+            .unwrap();
+        }
+        let mut s = SqliteStore::open(&path).unwrap();
+        let old = s.contacts("c").unwrap();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].source, None);
+        exercise_store(&mut s, "migrated").unwrap();
     }
 
     #[test]
