@@ -182,6 +182,37 @@ fn load_policy(s: &Settings) -> Result<Policy, Failure> {
     .map_err(|e| usage(e.to_string()))
 }
 
+/// What a label run's journal records of the analysis: the model directory (canonical, so `models/x/` and
+/// an absolute path are one model), and the engine, the risk policy's text and the PII allow list.
+fn run_identity(s: &Settings, analyzer: &xinsheng::analysis::Analyzer) -> (String, String) {
+    use xinsheng::batch::input::Fnv;
+    let dir = resolve_model(s.model.clone());
+    let model = std::fs::canonicalize(&dir)
+        .unwrap_or(dir)
+        .display()
+        .to_string();
+    let mut policy = Fnv::default();
+    match std::fs::read(&analyzer.policy.source) {
+        Ok(bytes) => policy.update(&bytes),
+        Err(_) => policy.update(analyzer.policy.source.as_bytes()),
+    }
+    let mut allow_list = analyzer.mask_options.allow.clone();
+    allow_list.sort();
+    allow_list.dedup();
+    let mut allow = Fnv::default();
+    for entry in &allow_list {
+        allow.update(entry.as_bytes());
+        allow.update(b"\n");
+    }
+    let settings = format!(
+        "engine {:?}, policy {:016x}, PII allow list {:016x}",
+        analyzer.model.engine(),
+        policy.0,
+        allow.0
+    );
+    (model, settings)
+}
+
 /// The customer history store selected by `--database-url` / `--data-dir`.
 /// The customer history as `label --customer-field` feeds it (contact time = when the row is labeled).
 struct BatchHistory {
@@ -274,7 +305,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             opts.chunk_size = l.window;
             opts.progress = !l.quiet;
             opts.restart = l.restart;
-            opts.model_id = s.model.display().to_string();
+            (opts.model_id, opts.settings) = run_identity(&s, &analyzer);
             // With --customer-field every analyzed row is a contact in the customer history.
             let store = l.customer_field.as_ref().map(|_| BatchHistory {
                 history: history(&s, &analyzer.policy),

@@ -736,3 +736,60 @@ fn the_input_under_another_name_is_refused_and_left_whole() {
         assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
     }
 }
+
+#[test]
+fn a_resume_with_other_analysis_settings_is_refused_and_the_model_by_another_path_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines: String = TEXTS[..4]
+        .iter()
+        .map(|t| format!("{}\n", serde_json::json!({ "text": t })))
+        .collect();
+    std::fs::write(&input, lines).unwrap();
+    let output = dir.path().join("out.jsonl");
+    let base = ["--input", s(&input), "--output", s(&output), "--window", "2"];
+    let with = |extra: &[&str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend_from_slice(&base);
+        label(&args)
+    };
+    ok(&with(&["--engine", "f32"]));
+    // As after a kill with two rows done.
+    let unfinish = || {
+        let mut j = journal(&output);
+        let bytes: usize = std::fs::read_to_string(&output)
+            .unwrap()
+            .split_inclusive('\n')
+            .take(2)
+            .map(str::len)
+            .sum();
+        j["rows_done"] = 2.into();
+        j["output_bytes"] = bytes.into();
+        j["complete"] = false.into();
+        std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
+    };
+    unfinish();
+    let policy = dir.path().join("policy.toml");
+    let text = std::fs::read_to_string(root().join("models/default/policy.toml")).unwrap();
+    std::fs::write(&policy, format!("{text}\n# edited\n")).unwrap();
+    for (extra, what) in [
+        (vec!["--engine", "candle"], "engine"),
+        (vec!["--engine", "f32", "--pii-allow", "13812345678"], "PII allow list"),
+        (vec!["--engine", "f32", "--policy", s(&policy)], "risk policy"),
+    ] {
+        let out = with(&extra);
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {msg}");
+        assert!(msg.contains(what) && msg.contains("--restart"), "{msg}");
+    }
+    // The same model by another spelling resumes.
+    let absolute = root().join("models/default");
+    let slash = format!("{}/", absolute.display());
+    for model in ["models/default/", absolute.to_str().unwrap(), &slash] {
+        let out = with(&["--engine", "f32", "--model", model]);
+        let summary = ok(&out);
+        assert_eq!(summary["resumed_at_row"], 2, "{model}");
+        assert_eq!(read_jsonl(&output).len(), 4);
+        unfinish();
+    }
+}

@@ -25,7 +25,13 @@ pub struct Fingerprint {
     pub id_field: Option<String>,
     pub date_field: Option<String>,
     pub customer_field: Option<String>,
+    /// The model directory (canonical path).
     pub model: String,
+    /// What else decides an analysis: the engine, the risk policy's text, the PII allow list
+    /// ([`LabelOptions::settings`](super::LabelOptions::settings)). Empty in journals written before it
+    /// was recorded.
+    #[serde(default)]
+    pub settings: String,
 }
 
 impl Fingerprint {
@@ -61,6 +67,9 @@ impl Fingerprint {
         }
         if self.model != other.model {
             d.push("model");
+        }
+        if self.settings != other.settings {
+            d.push("engine, risk policy or PII allow list");
         }
         d
     }
@@ -150,6 +159,7 @@ mod tests {
             date_field: None,
             customer_field: None,
             model: "m".into(),
+            settings: "engine int8".into(),
         }
     }
 

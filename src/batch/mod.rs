@@ -86,6 +86,9 @@ pub struct LabelOptions<'a> {
     pub restart: bool,
     /// Names the model in the journal (a different model is a different run).
     pub model_id: String,
+    /// Names the other things that decide an analysis — engine, risk policy, PII allow list — in the journal
+    /// (different settings are a different run).
+    pub settings: String,
     pub history: Option<&'a dyn CustomerHistory>,
 }
 
@@ -105,6 +108,7 @@ impl LabelOptions<'_> {
             progress: false,
             restart: false,
             model_id: String::new(),
+            settings: String::new(),
             history: None,
         }
     }
@@ -370,6 +374,7 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         date_field: opts.date_field.clone(),
         customer_field: opts.customer_field.clone(),
         model: opts.model_id.clone(),
+        settings: opts.settings.clone(),
     };
     let journal_path = journal::path_for(&opts.output);
     let previous = if opts.restart {
