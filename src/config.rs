@@ -30,8 +30,8 @@ pub struct Settings {
         default_value = "auto"
     )]
     pub engine: crate::model::EngineKind,
-    /// Worker threads for inference (0 = one per core).
-    #[arg(long, global = true, env = "XINSHENG_THREADS", default_value_t = 0)]
+    /// Worker threads for inference (0 = one per core; at most 256).
+    #[arg(long, global = true, env = "XINSHENG_THREADS", default_value_t = 0, value_parser = thread_count)]
     pub threads: usize,
     /// Never mask this number or e-mail address (repeatable; the environment variable takes a
     /// comma-separated list): a company hotline `0755-88886666`, a prefix `400*`, a suffix
@@ -513,12 +513,18 @@ pub struct ServeArgs {
     /// Most texts in one model batch.
     #[arg(long, env = "XINSHENG_MAX_BATCH_SIZE", default_value_t = 64)]
     pub max_batch_size: usize,
-    /// On an idle queue, wait this long (milliseconds) for more requests to join a batch.
-    #[arg(long, env = "XINSHENG_BATCH_WAIT_MS", default_value_t = 1)]
+    /// On an idle queue, wait this long (milliseconds, at most 1000) for more requests to join a batch.
+    #[arg(long, env = "XINSHENG_BATCH_WAIT_MS", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub batch_wait_ms: u64,
-    /// Threads for tokenization and postprocessing (0 = one per core).
-    #[arg(long, env = "XINSHENG_WORKERS", default_value_t = 0)]
+    /// Threads for tokenization and postprocessing (0 = one per core; at most 256).
+    #[arg(long, env = "XINSHENG_WORKERS", default_value_t = 0, value_parser = thread_count)]
     pub workers: usize,
+    /// Close a connection whose request headers have not all arrived within this many seconds (an idle
+    /// keep-alive connection included), so idle or trickling clients cannot hold every file descriptor.
+    #[arg(long, env = "XINSHENG_HEADER_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
     /// Forget a chatbot conversation after this many seconds without a new turn.
     #[arg(long, env = "XINSHENG_CONVERSATION_TTL_SECS", default_value_t = 1800)]
     pub conversation_ttl_secs: u64,
@@ -534,4 +540,17 @@ pub struct ServeArgs {
     /// Log as JSON lines instead of text (logs go to standard error; filter with XINSHENG_LOG).
     #[arg(long, env = "XINSHENG_LOG_JSON")]
     pub log_json: bool,
+}
+
+/// Parses a thread count: 0 (one per core) to 256.
+fn thread_count(s: &str) -> Result<usize, String> {
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if n > 256 {
+        return Err(format!(
+            "{n} threads is more than the 256 allowed (0 = one per core)"
+        ));
+    }
+    Ok(n)
 }

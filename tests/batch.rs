@@ -649,7 +649,12 @@ fn rows_labeled_again_after_a_kill_are_one_contact_each_in_the_history() {
     let lines: String = texts
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("{}\n", serde_json::json!({"text": t, "cust": format!("c{}", i % 2)})))
+        .map(|(i, t)| {
+            format!(
+                "{}\n",
+                serde_json::json!({"text": t, "cust": format!("c{}", i % 2)})
+            )
+        })
         .collect();
     std::fs::write(&input, lines).unwrap();
     let output = dir.path().join("out.jsonl");
@@ -707,17 +712,10 @@ fn the_input_under_another_name_is_refused_and_left_whole() {
     let via_parent = dir.path().join("sub").join("..").join("same.csv");
     std::fs::create_dir(dir.path().join("sub")).unwrap();
     for output in [&dotted, &via_parent, &symlink, &hardlink] {
-        let mut child = label_cmd(&[
-            "--input",
-            s(&input),
-            "--output",
-            s(output),
-            "--window",
-            "2",
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        let mut child = label_cmd(&["--input", s(&input), "--output", s(output), "--window", "2"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         let started = std::time::Instant::now();
         let status = loop {
             if let Some(st) = child.try_wait().unwrap() {
@@ -725,7 +723,10 @@ fn the_input_under_another_name_is_refused_and_left_whole() {
             }
             if started.elapsed().as_secs() > 120 {
                 child.kill().unwrap();
-                panic!("{}: still running (labeling its own output)", output.display());
+                panic!(
+                    "{}: still running (labeling its own output)",
+                    output.display()
+                );
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         };
@@ -747,7 +748,14 @@ fn a_resume_with_other_analysis_settings_is_refused_and_the_model_by_another_pat
         .collect();
     std::fs::write(&input, lines).unwrap();
     let output = dir.path().join("out.jsonl");
-    let base = ["--input", s(&input), "--output", s(&output), "--window", "2"];
+    let base = [
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--window",
+        "2",
+    ];
     let with = |extra: &[&str]| {
         let mut args: Vec<&str> = extra.to_vec();
         args.extend_from_slice(&base);
@@ -774,8 +782,14 @@ fn a_resume_with_other_analysis_settings_is_refused_and_the_model_by_another_pat
     std::fs::write(&policy, format!("{text}\n# edited\n")).unwrap();
     for (extra, what) in [
         (vec!["--engine", "candle"], "engine"),
-        (vec!["--engine", "f32", "--pii-allow", "13812345678"], "PII allow list"),
-        (vec!["--engine", "f32", "--policy", s(&policy)], "risk policy"),
+        (
+            vec!["--engine", "f32", "--pii-allow", "13812345678"],
+            "PII allow list",
+        ),
+        (
+            vec!["--engine", "f32", "--policy", s(&policy)],
+            "risk policy",
+        ),
     ] {
         let out = with(&extra);
         let msg = String::from_utf8_lossy(&out.stderr);

@@ -293,3 +293,18 @@ fn eval_group_by_reports_each_group_and_they_add_up() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(":2") && err.contains("channel"), "{err}");
 }
+
+#[test]
+fn thread_counts_and_waits_out_of_range_are_usage_errors() {
+    for (args, what) in [
+        (vec!["--threads", "100000", "analyze", "你好"], "256"),
+        (vec!["serve", "--workers", "100000"], "256"),
+        (vec!["serve", "--batch-wait-ms", "99999999"], "0..=1000"),
+        (vec!["serve", "--header-timeout-secs", "0"], "1..=3600"),
+    ] {
+        let out = xinsheng(&args);
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {msg}");
+        assert!(msg.contains(what), "{args:?}: {msg}");
+    }
+}

@@ -736,3 +736,43 @@ fn customer_history_over_http() {
         (json!(true), json!(3))
     );
 }
+
+#[test]
+fn a_silent_or_trickling_client_is_disconnected_after_the_header_timeout() {
+    use std::io::{Read, Write};
+    let server = Server::start(&["--header-timeout-secs", "1"], &[]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let closed_within = |mut conn: std::net::TcpStream, trickle: bool| {
+        conn.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let started = Instant::now();
+        let mut buf = [0u8; 512];
+        let mut sent = 0;
+        let request = b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\n";
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "still open after 15 s"
+            );
+            if trickle && sent < request.len() && conn.write_all(&request[sent..=sent]).is_ok() {
+                sent += 1;
+            }
+            match conn.read(&mut buf) {
+                Ok(0) => return started.elapsed(),
+                Ok(_) => {} // a 408 or similar before the close
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return started.elapsed(), // reset
+            }
+        }
+    };
+    let silent = std::net::TcpStream::connect(&addr).unwrap();
+    let t = closed_within(silent, false);
+    assert!(t >= Duration::from_millis(800), "closed too early: {t:?}");
+    let trickling = std::net::TcpStream::connect(&addr).unwrap();
+    closed_within(trickling, true);
+    // A keep-alive client that sends whole requests is served as before.
+    let r = server.post("/v1/analyze", &json!({"text": "等了一个星期都没人处理"}));
+    assert_eq!(r.0, 200, "{}", r.2);
+}

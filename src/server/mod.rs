@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod customers;
 pub mod engine;
 pub mod error;
+mod listen;
 pub mod metrics;
 pub mod types;
 
@@ -30,7 +31,6 @@ use engine::{Engine, EngineConfig, Timings};
 use error::{ApiError, ErrorBody, ErrorKind};
 use metrics::Metrics;
 use serde::de::DeserializeOwned;
-use std::future::IntoFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -601,12 +601,15 @@ async fn serve(
         tracing::info!("shutdown signal: draining in-flight requests");
         let _ = stop_tx.send(true);
     };
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .into_future();
+    let server = listen::serve(
+        listener,
+        app,
+        Duration::from_secs(args.header_timeout_secs),
+        signal,
+    );
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     tokio::select! {
-        r = server => r?,
+        () = server => {},
         _ = async {
             let _ = stop_rx.wait_for(|stop| *stop).await;
             tokio::time::sleep(grace).await;
