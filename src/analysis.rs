@@ -67,17 +67,27 @@ impl Request {
         }
     }
 
-    /// CLI input: a JSON object with `text` or `turns`, otherwise the input is the text itself.
+    /// CLI input: a JSON object with `text` or `turns` (a request, which must then be well-formed),
+    /// otherwise the input is the text itself.
     pub fn from_cli_input(input: &str) -> Result<Self, String> {
         let trimmed = input.trim();
         if trimmed.starts_with('{') {
-            if let Ok(r) = serde_json::from_str::<Request>(trimmed) {
-                if r.text.is_some() || r.turns.is_some() {
+            if let Ok(serde_json::Value::Object(fields)) =
+                serde_json::from_str::<serde_json::Value>(trimmed)
+            {
+                if fields.contains_key("text") || fields.contains_key("turns") {
+                    let r = serde_json::from_value::<Request>(serde_json::Value::Object(fields))
+                        .map_err(|e| {
+                            format!("the input is a JSON request, but not a valid one: {e}")
+                        })?;
+                    if r.text.is_none() && r.turns.is_none() {
+                        return Err("the JSON request has neither `text` nor `turns`".into());
+                    }
                     return Ok(r);
                 }
             }
         }
-        if trimmed.is_empty() {
+        if crate::text::normalize::is_blank(trimmed) {
             return Err("no text given (pass it as an argument or on standard input)".into());
         }
         Ok(Self::text(trimmed))
@@ -635,7 +645,7 @@ enum Plan {
 }
 
 fn check_text(t: &str) -> Result<(), AnalyzeError> {
-    if t.trim().is_empty() {
+    if crate::text::normalize::is_blank(t) {
         return Err(AnalyzeError::EmptyText);
     }
     let n = t.chars().count();
@@ -714,15 +724,37 @@ mod tests {
             Request::text("{不是JSON")
         );
         assert!(Request::from_cli_input("  ").is_err());
+        assert!(Request::from_cli_input("\u{200B}\u{FEFF}").is_err());
+        // A request that is not well-formed is an error, not text.
+        for bad in [
+            r#"{"text": null}"#,
+            r#"{"turns": "x"}"#,
+            r#"{"text": 5}"#,
+            r#"{"turns": [{"speaker": "customer"}]}"#,
+        ] {
+            let e = Request::from_cli_input(bad).unwrap_err();
+            assert!(e.contains("JSON request"), "{bad}: {e}");
+        }
     }
 
     #[test]
     fn plans_check_input() {
         let mut texts = Vec::new();
-        assert!(matches!(
-            plan(&Request::text(" "), &mut texts),
-            Err(AnalyzeError::EmptyText)
-        ));
+        for blank in [
+            " ",
+            "\u{200B}",
+            "\u{FEFF}\u{00AD}",
+            "\u{0000}\n",
+            "\u{2060} \u{200D}",
+        ] {
+            assert!(
+                matches!(
+                    plan(&Request::text(blank), &mut texts),
+                    Err(AnalyzeError::EmptyText)
+                ),
+                "{blank:?}"
+            );
+        }
         assert!(matches!(
             plan(&Request::default(), &mut texts),
             Err(AnalyzeError::NoInput)

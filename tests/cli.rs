@@ -308,3 +308,24 @@ fn thread_counts_and_waits_out_of_range_are_usage_errors() {
         assert!(msg.contains(what), "{args:?}: {msg}");
     }
 }
+
+#[test]
+fn analyze_refuses_malformed_requests_and_invisible_only_text() {
+    for input in [
+        r#"{"text":null}"#,
+        r#"{"turns":"x"}"#,
+        r#"{"turns":[{"speaker":"customer"}]}"#,
+        "\u{200b}",
+        "\u{feff}\u{00ad}",
+        "\u{0007}\u{0001}",
+    ] {
+        let out = xinsheng(&["analyze", input]);
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{input:?}: {msg}");
+        assert!(out.stdout.is_empty(), "{input:?}: no analysis printed");
+        assert!(
+            msg.contains("JSON request") || msg.contains("no text") || msg.contains("empty"),
+            "{input:?}: {msg}"
+        );
+    }
+}

@@ -776,3 +776,32 @@ fn a_silent_or_trickling_client_is_disconnected_after_the_header_timeout() {
     let r = server.post("/v1/analyze", &json!({"text": "等了一个星期都没人处理"}));
     assert_eq!(r.0, 200, "{}", r.2);
 }
+
+#[test]
+fn a_turn_that_timed_out_is_not_kept_so_its_retry_is_not_a_duplicate() {
+    // Every analysis takes longer than 1 ms, so every turn gets a 503; deleting answers at once.
+    let s = Server::start(&["--request-timeout-ms", "1"], &[]);
+    for _ in 0..2 {
+        let r = s.post(
+            "/v1/conversations/retry-1/turns",
+            &json!({"speaker": "customer", "text": "等了一个星期都没人处理"}),
+        );
+        assert_eq!(r.0, 503, "{}", r.2);
+        assert_eq!(json_of(&r)["kind"], "timeout");
+    }
+    let gone = finish(agent().delete(&s.url("/v1/conversations/retry-1")).call());
+    assert_eq!(gone.0, 404, "no turn was kept: {}", gone.2);
+    assert_eq!(
+        json_of(&gone)["error"],
+        "no conversation retry-1",
+        "{}",
+        gone.2
+    );
+    // Ids with control characters are refused.
+    let bad = s.post(
+        "/v1/conversations/a%0Ab/turns",
+        &json!({"speaker": "customer", "text": "你好"}),
+    );
+    assert_eq!(bad.0, 422, "{}", bad.2);
+    assert_eq!(json_of(&bad)["kind"], "invalid_request");
+}

@@ -10,6 +10,21 @@ use std::time::{Duration, Instant};
 /// Longest conversation id, in bytes.
 pub const MAX_ID_BYTES: usize = 128;
 
+/// A conversation id: 1 to [`MAX_ID_BYTES`] bytes, no control characters (it appears in logs and replies).
+fn check_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(ApiError::InvalidRequest(format!(
+            "conversation id must have 1 to {MAX_ID_BYTES} bytes"
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(ApiError::InvalidRequest(
+            "conversation id must not contain control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 struct Conversation {
     turns: Vec<Turn>,
     touched: Instant,
@@ -36,19 +51,17 @@ impl Conversations {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Checks and appends a turn; returns every turn so far (the new one last).
-    pub fn push(&self, id: &str, turn: Turn) -> Result<Vec<Turn>, ApiError> {
-        if id.is_empty() || id.len() > MAX_ID_BYTES {
-            return Err(ApiError::InvalidRequest(format!(
-                "conversation id must have 1 to {MAX_ID_BYTES} bytes"
-            )));
-        }
+    /// Checks a turn and returns the turns the conversation would have with it (the new one last) — without
+    /// storing it. [`Conversations::commit`] stores it once its analysis has succeeded, so a request that fails
+    /// or times out (and its retry) leaves the conversation as it was.
+    pub fn prepare(&self, id: &str, turn: Turn) -> Result<Vec<Turn>, ApiError> {
+        check_id(id)?;
         if turn.speaker != "customer" && turn.speaker != "agent" {
             return Err(ApiError::BadSpeaker(
                 "speaker must be \"customer\" or \"agent\"".into(),
             ));
         }
-        if turn.text.trim().is_empty() {
+        if crate::text::normalize::is_blank(&turn.text) {
             return Err(ApiError::EmptyText);
         }
         let n = turn.text.chars().count();
@@ -57,13 +70,28 @@ impl Conversations {
                 "text has {n} characters; the limit is {MAX_TEXT_CHARS}"
             )));
         }
+        let mut turns = self.current(&mut self.lock(), id, Instant::now());
+        if turns.len() >= self.max_turns {
+            return Err(ApiError::ConversationFull {
+                limit: self.max_turns,
+            });
+        }
+        turns.push(turn);
+        Ok(turns)
+    }
+
+    /// Stores the last of `turns` (from [`Conversations::prepare`]) — unless another turn was stored in
+    /// the meantime, which would put this one's analysis out of date: then 409, and nothing is stored.
+    pub fn commit(&self, id: &str, mut turns: Vec<Turn>) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut map = self.lock();
-        let expired = map
-            .get(id)
-            .is_some_and(|c| now.duration_since(c.touched) > self.ttl);
-        if expired {
-            map.remove(id);
+        let before = self.current(&mut map, id, now);
+        if before.len() + 1 != turns.len() {
+            return Err(ApiError::ConversationChanged(format!(
+                "conversation {id} changed while this turn was analyzed (it has {} turns now); post the \
+                 turn again",
+                before.len()
+            )));
         }
         if !map.contains_key(id) && map.len() >= self.max_conversations {
             let oldest = map
@@ -78,14 +106,26 @@ impl Conversations {
             turns: Vec::new(),
             touched: now,
         });
-        if conv.turns.len() >= self.max_turns {
-            return Err(ApiError::ConversationFull {
-                limit: self.max_turns,
-            });
-        }
-        conv.turns.push(turn);
+        conv.turns
+            .push(turns.pop().expect("prepared turns end with the new one"));
         conv.touched = now;
-        Ok(conv.turns.clone())
+        Ok(())
+    }
+
+    /// The conversation's turns (none when it is unknown or has expired; an expired one is dropped).
+    fn current(
+        &self,
+        map: &mut HashMap<String, Conversation>,
+        id: &str,
+        now: Instant,
+    ) -> Vec<Turn> {
+        let expired = map
+            .get(id)
+            .is_some_and(|c| now.duration_since(c.touched) > self.ttl);
+        if expired {
+            map.remove(id);
+        }
+        map.get(id).map(|c| c.turns.clone()).unwrap_or_default()
     }
 
     /// Forgets a conversation; false when it was not there.
@@ -119,6 +159,42 @@ mod tests {
             speaker: s.into(),
             text: t.into(),
         }
+    }
+
+    impl Conversations {
+        fn push(&self, id: &str, t: Turn) -> Result<Vec<Turn>, ApiError> {
+            let turns = self.prepare(id, t)?;
+            self.commit(id, turns.clone())?;
+            Ok(turns)
+        }
+    }
+
+    #[test]
+    fn a_turn_is_stored_only_when_committed_and_only_onto_what_it_read() {
+        let c = Conversations::new(Duration::from_secs(60), 10, 10);
+        c.push("a", turn("customer", "你好")).unwrap();
+        // Prepared but never committed (its analysis failed or timed out): not stored.
+        assert_eq!(c.prepare("a", turn("customer", "在吗")).unwrap().len(), 2);
+        assert_eq!(c.prepare("a", turn("customer", "在吗")).unwrap().len(), 2);
+        // Two turns read the same conversation; the second to finish is out of date.
+        let first = c.prepare("a", turn("customer", "第一")).unwrap();
+        let second = c.prepare("a", turn("agent", "第二")).unwrap();
+        c.commit("a", first).unwrap();
+        assert!(matches!(
+            c.commit("a", second),
+            Err(ApiError::ConversationChanged(_))
+        ));
+        assert_eq!(c.prepare("a", turn("agent", "x")).unwrap().len(), 3);
+        for bad in ["", "a\nb", "a\u{0}b", &"x".repeat(MAX_ID_BYTES + 1)] {
+            assert!(matches!(
+                c.prepare(bad, turn("customer", "在吗")),
+                Err(ApiError::InvalidRequest(_))
+            ));
+        }
+        assert!(matches!(
+            c.prepare("a", turn("customer", "\u{200B}\u{FEFF}")),
+            Err(ApiError::EmptyText)
+        ));
     }
 
     #[test]

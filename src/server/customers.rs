@@ -53,6 +53,6 @@ pub async fn get_customer(
     check(Some(&id))?;
     match st.history.customer_async(&id).await? {
         Some(c) => Ok(Json(c)),
-        None => Err(ApiError::NotFound(format!("customer {id}"))),
+        None => Err(ApiError::NotFound(format!("no customer {id}"))),
     }
 }

@@ -28,11 +28,14 @@ pub enum ApiError {
     TooManyItems { got: usize, limit: usize },
     #[error("conversation has {limit} turns, the most one conversation may have")]
     ConversationFull { limit: usize },
+    #[error("{0}")]
+    ConversationChanged(String),
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("missing or invalid API key (send `Authorization: Bearer <key>`)")]
     Unauthorized,
-    #[error("no route for {0}")]
+    /// The whole message: `no route for /x`, `no conversation abc`, `no customer c1`.
+    #[error("{0}")]
     NotFound(String),
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
@@ -62,6 +65,7 @@ pub fn status_and_kind(e: &ApiError) -> (StatusCode, &'static str) {
         BadSpeaker(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_speaker"),
         TooManyItems { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_items"),
         ConversationFull { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "conversation_full"),
+        ConversationChanged(_) => (StatusCode::CONFLICT, "conversation_changed"),
         PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
         NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -206,6 +206,7 @@ async fn analyze_batch(
         (status = 200, description = "Mood, trajectory and handoff decision so far", body = ConversationResponse),
         (status = 400, description = "Malformed JSON or invalid UTF-8", body = ErrorBody),
         (status = 422, description = "Bad speaker, empty text, or the conversation is full", body = ErrorBody),
+        (status = 409, description = "Another turn was stored while this one was analyzed; nothing stored, post it again", body = ErrorBody),
         (status = 429, description = "Too many requests in flight", body = ErrorBody),
     ))]
 async fn conversation_turn(
@@ -214,18 +215,17 @@ async fn conversation_turn(
     JsonBody(turn): JsonBody<TurnInput>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::InvalidRequest(e.body_text()))?;
-    let turns = st.conversations.push(
+    let turns = st.conversations.prepare(
         &id,
         Turn {
             speaker: turn.speaker,
             text: turn.text,
         },
     )?;
-    st.metrics.conversations.set(st.conversations.len() as i64);
     let turn_count = turns.len();
     let req = AnalysisRequest {
         text: None,
-        turns: Some(turns),
+        turns: Some(turns.clone()),
         customer_id: None,
     };
     let (mut results, timings) = st.engine.analyze(vec![req]).await;
@@ -237,6 +237,9 @@ async fn conversation_turn(
         .take()
         .and_then(|mut t| t.pop())
         .ok_or_else(|| ApiError::Internal("no turn analysis".into()))?;
+    // Stored only now: a turn whose analysis failed or timed out is not in the conversation.
+    st.conversations.commit(&id, turns)?;
+    st.metrics.conversations.set(st.conversations.len() as i64);
     let handoff_turn = a.handoff_turn.flatten();
     let body = ConversationResponse {
         conversation_id: id,
@@ -269,7 +272,7 @@ async fn conversation_delete(
     if found {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::NotFound(format!("conversation {id}")))
+        Err(ApiError::NotFound(format!("no conversation {id}")))
     }
 }
 
@@ -372,7 +375,10 @@ async fn docs() -> Html<&'static str> {
 }
 
 async fn not_found(uri: Uri) -> ApiError {
-    ApiError::NotFound(uri.path().chars().take(200).collect())
+    ApiError::NotFound(format!(
+        "no route for {}",
+        uri.path().chars().take(200).collect::<String>()
+    ))
 }
 
 async fn method_not_allowed(method: Method) -> ApiError {

@@ -100,6 +100,13 @@ fn fold_chars(text: &str) -> String {
     out
 }
 
+/// Whether nothing of `text` would be left to read: only whitespace, control and invisible characters
+/// (what step 1 removes), so `"\u{200B}\u{FEFF}"` is as empty as `"  "`.
+pub fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+}
+
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
