@@ -246,11 +246,11 @@ pub struct BenchArgs {
     /// Texts, one per line.
     #[arg(long, env = "XINSHENG_BENCH_TEXTS")]
     pub texts: PathBuf,
-    /// Batch size of the throughput run.
-    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
+    /// Batch size of the throughput run (1 to 4096).
+    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32, value_parser = batch_texts)]
     pub batch_size: usize,
-    /// Seconds to run each measurement (after one warm-up pass).
-    #[arg(long, env = "XINSHENG_BENCH_SECONDS", default_value_t = 10.0)]
+    /// Seconds to run each measurement (after one warm-up pass; more than 0, at most 86400).
+    #[arg(long, env = "XINSHENG_BENCH_SECONDS", default_value_t = 10.0, value_parser = bench_seconds)]
     pub seconds: f64,
     /// Also print every head's probabilities for the first N texts (to compare engines).
     #[arg(long, env = "XINSHENG_BENCH_PROBS", default_value_t = 0)]
@@ -335,15 +335,17 @@ pub struct LabelArgs {
     /// The xlsx sheet to read (default: the first).
     #[arg(long, env = "XINSHENG_SHEET")]
     pub sheet: Option<String>,
-    /// Texts per model batch.
-    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32)]
+    /// Texts per model batch (1 to 4096).
+    #[arg(long, env = "XINSHENG_BATCH_SIZE", default_value_t = 32, value_parser = batch_texts)]
     pub batch_size: usize,
-    /// Rows read, analyzed (length-sorted), written and journaled at a time (bounded memory).
+    /// Rows read, analyzed (length-sorted), written and journaled at a time (bounded memory; 1 to
+    /// 1000000).
     #[arg(
         long,
         alias = "chunk-size",
         env = "XINSHENG_WINDOW",
-        default_value_t = 1024
+        default_value_t = 1024,
+        value_parser = window_rows
     )]
     pub window: usize,
     /// Start over, ignoring the journal of an earlier interrupted run (by default a rerun resumes).
@@ -542,15 +544,41 @@ pub struct ServeArgs {
     pub log_json: bool,
 }
 
-/// Parses a thread count: 0 (one per core) to 256.
-fn thread_count(s: &str) -> Result<usize, String> {
+/// Parses a whole number from `lo` to `hi`; `what` names the unit in the message.
+fn count_in(s: &str, lo: usize, hi: usize, what: &str) -> Result<usize, String> {
     let n: usize = s
+        .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if n > 256 {
-        return Err(format!(
-            "{n} threads is more than the 256 allowed (0 = one per core)"
-        ));
+    if n < lo || n > hi {
+        return Err(format!("{n} is out of range: {lo} to {hi} {what}"));
     }
     Ok(n)
+}
+
+/// A thread count: 0 (one per core) to 256.
+fn thread_count(s: &str) -> Result<usize, String> {
+    count_in(s, 0, 256, "threads (0 = one per core)")
+}
+
+/// Texts in one model batch: 1 to 4096.
+fn batch_texts(s: &str) -> Result<usize, String> {
+    count_in(s, 1, 4096, "texts")
+}
+
+/// Rows in one window of `label`: 1 to 1,000,000.
+fn window_rows(s: &str) -> Result<usize, String> {
+    count_in(s, 1, 1_000_000, "rows")
+}
+
+/// A measurement time: a finite number of seconds above 0, at most a day.
+fn bench_seconds(s: &str) -> Result<f64, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if !(x > 0.0 && x <= 86_400.0) {
+        return Err(format!("{s} is out of range: more than 0 and at most 86400 seconds"));
+    }
+    Ok(x)
 }
