@@ -578,7 +578,9 @@ fn bench_seconds(s: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a number"))?;
     if !(x > 0.0 && x <= 86_400.0) {
-        return Err(format!("{s} is out of range: more than 0 and at most 86400 seconds"));
+        return Err(format!(
+            "{s} is out of range: more than 0 and at most 86400 seconds"
+        ));
     }
     Ok(x)
 }

@@ -807,3 +807,92 @@ fn a_resume_with_other_analysis_settings_is_refused_and_the_model_by_another_pat
         unfinish();
     }
 }
+
+#[test]
+fn input_columns_named_like_output_fields_a_turns_column_a_runaway_quote_and_a_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    // Columns the output also writes (`error`, `sentiment`), and a `turns` column that is not a conversation.
+    let input = dir.path().join("in.csv");
+    std::fs::write(
+        &input,
+        "id,turns,error,sentiment,text\n1,3,旧错误,差评,等了一个星期都没人处理\n2,1,,好评,质量很好\n",
+    )
+    .unwrap();
+    let csv_out = dir.path().join("out.csv");
+    let summary = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&csv_out),
+        "--text-field",
+        "text",
+    ]));
+    assert_eq!(summary["errors"], 0, "{summary}");
+    let text = std::fs::read_to_string(&csv_out).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut unique = header.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), header.len(), "duplicate names: {header:?}");
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[0][col("input_error")], "旧错误");
+    assert_eq!(&rows[0][col("input_sentiment")], "差评");
+    assert_eq!(&rows[0][col("turns")], "3");
+    assert_eq!(&rows[0][col("error")], "");
+    assert_eq!(&rows[0][col("sentiment")], "negative");
+    let jsonl_out = dir.path().join("out.jsonl");
+    ok(&label(&["--input", s(&input), "--output", s(&jsonl_out)]));
+    let rows = read_jsonl(&jsonl_out);
+    assert_eq!(rows[0]["input_error"], "旧错误");
+    assert!(rows[0].get("error").is_none() && rows[0]["analysis"].is_object());
+
+    // A quote that is never closed swallows the rest of the file: reported, not silent.
+    let runaway = dir.path().join("runaway.csv");
+    std::fs::write(&runaway, "id,text\n1,\"太差了\n2,谢谢\n3,很好\n").unwrap();
+    let out = dir.path().join("runaway.jsonl");
+    let summary = ok(&label(&["--input", s(&runaway), "--output", s(&out)]));
+    assert_eq!(summary["errors"], 1, "{summary}");
+    let rows = read_jsonl(&out);
+    assert!(
+        rows[0]["error"].as_str().unwrap().contains("never closed"),
+        "{}",
+        rows[0]
+    );
+    // A quoted field over several lines that is closed is one good row.
+    let closed = dir.path().join("closed.csv");
+    std::fs::write(&closed, "id,text\n1,\"太差了\n真的太差了\"\n").unwrap();
+    let out = dir.path().join("closed.jsonl");
+    let summary = ok(&label(&["--input", s(&closed), "--output", s(&out)]));
+    assert_eq!(summary["errors"], 0, "{summary}");
+
+    // A JSONL file that starts with a byte order mark: its first row is a row.
+    let bom = dir.path().join("bom.jsonl");
+    std::fs::write(
+        &bom,
+        "\u{feff}{\"text\": \"太差了，再也不买了\", \"sentiment\": \"negative\"}\n{\"text\": \"很好，谢谢\", \"sentiment\": \"positive\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("bom_out.jsonl");
+    let summary = ok(&label(&["--input", s(&bom), "--output", s(&out)]));
+    assert_eq!(summary["errors"], 0, "{summary}");
+    let eval = Command::new(env!("CARGO_BIN_EXE_xinsheng"))
+        .args(["eval", "--data", s(&bom)])
+        .current_dir(root())
+        .env_remove("XINSHENG_MODEL")
+        .output()
+        .unwrap();
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let report: Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(report["examples"], 2, "{report}");
+}

@@ -301,11 +301,44 @@ fn thread_counts_and_waits_out_of_range_are_usage_errors() {
         (vec!["serve", "--workers", "100000"], "256"),
         (vec!["serve", "--batch-wait-ms", "99999999"], "0..=1000"),
         (vec!["serve", "--header-timeout-secs", "0"], "1..=3600"),
-        (vec!["label", "--input", "x.csv", "--output", "y.csv", "--window", "18446744073709551615"], "1000000"),
-        (vec!["label", "--input", "x.csv", "--output", "y.csv", "--window", "0"], "1000000"),
-        (vec!["label", "--input", "x.csv", "--output", "y.csv", "--batch-size", "0"], "4096"),
-        (vec!["bench", "--texts", "x.txt", "--seconds", "inf"], "86400"),
-        (vec!["bench", "--texts", "x.txt", "--seconds", "NaN"], "86400"),
+        (
+            vec![
+                "label",
+                "--input",
+                "x.csv",
+                "--output",
+                "y.csv",
+                "--window",
+                "18446744073709551615",
+            ],
+            "1000000",
+        ),
+        (
+            vec![
+                "label", "--input", "x.csv", "--output", "y.csv", "--window", "0",
+            ],
+            "1000000",
+        ),
+        (
+            vec![
+                "label",
+                "--input",
+                "x.csv",
+                "--output",
+                "y.csv",
+                "--batch-size",
+                "0",
+            ],
+            "4096",
+        ),
+        (
+            vec!["bench", "--texts", "x.txt", "--seconds", "inf"],
+            "86400",
+        ),
+        (
+            vec!["bench", "--texts", "x.txt", "--seconds", "NaN"],
+            "86400",
+        ),
     ] {
         let out = xinsheng(&args);
         let msg = String::from_utf8_lossy(&out.stderr);

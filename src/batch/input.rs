@@ -334,6 +334,8 @@ pub struct JsonlSource {
     count: Arc<AtomicU64>,
     total: u64,
     line: Vec<u8>,
+    /// The first line has been read (a byte order mark can only stand before it).
+    started: bool,
 }
 
 impl JsonlSource {
@@ -352,6 +354,7 @@ impl JsonlSource {
             count,
             total,
             line: Vec::new(),
+            started: false,
         })
     }
 }
@@ -401,6 +404,12 @@ impl RowSource for JsonlSource {
             if n == 0 {
                 return Ok(None);
             }
+            if !self.started {
+                self.started = true;
+                if self.line.starts_with(b"\xEF\xBB\xBF") {
+                    self.line.drain(..3);
+                }
+            }
             // Blank lines are not rows.
             if self.line.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
@@ -426,6 +435,24 @@ pub struct CsvSource {
     count: Arc<AtomicU64>,
     total: u64,
     record: csv::ByteRecord,
+    /// The file's last visible character is a quote (a quoted field closed at the very end).
+    ends_with_quote: bool,
+    /// A record read ahead (to learn whether the one before it was the last).
+    pending: Option<Result<csv::ByteRecord, csv::Error>>,
+}
+
+/// Whether the file's last character other than whitespace is `"`, read in `encoding`.
+fn ends_with_quote(path: &Path, encoding: &'static Encoding) -> Result<bool, BatchError> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| BatchError::input(path, e))?;
+    let len = f.metadata().map_err(|e| BatchError::input(path, e))?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(64)))
+        .map_err(|e| BatchError::input(path, e))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail)
+        .map_err(|e| BatchError::input(path, e))?;
+    let (text, _) = encoding.decode_without_bom_handling(&tail);
+    Ok(text.trim_end().ends_with('"'))
 }
 
 impl CsvSource {
@@ -487,15 +514,47 @@ impl CsvSource {
                 count,
                 total,
                 record: csv::ByteRecord::new(),
+                ends_with_quote: ends_with_quote(path, encoding)?,
+                pending: None,
             },
             delimiter,
         ))
     }
 }
 
+impl CsvSource {
+    /// The next record into `self.record` (the one read ahead, if any).
+    fn read_record(&mut self) -> Result<bool, csv::Error> {
+        match self.pending.take() {
+            Some(Ok(r)) => {
+                self.record = r;
+                Ok(true)
+            }
+            Some(Err(e)) => Err(e),
+            None => self.reader.read_byte_record(&mut self.record),
+        }
+    }
+
+    /// Whether no record follows the current one (reads the next one ahead).
+    fn at_last_record(&mut self) -> bool {
+        let mut next = csv::ByteRecord::new();
+        match self.reader.read_byte_record(&mut next) {
+            Ok(false) => true,
+            Ok(true) => {
+                self.pending = Some(Ok(next));
+                false
+            }
+            Err(e) => {
+                self.pending = Some(Err(e));
+                false
+            }
+        }
+    }
+}
+
 impl RowSource for CsvSource {
     fn next_row(&mut self) -> Result<Option<RawRow>, BatchError> {
-        match self.reader.read_byte_record(&mut self.record) {
+        match self.read_record() {
             Ok(false) => Ok(None),
             Ok(true) => {
                 let mut fields = Map::new();
@@ -510,7 +569,24 @@ impl RowSource for CsvSource {
                     fields.insert(name.clone(), Value::String(v));
                 }
                 let n = self.record.len();
-                let problem = if n != self.columns.len() {
+                // A quote never closed runs to the end of the file: the last record, with line breaks in
+                // a field, in a file that does not end with the closing quote.
+                let runaway = !self.ends_with_quote
+                    && self.record.iter().any(|f| f.contains(&b'\n'))
+                    && self.at_last_record();
+                let problem = if runaway {
+                    let lines: usize = self
+                        .record
+                        .iter()
+                        .map(|f| f.iter().filter(|b| **b == b'\n').count())
+                        .sum();
+                    Some(format!(
+                        "broken CSV line: a quote in the row starting on line {} is never closed, so the \
+                         rest of the file ({lines} more lines) ran into this row; close the quote and label \
+                         the file again",
+                        self.record.position().map_or(0, |p| p.line())
+                    ))
+                } else if n != self.columns.len() {
                     if n > self.columns.len() {
                         let extra: Vec<Value> = self
                             .record

@@ -125,9 +125,14 @@ pub fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// The request for one row: `turns` makes a conversation, otherwise the text field must hold text.
-pub fn request_for(fields: &Map<String, Value>, text_field: &str) -> Result<Request, String> {
-    if let Some(turns) = fields.get("turns") {
+/// The request for one row: in a JSONL input (`conversations`) a `turns` field makes a conversation;
+/// otherwise the text field must hold text (a CSV or XLSX column named `turns` is an ordinary column).
+pub fn request_for(
+    fields: &Map<String, Value>,
+    text_field: &str,
+    conversations: bool,
+) -> Result<Request, String> {
+    if let Some(turns) = fields.get("turns").filter(|_| conversations) {
         return serde_json::from_value(turns.clone())
             .map(|t| Request {
                 text: None,
@@ -179,22 +184,62 @@ impl Rows {
     }
 }
 
+/// What every chunk of one run shares.
+struct Run<'a> {
+    text_field: String,
+    /// A JSONL input: rows with `turns` are conversations.
+    conversations: bool,
+    /// Output names an input field must not take ([`reserved_names`]).
+    reserved: &'static [&'static str],
+    /// Size and hash of the input: names it in the history sources.
+    input_name: String,
+    opts: &'a LabelOptions<'a>,
+}
+
+/// The names the output adds to a row: `analysis` and `error` in JSONL, the analysis columns in CSV.
+fn reserved_names(format: OutputFormat) -> &'static [&'static str] {
+    match format {
+        OutputFormat::Jsonl => &["analysis", "error"],
+        OutputFormat::Csv => output::ANALYSIS_COLUMNS,
+    }
+}
+
+/// An input field's name in the output: a name the output adds itself gets an `input_` prefix (as many
+/// as it takes to be free), so the input's `error` column and the output's `error` never collide.
+fn output_name(name: &str, reserved: &[&str], taken: impl Fn(&str) -> bool) -> String {
+    if !reserved.contains(&name) {
+        return name.to_string();
+    }
+    let mut n = format!("input_{name}");
+    while taken(&n) || reserved.contains(&n.as_str()) {
+        n = format!("input_{n}");
+    }
+    n
+}
+
+/// Input columns as the output names them ([`output_name`]).
+fn output_columns(columns: &[String], reserved: &[&str]) -> Vec<String> {
+    columns
+        .iter()
+        .map(|c| output_name(c, reserved, |n| columns.iter().any(|c| c == n)))
+        .collect()
+}
+
 /// Labels one chunk: one `analyze_batch` over the rows that have a request; output in input order.
-/// `first_row` is the 0-based number of the chunk's first row; `input_name` (size and hash) names the input
-/// in the history sources.
+/// `first_row` is the 0-based number of the chunk's first row.
 fn label_chunk(
     analyzer: &Analyzer,
     rows: Vec<RawRow>,
     first_row: u64,
-    input_name: &str,
-    text_field: &str,
-    opts: &LabelOptions<'_>,
+    run: &Run<'_>,
 ) -> Vec<Labeled> {
+    let opts = run.opts;
+    let input_name = &run.input_name;
     let requests: Vec<Result<Request, String>> = rows
         .iter()
         .map(|r| match &r.problem {
             Some(p) => Err(p.clone()),
-            None => request_for(&r.fields, text_field),
+            None => request_for(&r.fields, &run.text_field, run.conversations),
         })
         .collect();
     let ok: Vec<Request> = requests
@@ -207,6 +252,13 @@ fn label_chunk(
         .zip(first_row..)
         .map(|((row, req), row_number)| {
             let mut fields = row.fields;
+            if fields.keys().any(|k| run.reserved.contains(&k.as_str())) {
+                let original = std::mem::take(&mut fields);
+                for (k, v) in &original {
+                    let name = output_name(k, run.reserved, |n| original.contains_key(n));
+                    fields.insert(name, v.clone());
+                }
+            }
             let outcome = match req {
                 Ok(_) => results
                     .next()
@@ -412,10 +464,11 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         _ => None,
     };
 
+    let reserved = reserved_names(out_format);
     let formatter_columns = previous
         .as_ref()
         .map(|j| j.columns.clone())
-        .unwrap_or(columns);
+        .unwrap_or_else(|| output_columns(&columns, reserved));
     let formatter = Formatter {
         format: out_format,
         columns: formatter_columns,
@@ -471,24 +524,23 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         bar.update(rows.source.position(), journal.rows_done, 0);
         let mut errors_this_run = 0u64;
         let mut buf = Vec::new();
-        let input_name = format!(
-            "{}-{}",
-            journal.fingerprint.input_size, journal.fingerprint.input_hash
-        );
+        let run = Run {
+            text_field: text_field.clone(),
+            conversations: in_format == InputFormat::Jsonl,
+            reserved,
+            input_name: format!(
+                "{}-{}",
+                journal.fingerprint.input_size, journal.fingerprint.input_hash
+            ),
+            opts,
+        };
         loop {
             let chunk = rows.chunk(chunk_size)?;
             if chunk.is_empty() {
                 break;
             }
             let n = chunk.len() as u64;
-            let labeled = label_chunk(
-                analyzer,
-                chunk,
-                journal.rows_done,
-                &input_name,
-                &text_field,
-                opts,
-            );
+            let labeled = label_chunk(analyzer, chunk, journal.rows_done, &run);
             errors_this_run += labeled.iter().filter(|r| r.contains_key("error")).count() as u64;
             buf.clear();
             formatter.write_rows(&labeled, &mut buf)?;
@@ -555,26 +607,57 @@ mod tests {
     }
 
     #[test]
+    fn input_fields_never_take_an_output_name() {
+        let reserved = reserved_names(OutputFormat::Csv);
+        let cols: Vec<String> = ["id", "error", "sentiment", "input_sentiment"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            output_columns(&cols, reserved),
+            [
+                "id",
+                "input_error",
+                "input_input_sentiment",
+                "input_sentiment"
+            ]
+        );
+        let jsonl = reserved_names(OutputFormat::Jsonl);
+        assert_eq!(output_name("analysis", jsonl, |_| false), "input_analysis");
+        assert_eq!(output_name("sentiment", jsonl, |_| false), "sentiment");
+    }
+
+    #[test]
     fn requests_come_from_text_or_turns() {
         assert_eq!(
-            request_for(&obj(json!({"内容": "太慢"})), "内容").unwrap(),
+            request_for(&obj(json!({"内容": "太慢"})), "内容", true).unwrap(),
             Request::text("太慢")
         );
-        assert!(request_for(&obj(json!({"内容": 5})), "内容")
+        assert!(request_for(&obj(json!({"内容": 5})), "内容", true)
             .unwrap_err()
             .contains("non-text"));
         assert_eq!(
-            request_for(&obj(json!({"内容": null})), "内容").unwrap_err(),
+            request_for(&obj(json!({"内容": null})), "内容", true).unwrap_err(),
             "text is empty"
         );
-        assert!(request_for(&obj(json!({"a": "x"})), "text")
+        assert!(request_for(&obj(json!({"a": "x"})), "text", true)
             .unwrap_err()
             .contains("no field `text`"));
         let conv = json!({"turns": [{"speaker": "customer", "text": "在吗"}]});
-        assert!(request_for(&obj(conv), "text").unwrap().turns.is_some());
-        assert!(request_for(&obj(json!({"turns": "x"})), "text")
+        assert!(request_for(&obj(conv.clone()), "text", true)
+            .unwrap()
+            .turns
+            .is_some());
+        assert!(request_for(&obj(json!({"turns": "x"})), "text", true)
             .unwrap_err()
             .contains("turns"));
+        // A `turns` column of a CSV or XLSX input is an ordinary column.
+        let row = obj(json!({"turns": "3", "text": "太慢"}));
+        assert_eq!(
+            request_for(&row, "text", false).unwrap(),
+            Request::text("太慢")
+        );
+        assert!(request_for(&obj(conv), "text", false).is_err());
         assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
         assert_eq!(parse_delimiter(";").unwrap(), b';');
         assert!(parse_delimiter("ab").is_err());

@@ -125,10 +125,16 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<serde_json::Value>, DataError> {
             line: i + 1,
             msg: e.to_string(),
         })?;
+        // A byte order mark (Windows editors write one) is not part of the first row.
+        let line = if i == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(&line)
+        } else {
+            &line
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let v = serde_json::from_str(&line).map_err(|e| DataError::Row {
+        let v = serde_json::from_str(line).map_err(|e| DataError::Row {
             file: path.display().to_string(),
             line: i + 1,
             msg: format!("not JSON: {e}"),
