@@ -228,8 +228,10 @@ impl xinsheng::batch::CustomerHistory for BatchHistory {
         _date: Option<&str>,
         source: &str,
         analysis: &xinsheng::analysis::Analysis,
-    ) -> Result<(), String> {
-        check_id(customer_id).map_err(|e| e.to_string())?;
+    ) -> Result<(), xinsheng::batch::HistoryWriteError> {
+        use xinsheng::batch::HistoryWriteError;
+        use xinsheng::risk::history::HistoryError;
+        check_id(customer_id).map_err(|e| HistoryWriteError::BadId(e.to_string()))?;
         let contact = xinsheng::risk::history::Contact {
             source: Some(source.to_string()),
             ..analysis.contact(&self.policy, self.store_text)
@@ -237,7 +239,10 @@ impl xinsheng::batch::CustomerHistory for BatchHistory {
         self.history
             .record(customer_id, contact)
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                HistoryError::BadId(_) => HistoryWriteError::BadId(e.to_string()),
+                _ => HistoryWriteError::Store(e.to_string()),
+            })
     }
 }
 
@@ -335,6 +340,16 @@ fn run(s: Settings) -> Result<(), Failure> {
                     }
                 );
                 eprintln!("report: {}", summary.report);
+                if summary.history_skipped > 0 {
+                    eprintln!(
+                        "customer history: {} rows were labeled but not stored ({})",
+                        summary.history_skipped,
+                        summary
+                            .history_note
+                            .as_deref()
+                            .unwrap_or("invalid customer id")
+                    );
+                }
             }
             eprintln!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())

@@ -896,3 +896,53 @@ fn input_columns_named_like_output_fields_a_turns_column_a_runaway_quote_and_a_b
     let report: Value = serde_json::from_slice(&eval.stdout).unwrap();
     assert_eq!(report["examples"], 2, "{report}");
 }
+
+#[test]
+fn a_history_that_cannot_be_written_stops_the_run_and_a_bad_customer_id_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let long_id = "c".repeat(200);
+    let lines: String = TEXTS[..4]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let cust = if i == 2 {
+                long_id.clone()
+            } else {
+                format!("c{i}")
+            };
+            format!("{}\n", serde_json::json!({"text": t, "cust": cust}))
+        })
+        .collect();
+    std::fs::write(&input, lines).unwrap();
+    let output = dir.path().join("out.jsonl");
+    // A data directory that is a file: the history cannot be opened.
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let args = |data: &Path| {
+        label(&[
+            "--data-dir",
+            s(data),
+            "--input",
+            s(&input),
+            "--output",
+            s(&output),
+            "--customer-field",
+            "cust",
+        ])
+    };
+    let failed = args(&not_a_dir);
+    let msg = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("customer history"), "{msg}");
+    // With a usable store the same command resumes and finishes; the long id is counted, not stored.
+    let data = dir.path().join("data");
+    let summary = ok(&args(&data));
+    assert_eq!(summary["rows"], 4);
+    assert_eq!(summary["errors"], 0);
+    assert_eq!(summary["history_skipped"], 1, "{summary}");
+    assert!(
+        summary["history_note"].as_str().unwrap().contains("row 3"),
+        "{summary}"
+    );
+}

@@ -62,7 +62,17 @@ pub trait CustomerHistory: Sync {
         date: Option<&str>,
         source: &str,
         analysis: &Analysis,
-    ) -> Result<(), String>;
+    ) -> Result<(), HistoryWriteError>;
+}
+
+/// Why a contact was not stored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistoryWriteError {
+    /// The row's customer id is not a valid id: the row is labeled, the contact is not stored, and the
+    /// summary counts it (`history_skipped`).
+    BadId(String),
+    /// The store failed (cannot be opened or written): the run stops with exit code 1 and resumes later.
+    Store(String),
 }
 
 pub struct LabelOptions<'a> {
@@ -194,6 +204,9 @@ struct Run<'a> {
     /// Size and hash of the input: names it in the history sources.
     input_name: String,
     opts: &'a LabelOptions<'a>,
+    /// Rows of this run whose customer id could not be stored, and the first reason.
+    history_skipped: std::cell::Cell<u64>,
+    history_note: std::cell::RefCell<Option<String>>,
 }
 
 /// The names the output adds to a row: `analysis` and `error` in JSONL, the analysis columns in CSV.
@@ -226,13 +239,14 @@ fn output_columns(columns: &[String], reserved: &[&str]) -> Vec<String> {
 }
 
 /// Labels one chunk: one `analyze_batch` over the rows that have a request; output in input order.
-/// `first_row` is the 0-based number of the chunk's first row.
+/// `first_row` is the 0-based number of the chunk's first row. Fails only when the customer history store
+/// does.
 fn label_chunk(
     analyzer: &Analyzer,
     rows: Vec<RawRow>,
     first_row: u64,
     run: &Run<'_>,
-) -> Vec<Labeled> {
+) -> Result<Vec<Labeled>, BatchError> {
     let opts = run.opts;
     let input_name = &run.input_name;
     let requests: Vec<Result<Request, String>> = rows
@@ -275,8 +289,20 @@ fn label_chunk(
                                 .as_deref()
                                 .and_then(|d| text_of(fields.get(d)));
                             let source = format!("label:{input_name}:{row_number}");
-                            if let Err(e) = h.record(&customer, date.as_deref(), &source, &a) {
-                                tracing::warn!("customer history: {e}");
+                            match h.record(&customer, date.as_deref(), &source, &a) {
+                                Ok(()) => {}
+                                Err(HistoryWriteError::BadId(e)) => {
+                                    run.history_skipped.set(run.history_skipped.get() + 1);
+                                    run.history_note.borrow_mut().get_or_insert_with(|| {
+                                        format!("row {}: {e}", row_number + 1)
+                                    });
+                                }
+                                Err(HistoryWriteError::Store(e)) => {
+                                    return Err(BatchError::Output(format!(
+                                        "customer history: {e} (the rows labeled so far are kept; \
+                                         run the same command again to resume)"
+                                    )));
+                                }
                             }
                         }
                     }
@@ -289,7 +315,7 @@ fn label_chunk(
                     fields.insert("error".into(), Value::String(e));
                 }
             }
-            fields
+            Ok(fields)
         })
         .collect()
 }
@@ -307,6 +333,11 @@ pub struct Summary {
     /// Rows that were already done when this run started (resume).
     pub resumed_at_row: u64,
     pub rows_this_run: u64,
+    /// Rows of this run labeled but not stored in the customer history (an invalid customer id).
+    pub history_skipped: u64,
+    /// Why, for the first of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_note: Option<String>,
     pub seconds: f64,
     pub rows_per_second: f64,
     pub text_field: String,
@@ -495,6 +526,7 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     };
     let resumed_at_row = journal.rows_done;
     let mut rows_this_run = 0u64;
+    let (mut history_skipped, mut history_note) = (0u64, None);
 
     // 3. Label chunk by chunk.
     if !journal.complete {
@@ -533,6 +565,8 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
                 journal.fingerprint.input_size, journal.fingerprint.input_hash
             ),
             opts,
+            history_skipped: std::cell::Cell::new(0),
+            history_note: std::cell::RefCell::new(None),
         };
         loop {
             let chunk = rows.chunk(chunk_size)?;
@@ -540,7 +574,7 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
                 break;
             }
             let n = chunk.len() as u64;
-            let labeled = label_chunk(analyzer, chunk, journal.rows_done, &run);
+            let labeled = label_chunk(analyzer, chunk, journal.rows_done, &run)?;
             errors_this_run += labeled.iter().filter(|r| r.contains_key("error")).count() as u64;
             buf.clear();
             formatter.write_rows(&labeled, &mut buf)?;
@@ -555,6 +589,8 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         journal.complete = true;
         journal.store(&journal_path)?;
         bar.finish();
+        history_skipped = run.history_skipped.get();
+        history_note = run.history_note.take();
     }
 
     // 4. Summary and report from the whole output.
@@ -576,6 +612,8 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         error_kinds: stats.error_kinds.clone(),
         resumed_at_row,
         rows_this_run,
+        history_skipped,
+        history_note,
         seconds: (seconds * 1000.0).round() / 1000.0,
         rows_per_second: (rows_this_run as f64 / seconds.max(1e-9) * 10.0).round() / 10.0,
         text_field,
