@@ -588,13 +588,47 @@ pub fn read_examples(path: &Path) -> Result<Vec<Example>, DataError> {
     rows.iter()
         .enumerate()
         .map(|(i, row)| {
-            row_example(row, &source).ok_or_else(|| DataError::Row {
+            let err = |msg: String| DataError::Row {
                 file: path.display().to_string(),
                 line: i + 1,
-                msg: "no string field `text`".into(),
-            })
+                msg,
+            };
+            check_labels(row).map_err(err)?;
+            row_example(row, &source).ok_or_else(|| err("no string field `text`".into()))
         })
         .collect()
+}
+
+/// Refuses a label value that names no label (`"sentiment": "angry"`, `"emotion": 9`, a category not among
+/// the five), which would otherwise count as "not labeled" and quietly shrink the evaluation. A missing
+/// field or `null` is "not labeled".
+pub fn check_labels(row: &serde_json::Value) -> Result<(), String> {
+    use crate::model::config::{CATEGORY_LABELS, EMOTION_LABELS, SENTIMENT_LABELS};
+    let given = |k: &str| row.get(k).filter(|v| !v.is_null());
+    if let Some(v) = given("sentiment") {
+        if row_sentiment(row).is_none() {
+            return Err(format!(
+                "`sentiment` {v} is not one of {SENTIMENT_LABELS:?} (or 0 to 2)"
+            ));
+        }
+    } else if let Some(v) = given("label") {
+        if row_sentiment(row).is_none() {
+            return Err(format!("`label` {v} is not 0 (negative) or 1 (positive)"));
+        }
+    }
+    if let Some(v) = given("emotion") {
+        if row_emotion(row).is_none() {
+            return Err(format!("`emotion` {v} is not one of {EMOTION_LABELS:?}"));
+        }
+    }
+    if let Some(v) = given("categories") {
+        if row_categories(row).is_none() {
+            return Err(format!(
+                "`categories` {v} is not a list of {CATEGORY_LABELS:?} (or a 0/1 list of 5)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The group name of every row of a JSONL file, read from `field` (as [`read_examples`] reads the rows, one
@@ -834,6 +868,40 @@ mod tests {
         let r = neutral_requests();
         assert!(r.len() >= 200, "{}", r.len());
         assert!(r.iter().all(|t| !t.contains('{')));
+    }
+
+    #[test]
+    fn label_values_that_name_no_label_are_refused_with_their_line() {
+        use serde_json::json;
+        for ok in [
+            json!({"text": "x", "sentiment": "negative", "emotion": "anger", "categories": ["price"]}),
+            json!({"text": "x", "sentiment": 2, "emotion": 0, "categories": [0, 1, 0, 0, 0]}),
+            json!({"text": "x", "label": 1}),
+            json!({"text": "x", "sentiment": null, "emotion": null}),
+            json!({"text": "x", "categories": []}),
+        ] {
+            assert_eq!(check_labels(&ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            json!({"text": "x", "sentiment": "angry"}),
+            json!({"text": "x", "sentiment": 3}),
+            json!({"text": "x", "label": 2}),
+            json!({"text": "x", "emotion": "rage"}),
+            json!({"text": "x", "emotion": 9}),
+            json!({"text": "x", "categories": ["delivery"]}),
+            json!({"text": "x", "categories": "price"}),
+        ] {
+            assert!(check_labels(&bad).is_err(), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.jsonl");
+        std::fs::write(
+            &path,
+            "{\"text\": \"好\", \"sentiment\": \"positive\"}\n{\"text\": \"差\", \"sentiment\": \"bad\"}\n",
+        )
+        .unwrap();
+        let e = read_examples(&path).unwrap_err().to_string();
+        assert!(e.contains("dev.jsonl:2:") && e.contains("\"bad\""), "{e}");
     }
 
     #[test]
