@@ -526,3 +526,19 @@ fn head_ngrams_are_fitted_blended_and_checked() {
         String::from_utf8_lossy(&out.stderr).contains("no dev rows labeled for the emotion head")
     );
 }
+
+#[test]
+fn init_from_a_directory_that_is_not_a_model_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for init in [dir.path().join("missing"), empty] {
+        let mut args = tiny_args(out.to_str().unwrap(), "2");
+        args.extend(["--init", init.to_str().unwrap()]);
+        let r = xinsheng(&args);
+        let msg = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{}: {msg}", init.display());
+        assert!(msg.contains("--init"), "{msg}");
+    }
+}

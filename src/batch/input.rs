@@ -678,7 +678,8 @@ fn cell_value(cell: &calamine::DataRef<'_>) -> Value {
             .map(Value::Number)
             .unwrap_or(Value::Null),
         D::DateTimeIso(s) | D::DurationIso(s) => Value::String(s.clone()),
-        D::Error(e) => Value::String(format!("#{e:?}")),
+        // Not text: a text column holding one makes the row's error, never an analysis of "#DIV/0!".
+        D::Error(e) => serde_json::json!({ "cell_error": e.to_string() }),
         D::Empty => Value::Null,
     }
 }
@@ -902,6 +903,16 @@ pub fn resolve_text_field(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spreadsheet_error_cells_are_not_text() {
+        let v = cell_value(&calamine::DataRef::Error(calamine::CellErrorType::Div0));
+        assert_eq!(v, serde_json::json!({"cell_error": "#DIV/0!"}));
+        assert_eq!(
+            cell_value(&calamine::DataRef::String("好".into())),
+            Value::String("好".into())
+        );
+    }
 
     #[test]
     fn delimiters_are_sniffed() {

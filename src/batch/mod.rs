@@ -154,6 +154,10 @@ pub fn request_for(
     match fields.get(text_field) {
         Some(Value::String(s)) => Ok(Request::text(s.clone())),
         Some(Value::Null) => Err("text is empty".into()),
+        Some(Value::Object(o)) if o.contains_key("cell_error") => Err(format!(
+            "spreadsheet error cell {} in field `{text_field}`",
+            o["cell_error"]
+        )),
         Some(other) => Err(format!("non-text value in field `{text_field}`: {other}")),
         None => Err(format!("no field `{text_field}`")),
     }
@@ -689,6 +693,10 @@ mod tests {
         assert!(request_for(&obj(json!({"turns": "x"})), "text", true)
             .unwrap_err()
             .contains("turns"));
+        // A spreadsheet error cell (what the xlsx reader makes of `#DIV/0!`) is not text.
+        let e = request_for(&obj(json!({"t": {"cell_error": "#DIV/0!"}})), "t", false).unwrap_err();
+        assert_eq!(e, "spreadsheet error cell \"#DIV/0!\" in field `t`");
+        assert_eq!(report::error_kind(&e), "error_cell");
         // A `turns` column of a CSV or XLSX input is an ordinary column.
         let row = obj(json!({"turns": "3", "text": "太慢"}));
         assert_eq!(

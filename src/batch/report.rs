@@ -198,6 +198,8 @@ pub fn error_kind(msg: &str) -> &'static str {
         "empty_text"
     } else if msg.starts_with("non-text") {
         "non_text_value"
+    } else if msg.starts_with("spreadsheet error cell") {
+        "error_cell"
     } else if msg.starts_with("no field") {
         "missing_field"
     } else if msg.contains("characters; the limit") {
@@ -493,6 +495,7 @@ fn zh(label: &str) -> &str {
         "undecodable_bytes" => "无法解码",
         "empty_text" => "空文本",
         "non_text_value" => "非文本值",
+        "error_cell" => "公式错误单元格",
         "missing_field" => "缺少字段",
         "too_long" => "文本过长",
         "bad_turns" => "对话格式错误",

@@ -83,10 +83,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             e.valid_up_to()
         )));
     }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+    let classify = |e: serde_json::Error| match e.classify() {
         serde_json::error::Category::Data => ApiError::InvalidRequest(e.to_string()),
         _ => ApiError::MalformedJson(e.to_string()),
-    })
+    };
+    // Every request body is an object; serde would also read a struct from an array by position.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(classify)?;
+        return Err(ApiError::InvalidRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(classify)
 }
 
 fn ms(d: Duration) -> HeaderValue {
@@ -623,4 +632,24 @@ async fn serve(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_must_be_json_objects() {
+        let r: Result<AnalysisRequest, _> = parse_json(br#"{"text": "nihao"}"#);
+        assert_eq!(r.unwrap().text.as_deref(), Some("nihao"));
+        for body in [&br#"["nihao"]"#[..], b" [\"x\", null]", b"\"text\"", b"5"] {
+            let r: Result<AnalysisRequest, _> = parse_json(body);
+            assert!(
+                matches!(r, Err(ApiError::InvalidRequest(ref m)) if m.contains("JSON object")),
+                "{r:?}"
+            );
+        }
+        let r: Result<AnalysisRequest, _> = parse_json(b"[1, ");
+        assert!(matches!(r, Err(ApiError::MalformedJson(_))), "{r:?}");
+    }
 }

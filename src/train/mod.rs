@@ -192,7 +192,8 @@ fn model_config(
     train: &[Example],
 ) -> Result<(ModelConfig, PathBuf), TrainError> {
     if let Some(init) = &opts.init {
-        let cfg = ModelConfig::load(init)?;
+        // A directory the user named that is not a model is a usage error (exit 2), not a failure.
+        let cfg = ModelConfig::load(init).map_err(|e| TrainError::Usage(format!("--init: {e}")))?;
         if cfg.kind != crate::model::config::ModelKind::Xinsheng {
             return Err(TrainError::Usage(format!(
                 "{}: fine-tuning starts from an xinsheng model directory (with an `xinsheng` block)",
@@ -435,7 +436,8 @@ pub fn run(opts: &TrainOptions, resume: bool, progress: bool) -> Result<TrainSum
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
     let net = Network::new(&cfg, vb)?;
     match &opts.init {
-        Some(init) => load_into(&varmap, &init.join("model.safetensors"))?,
+        Some(init) => load_into(&varmap, &init.join("model.safetensors"))
+            .map_err(|e| TrainError::Usage(format!("--init: {e}")))?,
         None => seeded_init(&varmap, opts.seed)?,
     }
     let train = encode_all(&encoder, corpus.train);
