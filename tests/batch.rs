@@ -447,6 +447,22 @@ fn journal(output: &Path) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Makes a finished JSONL run look killed after `rows` rows: the journal records only them, so the next run
+/// labels the rest again (as after a kill between the output write and the journal write).
+fn rewind_journal(output: &Path, rows: usize) {
+    let mut j = journal(output);
+    let bytes: usize = std::fs::read_to_string(output)
+        .unwrap()
+        .split_inclusive('\n')
+        .take(rows)
+        .map(str::len)
+        .sum();
+    j["rows_done"] = rows.into();
+    j["output_bytes"] = bytes.into();
+    j["complete"] = false.into();
+    std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
+}
+
 #[test]
 fn sigkill_then_rerun_resumes_with_every_row_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -674,17 +690,7 @@ fn rows_labeled_again_after_a_kill_are_one_contact_each_in_the_history() {
     ok(&label(&args));
     // As after a kill between the history writes and the journal write: the journal has not recorded the
     // last two chunks, so the rerun analyzes their rows (and passes them to the history) again.
-    let mut j = journal(&output);
-    let bytes: usize = std::fs::read_to_string(&output)
-        .unwrap()
-        .split_inclusive('\n')
-        .take(2)
-        .map(str::len)
-        .sum();
-    j["rows_done"] = 2.into();
-    j["output_bytes"] = bytes.into();
-    j["complete"] = false.into();
-    std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
+    rewind_journal(&output, 2);
     let summary = ok(&label(&args));
     assert_eq!(summary["resumed_at_row"], 2);
     assert_eq!(read_jsonl(&output).len(), texts.len());
@@ -763,20 +769,7 @@ fn a_resume_with_other_analysis_settings_is_refused_and_the_model_by_another_pat
     };
     ok(&with(&["--engine", "f32"]));
     // As after a kill with two rows done.
-    let unfinish = || {
-        let mut j = journal(&output);
-        let bytes: usize = std::fs::read_to_string(&output)
-            .unwrap()
-            .split_inclusive('\n')
-            .take(2)
-            .map(str::len)
-            .sum();
-        j["rows_done"] = 2.into();
-        j["output_bytes"] = bytes.into();
-        j["complete"] = false.into();
-        std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
-    };
-    unfinish();
+    rewind_journal(&output, 2);
     let policy = dir.path().join("policy.toml");
     let text = std::fs::read_to_string(root().join("models/default/policy.toml")).unwrap();
     std::fs::write(&policy, format!("{text}\n# edited\n")).unwrap();
@@ -804,7 +797,7 @@ fn a_resume_with_other_analysis_settings_is_refused_and_the_model_by_another_pat
         let summary = ok(&out);
         assert_eq!(summary["resumed_at_row"], 2, "{model}");
         assert_eq!(read_jsonl(&output).len(), 4);
-        unfinish();
+        rewind_journal(&output, 2);
     }
 }
 

@@ -296,41 +296,17 @@ fn eval_group_by_reports_each_group_and_they_add_up() {
 
 #[test]
 fn thread_counts_and_waits_out_of_range_are_usage_errors() {
+    let label = |flag: &'static str, v: &'static str| {
+        vec!["label", "--input", "x.csv", "--output", "y.csv", flag, v]
+    };
     for (args, what) in [
         (vec!["--threads", "100000", "analyze", "你好"], "256"),
         (vec!["serve", "--workers", "100000"], "256"),
         (vec!["serve", "--batch-wait-ms", "99999999"], "0..=1000"),
         (vec!["serve", "--header-timeout-secs", "0"], "1..=3600"),
-        (
-            vec![
-                "label",
-                "--input",
-                "x.csv",
-                "--output",
-                "y.csv",
-                "--window",
-                "18446744073709551615",
-            ],
-            "1000000",
-        ),
-        (
-            vec![
-                "label", "--input", "x.csv", "--output", "y.csv", "--window", "0",
-            ],
-            "1000000",
-        ),
-        (
-            vec![
-                "label",
-                "--input",
-                "x.csv",
-                "--output",
-                "y.csv",
-                "--batch-size",
-                "0",
-            ],
-            "4096",
-        ),
+        (label("--window", "18446744073709551615"), "1000000"),
+        (label("--window", "0"), "1000000"),
+        (label("--batch-size", "0"), "4096"),
         (
             vec!["bench", "--texts", "x.txt", "--seconds", "inf"],
             "86400",
