@@ -70,7 +70,10 @@ impl Conversations {
                 "text has {n} characters; the limit is {MAX_TEXT_CHARS}"
             )));
         }
-        let mut turns = self.current(&mut self.lock(), id, Instant::now());
+        let mut turns = self
+            .live(&mut self.lock(), id, Instant::now())
+            .map(|c| c.turns.clone())
+            .unwrap_or_default();
         if turns.len() >= self.max_turns {
             return Err(ApiError::ConversationFull {
                 limit: self.max_turns,
@@ -85,12 +88,13 @@ impl Conversations {
     pub fn commit(&self, id: &str, mut turns: Vec<Turn>) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut map = self.lock();
-        let before = self.current(&mut map, id, now);
-        if before.len() + 1 != turns.len() {
+        // Only the count is needed here: no copy of the turns under the lock.
+        let before = self.live(&mut map, id, now).map_or(0, |c| c.turns.len());
+        if before + 1 != turns.len() {
             return Err(ApiError::ConversationChanged(format!(
                 "conversation {id} changed while this turn was analyzed (it has {} turns now); post the \
                  turn again",
-                before.len()
+                before
             )));
         }
         if !map.contains_key(id) && map.len() >= self.max_conversations {
@@ -112,20 +116,20 @@ impl Conversations {
         Ok(())
     }
 
-    /// The conversation's turns (none when it is unknown or has expired; an expired one is dropped).
-    fn current(
+    /// The conversation, unless it is unknown or has expired (an expired one is dropped).
+    fn live<'m>(
         &self,
-        map: &mut HashMap<String, Conversation>,
+        map: &'m mut HashMap<String, Conversation>,
         id: &str,
         now: Instant,
-    ) -> Vec<Turn> {
+    ) -> Option<&'m Conversation> {
         let expired = map
             .get(id)
             .is_some_and(|c| now.duration_since(c.touched) > self.ttl);
         if expired {
             map.remove(id);
         }
-        map.get(id).map(|c| c.turns.clone()).unwrap_or_default()
+        map.get(id)
     }
 
     /// Forgets a conversation; false when it was not there.
