@@ -50,7 +50,7 @@ pub struct Turn {
 pub struct Request {
     #[serde(default)]
     pub text: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::option_vec")]
     pub turns: Option<Vec<Turn>>,
     /// The customer this contact belongs to: with it, the contact is stored in the customer history and
     /// the analysis gains `customer` (see [`crate::risk::history`]).

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod batch;
 pub mod config;
+pub mod json_object;
 pub mod model;
 pub mod risk;
 pub mod server;

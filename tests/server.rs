@@ -390,6 +390,24 @@ fn bad_input_is_a_4xx_with_error_and_kind() {
     assert_error(&batch(b"{\"items\": 3}"), 422, "invalid_request");
     assert_error(&batch(b"{}"), 422, "invalid_request");
     assert_error(&batch(b"{\"items\": [1, 2, 3, 4]}"), 413, "too_many_items");
+    // An item or a turn written as an array is refused in its slot, not read by position.
+    let v = json_of(&batch(
+        "{\"items\": [[\"太慢了\"], {\"turns\": [[\"customer\", \"在吗\"]]}, {\"text\": \"太慢了\"}]}"
+            .as_bytes(),
+    ));
+    for bad in &v["results"].as_array().unwrap()[..2] {
+        assert_eq!(bad["kind"], "invalid_request", "{v}");
+        assert!(
+            bad["error"].as_str().unwrap().contains("a JSON object"),
+            "{v}"
+        );
+    }
+    assert!(v["results"][2]["sentiment"].is_object(), "{v}");
+    assert_error(
+        &post("{\"turns\": [[\"customer\", \"在吗\"]]}".as_bytes()),
+        422,
+        "invalid_request",
+    );
     // Conversation turns.
     let turn = |b: &[u8]| s.post_bytes("/v1/conversations/x/turns", b, &[]);
     assert_error(&turn(b"{\"text\": \"hi\"}"), 422, "invalid_request");

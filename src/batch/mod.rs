@@ -21,7 +21,8 @@ pub mod output;
 pub mod progress;
 pub mod report;
 
-use crate::analysis::{Analysis, Analyzer, Request};
+use crate::analysis::{Analysis, Analyzer, Request, Turn};
+use crate::json_object::Object;
 use input::{InputFormat, RawRow, RowSource};
 use journal::{Fingerprint, Journal};
 use output::{Formatter, Labeled, OutputFormat};
@@ -143,10 +144,10 @@ pub fn request_for(
     conversations: bool,
 ) -> Result<Request, String> {
     if let Some(turns) = fields.get("turns").filter(|_| conversations) {
-        return serde_json::from_value(turns.clone())
+        return serde_json::from_value::<Vec<Object<Turn>>>(turns.clone())
             .map(|t| Request {
                 text: None,
-                turns: Some(t),
+                turns: Some(t.into_iter().map(|Object(t)| t).collect()),
                 customer_id: None,
             })
             .map_err(|e| format!("`turns` must be a list of {{speaker, text}}: {e}"));
@@ -693,6 +694,10 @@ mod tests {
         assert!(request_for(&obj(json!({"turns": "x"})), "text", true)
             .unwrap_err()
             .contains("turns"));
+        // A turn is an object, not a [speaker, text] pair read by position.
+        let e =
+            request_for(&obj(json!({"turns": [["customer", "在吗"]]})), "text", true).unwrap_err();
+        assert!(e.contains("a JSON object"), "{e}");
         // A spreadsheet error cell (what the xlsx reader makes of `#DIV/0!`) is not text.
         let e = request_for(&obj(json!({"t": {"cell_error": "#DIV/0!"}})), "t", false).unwrap_err();
         assert_eq!(e, "spreadsheet error cell \"#DIV/0!\" in field `t`");

@@ -17,6 +17,7 @@ pub mod types;
 
 use crate::analysis::{Analyzer, Request as AnalysisRequest, Turn};
 use crate::config::ServeArgs;
+use crate::json_object::Object;
 use auth::ApiKeys;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -169,7 +170,8 @@ async fn analyze_batch(
     let mut reqs = Vec::with_capacity(n);
     let mut positions = Vec::with_capacity(n);
     for (i, item) in batch.items.into_iter().enumerate() {
-        match serde_json::from_value::<AnalyzeRequest>(item)
+        match serde_json::from_value::<Object<AnalyzeRequest>>(item)
+            .map(|Object(r)| r)
             .map_err(|e| ApiError::InvalidRequest(e.to_string()))
             .and_then(|r| customers::check(r.customer_id.as_deref()).map(|_| r))
         {

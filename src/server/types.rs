@@ -21,7 +21,8 @@ pub struct AnalyzeRequest {
     #[serde(default)]
     #[schema(example = "等了一个星期都没人处理，客服态度还特别差")]
     pub text: Option<String>,
-    #[serde(default)]
+    /// Each turn is an object (`speaker`, `text`).
+    #[serde(default, deserialize_with = "crate::json_object::option_vec")]
     pub turns: Option<Vec<TurnInput>>,
     /// Customer id (1 to 128 bytes): the contact is stored in the customer history and the analysis
     /// gains `customer` (`id`, `contacts`, `consecutive_negative`, `high_risk`, `risk_score`).
