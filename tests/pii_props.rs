@@ -84,7 +84,7 @@ fn digits(len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
 /// Characters that make up PII and its look-alikes, to reach the masker's corners.
 const PII_ALPHABET: &str =
     "0123456789 -+()（）Xx@.abcmz*王李张欧阳小明伟先生女士我叫是本人姓名号栋单元室弄路\
-                            一二三四五六七八九幺洞零，：订单元¥第月投诉０１３８";
+                            一二三四五六七八九幺洞零，：订单元¥第月投诉０１３８張黃＠ｚ\u{200B}\u{3000}\t嗯、";
 
 fn pii_text() -> impl Strategy<Value = String> {
     let alphabet: Vec<char> = PII_ALPHABET.chars().collect();

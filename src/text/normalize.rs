@@ -107,6 +107,74 @@ pub fn is_blank(text: &str) -> bool {
         .all(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
 }
 
+/// The text as PII masking reads it ([`crate::text::pii`]), and for each of its characters the index (in
+/// characters) of the character of `text` it stands on. Only what can hide personal data is undone, and
+/// characters are never rewritten beyond one for one, so what masking finds here maps back onto `text`:
+/// - invisible characters (step 1) are dropped; a control character that is whitespace becomes a space,
+///   any other control character is dropped;
+/// - full-width letters and `@ . _ - +` become ASCII (`＠` → `@`); full-width digits (which masking reads as
+///   digits) and clause punctuation keep their form;
+/// - traditional characters are simplified (step 3, one character for one: `張偉` → `张伟`);
+/// - a run of whitespace becomes one space (step 5), and a space between two ideographs is dropped
+///   (step 7: `陈 伟` → `陈伟`);
+/// - a stand-alone hesitation (`嗯`, `呃`, `额`) between two separators is dropped with the separator after
+///   it (`幺三八，嗯，幺二三四` → `幺三八，幺二三四`).
+pub fn fold_for_masking(text: &str) -> (String, Vec<usize>) {
+    let mut chars: Vec<(char, usize)> = Vec::with_capacity(text.len());
+    for (i, c) in text.chars().enumerate() {
+        if is_invisible(c) || (c.is_control() && !c.is_whitespace()) {
+            continue;
+        }
+        // Full-width digits keep their form: the detectors read them as digits already.
+        let folded = fold_width(c);
+        let fold = folded.is_ascii_alphabetic() || "@._-+ ".contains(folded);
+        chars.push((if fold { folded } else { c }, i));
+    }
+    let folded: String = chars.iter().map(|&(c, _)| c).collect();
+    let simplified = fast2s::convert(&folded);
+    if simplified.chars().count() == chars.len() {
+        for (slot, c) in chars.iter_mut().zip(simplified.chars()) {
+            slot.0 = c;
+        }
+    }
+    let mut spaced: Vec<(char, usize)> = Vec::with_capacity(chars.len());
+    for (c, i) in chars {
+        if !c.is_whitespace() {
+            spaced.push((c, i));
+        } else if spaced.last().is_some_and(|&(p, _)| p != ' ') {
+            spaced.push((' ', i));
+        }
+    }
+    let separator = |c: char| matches!(c, ' ' | ',' | '，' | '、' | '。' | '.');
+    let mut out: Vec<(char, usize)> = Vec::with_capacity(spaced.len());
+    let mut k = 0;
+    while k < spaced.len() {
+        let (c, _) = spaced[k];
+        if HESITATION_CHARS.contains(&c) && k > 0 && separator(spaced[k - 1].0) {
+            let end = (k..spaced.len())
+                .find(|&e| !HESITATION_CHARS.contains(&spaced[e].0))
+                .unwrap_or(spaced.len());
+            if end < spaced.len() && separator(spaced[end].0) {
+                k = end + 1;
+                continue;
+            }
+        }
+        if c == ' '
+            && out.last().is_some_and(|&(p, _)| is_han(p))
+            && spaced.get(k + 1).is_some_and(|&(n, _)| is_han(n))
+        {
+            k += 1;
+            continue;
+        }
+        out.push(spaced[k]);
+        k += 1;
+    }
+    (
+        out.iter().map(|&(c, _)| c).collect(),
+        out.iter().map(|&(_, i)| i).collect(),
+    )
+}
+
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -454,6 +522,22 @@ fn strip_glued_hesitation(word: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_for_masking_says_where_each_character_comes_from() {
+        let (view, from) = fold_for_masking("我叫張\u{200B}偉，\t電話 ＠ｑｑ");
+        assert_eq!(view, "我叫张伟， 电话 @qq");
+        assert_eq!(from, vec![0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        let (view, from) = fold_for_masking("幺三八，嗯，幺二  三四 五\u{3000}\u{3000}六");
+        assert_eq!(view, "幺三八，幺二三四五六");
+        assert_eq!(from, vec![0, 1, 2, 3, 6, 7, 10, 11, 13, 16]);
+        // Digits, clause punctuation and text with nothing to fold are left as they are.
+        for text in ["１３８，好！", "金额，嗯", "额度 10 元", ""] {
+            let (view, from) = fold_for_masking(text);
+            assert_eq!(view, text);
+            assert_eq!(from, (0..text.chars().count()).collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn normalize_table() {

@@ -5,7 +5,9 @@
 //! are never masked (default: the hotlines of [`DEFAULT_ALLOW`]) and the kinds to mask.
 //! [`find_pii`] reports what would be masked (kind + byte range) without changing the text.
 //! Full-width digits (`１３８…`) are recognised as well, so raw and [normalized](super::normalize)
-//! text can both be masked.
+//! text can both be masked. [`mask_with`] and [`find_pii_with`] read the text through
+//! [`fold_for_masking`] (traditional characters simplified, `＠` folded, invisible characters and
+//! doubled spaces dropped …) and mask what they find there on the original characters.
 //!
 //! # What is masked, and how
 //!
@@ -70,7 +72,7 @@ use std::ops::Range;
 use once_cell::sync::Lazy;
 use regex::Regex;
 
-use super::normalize::is_han;
+use super::normalize::{fold_for_masking, is_han};
 
 /// What kind of personal information a [`PiiSpan`] holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -283,8 +285,71 @@ pub fn mask(text: &str) -> String {
 /// repeated while it changes the text (at most 16 passes in all), which makes [`mask`]
 /// idempotent by construction; a text without PII costs one pass. [`find_pii_with`] reports
 /// what all the passes mask.
+///
+/// Masking reads the text as [`fold_for_masking`] shows it (traditional characters simplified, full-width
+/// `＠` and letters folded, invisible characters and doubled spaces dropped …), so `我叫張偉` and
+/// `138\u{200B}1234\u{200B}5678` are masked as their plain forms are. The result is `text` itself with
+/// what was found there masked: every character masking leaves alone keeps its original form.
 pub fn mask_with(text: &str, options: &MaskOptions) -> String {
-    run_passes(text, options, |_, _| {})
+    let (view, from) = fold_for_masking(text);
+    if view == text {
+        return run_passes(text, options, |_, _| {});
+    }
+    let tracked = mask_tracked(&view, options);
+    if tracked.spans.is_empty() {
+        return text.to_owned();
+    }
+    // What the masked view put on each character of the view, and which view character (if any)
+    // each character of `text` became.
+    let view_chars: Vec<char> = view.chars().collect();
+    let mut put: Vec<Vec<char>> = vec![Vec::new(); view_chars.len()];
+    for (c, &v) in tracked.out.chars().zip(&tracked.origin) {
+        put[v].push(c);
+    }
+    let mut became: Vec<Option<usize>> = vec![None; text.chars().count()];
+    for (v, &i) in from.iter().enumerate() {
+        became[i] = Some(v);
+    }
+    let spans = spans_on_text(&view, &from, &tracked.spans);
+    let mut span = spans.iter().peekable();
+    let mut out = String::with_capacity(text.len());
+    // Whether the last character of `text` that the view kept was removed by masking.
+    let mut after_removed = false;
+    for (i, (c, b)) in text.chars().zip(became).enumerate() {
+        while span.next_if(|s| s.1.end <= i).is_some() {}
+        match b {
+            // Dropped from the view (an invisible character, a doubled space): kept as it is, unless
+            // it stands inside a given name after the part masking removed.
+            None if after_removed && span.peek().is_some_and(|s| s.1.contains(&i)) => {}
+            None => out.push(c),
+            Some(v) => {
+                out.extend(
+                    put[v]
+                        .iter()
+                        .map(|&m| if m == view_chars[v] { c } else { m }),
+                );
+                after_removed = put[v].is_empty();
+            }
+        }
+    }
+    out
+}
+
+/// Spans found in the view of `text` ([`fold_for_masking`]; byte ranges of `view`) as ranges of
+/// characters of `text`.
+fn spans_on_text(view: &str, from: &[usize], spans: &[PiiSpan]) -> Vec<(PiiKind, Range<usize>)> {
+    let mut view_index = vec![0; view.len() + 1];
+    for (k, (b, _)) in view.char_indices().enumerate() {
+        view_index[b] = k;
+    }
+    view_index[view.len()] = from.len();
+    spans
+        .iter()
+        .map(|span| {
+            let (a, b) = (view_index[span.range.start], view_index[span.range.end]);
+            (span.kind, from[a]..from[b - 1] + 1)
+        })
+        .collect()
 }
 
 /// The personal information found in `text` (default options), sorted by position; ranges
@@ -306,16 +371,44 @@ pub fn find_pii(text: &str) -> Vec<PiiSpan> {
 /// span that overlaps an earlier one is merged into it (the merged span keeps the kind of the
 /// one that starts first, or [`PiiKind::Name`] if either is a name).
 pub fn find_pii_with(text: &str, options: &MaskOptions) -> Vec<PiiSpan> {
-    // Byte offset of each character of `text` (plus its length), and, for each character of the
-    // text a pass reads, the index of the character of `text` it came from.
-    let starts: Vec<usize> = text
-        .char_indices()
+    let (view, from) = fold_for_masking(text);
+    let tracked = mask_tracked(&view, options);
+    if view == text {
+        return tracked.spans;
+    }
+    let starts = char_starts(text);
+    spans_on_text(&view, &from, &tracked.spans)
+        .into_iter()
+        .map(|(kind, chars)| PiiSpan {
+            kind,
+            range: starts[chars.start]..starts[chars.end],
+        })
+        .collect()
+}
+
+/// Byte offset of each character of `text`, and its length.
+fn char_starts(text: &str) -> Vec<usize> {
+    text.char_indices()
         .map(|(b, _)| b)
         .chain(std::iter::once(text.len()))
-        .collect();
+        .collect()
+}
+
+/// What [`run_passes`] made of `text`: the masked text, the index of the character of `text` each of
+/// its characters stands on, and the spans of `text` masked (see [`find_pii_with`]).
+struct Tracked {
+    out: String,
+    origin: Vec<usize>,
+    spans: Vec<PiiSpan>,
+}
+
+fn mask_tracked(text: &str, options: &MaskOptions) -> Tracked {
+    // Byte offset of each character of `text` (plus its length), and, for each character of the
+    // text a pass reads, the index of the character of `text` it came from.
+    let starts = char_starts(text);
     let mut origin: Vec<usize> = (0..starts.len() - 1).collect();
     let mut spans: Vec<PiiSpan> = Vec::new();
-    run_passes(text, options, |input, hits| {
+    let out = run_passes(text, options, |input, hits| {
         let t = Text::new(input);
         for hit in hits {
             let Some(kind) = hit.kind else { continue };
@@ -363,7 +456,11 @@ pub fn find_pii_with(text: &str, options: &MaskOptions) -> Vec<PiiSpan> {
             _ => merged.push(span),
         }
     }
-    merged
+    Tracked {
+        out,
+        origin,
+        spans: merged,
+    }
 }
 
 /// At most this many masking passes over one text (see [`run_passes`]).
@@ -2154,6 +2251,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn pii_hidden_by_traditional_characters_invisible_characters_or_spacing_is_masked() {
+        // Each was returned unmasked when masking read the raw text only (an audit, 2026-12-03).
+        for (text, masked) in [
+            ("我叫張偉", "我叫張*"),
+            ("黃小明先生您好", "黃先生您好"),
+            ("邮箱zhangsan＠163.com", "邮箱z*******＠163.com"),
+            (
+                "电话138\u{200B}1234\u{200B}5678",
+                "电话1**\u{200B}****\u{200B}****",
+            ),
+            ("138\t1234\t5678", "1**\t****\t****"),
+            ("打138  1234  5678", "打1**  ****  ****"),
+            ("我叫陈 伟，我要投诉", "我叫陈 *，我要投诉"),
+            ("黄晓\u{3000}明先生", "黄先生"),
+            (
+                "电话幺三八，嗯，幺二三四，五六七八",
+                "电话幺**，嗯，****，****",
+            ),
+        ] {
+            assert_eq!(mask(text), masked, "{text:?}");
+            assert!(
+                masked_as_reported(text, &find_pii(text), masked),
+                "{text:?}"
+            );
+            assert_eq!(mask(masked), masked, "{text:?}");
+        }
+        // What masking leaves alone keeps its original form: traditional characters, full-width
+        // punctuation, the spacing.
+        let text = "我們的寬帶  壞了！！請聯繫";
+        assert_eq!(mask(text), text);
+        assert!(find_pii(text).is_empty());
+        // A dropped space next to a name that stays, or outside a name, is kept.
+        assert_eq!(mask("请王芳\n女士回电"), "请王\n女士回电");
     }
 
     #[test]
