@@ -181,10 +181,19 @@ impl Analysis {
         }
     }
 
-    /// Adds the customer's state after this contact, and lets a high-risk customer raise the risk.
+    /// Adds the customer's state after this contact, and lets a high-risk customer raise the risk. A
+    /// conversation that escalates only because of the history hands off at its first customer turn.
     pub fn set_customer(&mut self, state: CustomerState, policy: &Policy) {
         risk::apply_customer(&mut self.risk, &state, policy);
         self.customer = Some(state);
+        if let (true, Some(None), Some(turns)) =
+            (self.risk.escalate, self.handoff_turn, &self.turns)
+        {
+            let first = turns
+                .iter()
+                .position(|t| t.speaker.as_deref() == Some("customer"));
+            self.handoff_turn = Some(first);
+        }
     }
 }
 
@@ -335,11 +344,26 @@ impl Analyzer {
                 customer,
                 all,
             } => {
+                // Risk comes from the customer's side only: an agent turn ("您可以拨打12315") carries
+                // none, and neither does a conversation without customer turns.
+                let no_risk = || risk::assess("", ModelSignals::default(), &self.policy);
                 let per_turn: Vec<Analysis> = turns
                     .iter()
-                    .map(|(i, s)| one(*i, Some(s.as_str())))
+                    .map(|(i, s)| {
+                        let mut a = one(*i, Some(s.as_str()));
+                        if s != "customer" {
+                            a.risk = no_risk();
+                        }
+                        a
+                    })
                     .collect();
                 let mut overall = one(customer, None);
+                if !per_turn
+                    .iter()
+                    .any(|t| t.speaker.as_deref() == Some("customer"))
+                {
+                    overall.risk = no_risk();
+                }
                 overall.masked_text = self.mask(&texts[all]);
                 self.conversation(overall, per_turn)
             }

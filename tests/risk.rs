@@ -259,6 +259,50 @@ fn agent_turns_and_handoff_in_conversations() {
     let a = ok_json(&run(&["analyze", "--compact", conv], None));
     assert_eq!(a["risk"]["escalate"], false, "{}", a["risk"]);
     assert_eq!(a["handoff_turn"], Value::Null);
+    // Not in its own turn's risk either, nor in a conversation of agent turns only (whose customer side
+    // used to be read from the agent's text: A, regulator_threat).
+    let referral = r#"{"speaker": "agent", "text": "如您对处理结果不满意，可以拨打12315"}"#;
+    for conv in [
+        format!(
+            r#"{{"turns": [{{"speaker": "customer", "text": "我的宽带还是不好用"}}, {referral}]}}"#
+        ),
+        format!(r#"{{"turns": [{referral}]}}"#),
+    ] {
+        let a = ok_json(&run(&["analyze", "--compact", &conv], None));
+        let agent = a["turns"].as_array().unwrap().last().unwrap();
+        assert_eq!(agent["risk"]["escalate"], false, "{}", agent["risk"]);
+        assert_eq!(agent["risk"]["reasons"], serde_json::json!([]));
+        assert!(
+            !reasons(&a).contains(&"regulator_threat".to_string()),
+            "{}",
+            a["risk"]
+        );
+        assert_eq!(a["risk"]["escalate"], false, "{}", a["risk"]);
+        assert_eq!(a["handoff_turn"], Value::Null);
+    }
+}
+
+#[test]
+fn a_conversation_escalated_by_the_history_hands_off_at_the_first_customer_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Some(dir.path());
+    for text in [
+        "快递一个星期了还没到，太慢了",
+        "客服态度太差了，问什么都不知道",
+    ] {
+        ok_json(&run(&["analyze", "--customer-id", "c4", text], d));
+    }
+    let conv = r#"{"turns": [
+        {"speaker": "agent", "text": "您好，请问有什么可以帮您"},
+        {"speaker": "customer", "text": "网速还是很慢，挺失望的"},
+        {"speaker": "agent", "text": "我帮您看看"}]}"#;
+    let a = ok_json(&run(
+        &["analyze", "--compact", "--customer-id", "c4", conv],
+        d,
+    ));
+    assert_eq!(a["customer"]["high_risk"], true, "{}", a["customer"]);
+    assert_eq!(a["risk"]["escalate"], true, "{}", a["risk"]);
+    assert_eq!(a["handoff_turn"], 1, "{a}");
 }
 
 #[test]
