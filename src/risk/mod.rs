@@ -692,6 +692,11 @@ mod tests {
             ("放心我不是要去12315告你们", &[]),
             ("我同事说他上次去民航局投诉了", &[]),
             ("你们都是吃干饭的吗", &["strong_anger"]),
+            // a threat withdrawn or denied is none (an audit, 2026-12-03: these were A)
+            ("好的谢谢，那我就不去12315了", &[]),
+            ("我没去12315，只是问问", &[]),
+            ("我没打算起诉", &[]),
+            ("我没有去消协投诉", &[]),
         ];
         for (text, want) in cases {
             assert_eq!(reasons(text), *want, "{text}");
