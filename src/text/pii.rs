@@ -934,26 +934,40 @@ fn is_amount(t: &Text<'_>, start: usize, end: usize) -> bool {
         || t.starts_with_at(k, "rmb")
 }
 
+/// Digits of a thousands group, a date part or a fraction (`1,234`, `2024/03/15`, `1/2`) are at
+/// most this many: a longer digit group on the other side of an ASCII `,` or `/` is another
+/// number of a list (`13812345678,13912345678`), not part of this one.
+const MAX_GLUED_PART: usize = 4;
+
 /// A number glued to what precedes character `start` (letters, or a decimal point / date or
-/// time separator after a digit).
+/// time separator after a digit; `,` and `/` only after a short digit group).
 fn glued_before(t: &Text<'_>, start: usize) -> bool {
     if start == 0 {
         return false;
     }
     let prev = t.chars[start - 1].1;
-    is_word_char(prev)
-        || (matches!(prev, '.' | '．' | '/' | ':' | '：' | ',')
-            && start >= 2
-            && digit_value(t.chars[start - 2].1).is_some())
+    let digit_at = |k: usize| t.char(k).and_then(digit_value).is_some();
+    match prev {
+        _ if is_word_char(prev) => true,
+        '.' | '．' | ':' | '：' => start >= 2 && digit_at(start - 2),
+        '/' | ',' => {
+            let part = (0..start - 1).rev().take_while(|&k| digit_at(k)).count();
+            (1..=MAX_GLUED_PART).contains(&part)
+        }
+        _ => false,
+    }
 }
 
-/// A number glued to what follows character `end - 1`.
+/// A number glued to what follows character `end - 1` (as in [`glued_before`]).
 fn glued_after(t: &Text<'_>, end: usize) -> bool {
+    let digit_at = |k: usize| t.char(k).and_then(digit_value).is_some();
     match t.char(end) {
         None => false,
         Some(c) if is_word_char(c) => true,
-        Some('.' | '．' | '/' | ':' | '：' | ',') => {
-            t.char(end + 1).and_then(digit_value).is_some()
+        Some('.' | '．' | ':' | '：') => digit_at(end + 1),
+        Some('/' | ',') => {
+            let part = (end + 1..t.len()).take_while(|&k| digit_at(k)).count();
+            (1..=MAX_GLUED_PART).contains(&part)
         }
         _ => false,
     }
@@ -2292,6 +2306,31 @@ mod tests {
         );
         // Masking never changes the character count except for names removed before a title.
         assert_eq!(masked.chars().count(), text.chars().count());
+    }
+
+    /// Checks `mask` on each `(input, expected)` pair, and that masking again changes nothing.
+    fn check_cases(cases: &[(&str, &str)]) {
+        let mut failures = Vec::new();
+        for (input, expected) in cases {
+            let got = mask(input);
+            if got != *expected {
+                failures.push(format!("mask({input:?}) = {got:?}, expected {expected:?}"));
+            }
+            assert_eq!(mask(&got), got, "not idempotent on {input:?}");
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn mobiles_listed_with_ascii_comma_or_slash() {
+        check_cases(&[
+            ("请打13812345678,13912345678", "请打1**********,1**********"),
+            ("号码13812345678/13912345678", "号码1**********/1**********"),
+            ("13812345678, 13912345678", "1**********, 1**********"),
+            // thousands separators, dates and fractions still glue
+            ("金额1,13812345678", "金额1,13812345678"),
+            ("2024/13812345678", "2024/13812345678"),
+        ]);
     }
 
     #[test]
