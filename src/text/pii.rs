@@ -46,7 +46,13 @@
 //!   `门`, `床`, `窗` … (`地铁2号线`, `3号窗口`), quantities (`2栋房子`); floors (`3楼`) are kept;
 //! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
 //! * digit runs that look right but fail their validator (a wrong ID check character, a
-//!   card number failing Luhn), and digits glued to Latin letters (`SF1234567890123`).
+//!   card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
+//!   except a valid resident ID, which is masked whatever letters touch it
+//!   (`ID440306199001011236`, `…1236a`), and a phone number right after a phone label in
+//!   letters (`Tel13812345678`, `mobile…`, `vx…`: `PHONE_LABELS`). A number glued to more
+//!   digits (`.`, `:`, `_`, or `,`/`/` next to a group of at most 4 digits: `1,234`,
+//!   `2024/03/15`) is part of a longer one and never read; two long numbers joined by `,` or
+//!   `/` (`13812345678,13912345678`) are a list and both read.
 //!
 //! # Guarantees
 //!
@@ -939,37 +945,107 @@ fn is_amount(t: &Text<'_>, start: usize, end: usize) -> bool {
 /// number of a list (`13812345678,13912345678`), not part of this one.
 const MAX_GLUED_PART: usize = 4;
 
-/// A number glued to what precedes character `start` (letters, or a decimal point / date or
-/// time separator after a digit; `,` and `/` only after a short digit group).
-fn glued_before(t: &Text<'_>, start: usize) -> bool {
+/// What a candidate number is glued to on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Glue {
+    /// Nothing: a space, punctuation, a Han character, the end of the text.
+    Free,
+    /// A phone label in Latin letters right before the number (`Tel13812345678`).
+    PhoneLabel,
+    /// Other Latin letters (`SF13812345678`, `440306199001011236a`): the number may be part
+    /// of a code; only a resident ID (checksum and birth date) is read through them.
+    Letters,
+    /// Digits, `_`, or a decimal point / date, time or list separator before more digits: the
+    /// number is part of a longer one and is never read.
+    Hard,
+}
+
+/// Latin letters (ASCII or full-width).
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ')
+}
+
+/// Latin-letter words that label a phone number when glued to it (compared ignoring ASCII
+/// case): `Tel13812345678`, `mobile13812345678`, `vx13812345678` (WeChat).
+const PHONE_LABELS: &[&str] = &[
+    "tel",
+    "telephone",
+    "phone",
+    "cellphone",
+    "mobile",
+    "mob",
+    "cell",
+    "call",
+    "fax",
+    "wechat",
+    "weixin",
+    "vx",
+    "wx",
+];
+
+/// What precedes character `start`: letters (a phone label or not), or a decimal point / date or
+/// time separator after a digit (`,` and `/` only after a short digit group).
+fn glued_before(t: &Text<'_>, start: usize) -> Glue {
     if start == 0 {
-        return false;
+        return Glue::Free;
     }
     let prev = t.chars[start - 1].1;
     let digit_at = |k: usize| t.char(k).and_then(digit_value).is_some();
+    let hard = |glued: bool| if glued { Glue::Hard } else { Glue::Free };
     match prev {
-        _ if is_word_char(prev) => true,
-        '.' | '．' | ':' | '：' => start >= 2 && digit_at(start - 2),
+        _ if is_latin_letter(prev) => {
+            let from = (0..start)
+                .rev()
+                .take_while(|&k| t.chars[k].1.is_ascii_alphabetic())
+                .last();
+            let label = from.map(|k| t.slice(k, start));
+            let whole_word = from.is_some_and(|k| k == 0 || !is_word_char(t.chars[k - 1].1));
+            if whole_word
+                && label.is_some_and(|l| PHONE_LABELS.iter().any(|p| p.eq_ignore_ascii_case(l)))
+            {
+                Glue::PhoneLabel
+            } else {
+                Glue::Letters
+            }
+        }
+        _ if is_word_char(prev) => Glue::Hard,
+        '.' | '．' | ':' | '：' => hard(start >= 2 && digit_at(start - 2)),
         '/' | ',' => {
             let part = (0..start - 1).rev().take_while(|&k| digit_at(k)).count();
-            (1..=MAX_GLUED_PART).contains(&part)
+            hard((1..=MAX_GLUED_PART).contains(&part))
         }
-        _ => false,
+        _ => Glue::Free,
     }
 }
 
-/// A number glued to what follows character `end - 1` (as in [`glued_before`]).
-fn glued_after(t: &Text<'_>, end: usize) -> bool {
+/// What follows character `end - 1` (as in [`glued_before`]; letters after a number are never
+/// a phone label).
+fn glued_after(t: &Text<'_>, end: usize) -> Glue {
     let digit_at = |k: usize| t.char(k).and_then(digit_value).is_some();
+    let hard = |glued: bool| if glued { Glue::Hard } else { Glue::Free };
     match t.char(end) {
-        None => false,
-        Some(c) if is_word_char(c) => true,
-        Some('.' | '．' | ':' | '：') => digit_at(end + 1),
+        None => Glue::Free,
+        Some(c) if is_latin_letter(c) => Glue::Letters,
+        Some(c) if is_word_char(c) => Glue::Hard,
+        Some('.' | '．' | ':' | '：') => hard(digit_at(end + 1)),
         Some('/' | ',') => {
             let part = (end + 1..t.len()).take_while(|&k| digit_at(k)).count();
-            (1..=MAX_GLUED_PART).contains(&part)
+            hard((1..=MAX_GLUED_PART).contains(&part))
         }
-        _ => false,
+        _ => Glue::Free,
+    }
+}
+
+/// Whether a number of kind `kind` is read with `before` and `after` on its sides: a resident
+/// ID through letters too (`ID440306199001011236`), a phone number after a phone label but
+/// before no letters, anything else only when free on both sides.
+fn glue_allows(kind: PiiKind, before: Glue, after: Glue) -> bool {
+    match kind {
+        PiiKind::ResidentId => before != Glue::Hard && after != Glue::Hard,
+        PiiKind::Mobile | PiiKind::Landline => {
+            matches!(before, Glue::Free | Glue::PhoneLabel) && after == Glue::Free
+        }
+        _ => before == Glue::Free && after == Glue::Free,
     }
 }
 
@@ -1194,17 +1270,26 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
             if total <= MAX_DIGITS {
                 for j in (i..=last).rev() {
                     let (start, end) = (run[i].start, run[j].end);
-                    if (i == 0 && glued_before(t, start))
-                        || (j + 1 == run.len() && glued_after(t, end))
-                        || is_amount(t, start, end)
-                    {
+                    let before = if i == 0 {
+                        glued_before(t, start)
+                    } else {
+                        Glue::Free
+                    };
+                    let after = if j + 1 == run.len() {
+                        glued_after(t, end)
+                    } else {
+                        Glue::Free
+                    };
+                    if before == Glue::Hard || after == Glue::Hard || is_amount(t, start, end) {
                         continue;
                     }
                     let digits: String = run[i..=j].iter().map(|g| g.digits.as_str()).collect();
                     let groups: Vec<usize> = run[i..=j].iter().map(|g| g.digits.len()).collect();
                     if let Some(class) = classify_number(t, &digits, &groups, start) {
-                        found = Some((j, class));
-                        break;
+                        if glue_allows(class.0, before, after) {
+                            found = Some((j, class));
+                            break;
+                        }
                     }
                 }
             }
@@ -2330,6 +2415,23 @@ mod tests {
             // thousands separators, dates and fractions still glue
             ("金额1,13812345678", "金额1,13812345678"),
             ("2024/13812345678", "2024/13812345678"),
+        ]);
+    }
+
+    #[test]
+    fn ids_and_labelled_phones_glued_to_letters() {
+        check_cases(&[
+            ("ID440306199001011236", "ID******************"),
+            ("身份证号440306199001011236a", "身份证号******************a"),
+            ("Tel13812345678", "Tel1**********"),
+            ("TEL:13812345678", "TEL:1**********"),
+            ("mobile13812345678", "mobile1**********"),
+            // a code: letters glued to a number that is not an ID
+            ("运单SF13812345678", "运单SF13812345678"),
+            ("快递单号SF1234567890123", "快递单号SF1234567890123"),
+            ("13812345678abc", "13812345678abc"),
+            ("Tel138123456789", "Tel138123456789"),
+            ("A4403061990010112361", "A4403061990010112361"),
         ]);
     }
 
