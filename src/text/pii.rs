@@ -33,9 +33,13 @@
 //!
 //! # What is deliberately not masked
 //!
-//! * numbers right after an identifier keyword — `订单号`, `单号` (快递单号, 运单号, 工单号 …),
+//! * the number right after an identifier keyword — `订单号`, `单号` (快递单号, 运单号, 工单号 …),
 //!   `订单`, `工单`, `工号`, `编号`, `验证码`, `流水号`, `交易号`, `序列号`, `取件码`, `兑换码`,
-//!   `保单号`, `发票号` … (optionally followed by `：`, `是`, `为`, `#` or spaces);
+//!   `保单号`, `发票号` … (optionally followed by `：`, `是`, `为`, `#` or spaces). Only that one
+//!   number: its digit groups joined by dashes, or its first group when spaces follow; after a
+//!   space a second number is read (`工号1234 13812345678` → `工号1234 1**********`), as a mobile
+//!   in any written form or another kind written as one block (the tail of a grouped value,
+//!   `订单号 2024 0315 1234 5678`, stays);
 //! * amounts (`¥`, `￥`, `$`, `RMB` before, `元`, `块`, `万`, `亿` after), decimals, dates and
 //!   times (`2024-03-15`, `10:30`);
 //! * service numbers such as `10086`, `95588`, `12315`, `400-810-8888`: they fail every pattern,
@@ -1240,7 +1244,13 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
     const MAX_DIGITS: usize = 19;
     let mut hits = Vec::new();
     for run in digit_runs(t) {
-        if after_lookalike_keyword(t, run[0].start) {
+        // The number right after an identifier keyword is its value (an order number, a code),
+        // never PII: the run's first group. A group after a space may start another number
+        // (`工号1234 13812345678`); it is read as a mobile in any written form, or as another
+        // kind written as one block (the tail of a grouped value, `订单号 2024 0315 1234 5678`,
+        // is no landline). After a dash the run is one value (`2024-0315-001`).
+        let labelled = after_lookalike_keyword(t, run[0].start);
+        if labelled && !(run.len() > 1 && t.char(run[0].end).is_some_and(char::is_whitespace)) {
             continue;
         }
         let groups: Vec<(usize, usize, usize)> = run
@@ -1249,7 +1259,7 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
             .collect();
         let dead = masked_remnants(t, &groups);
         hits.extend(remnant_hits(t, &groups, &dead));
-        let mut i = 0;
+        let mut i = usize::from(labelled);
         while i < run.len() {
             if dead[i] {
                 i += 1;
@@ -1286,7 +1296,8 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
                     let digits: String = run[i..=j].iter().map(|g| g.digits.as_str()).collect();
                     let groups: Vec<usize> = run[i..=j].iter().map(|g| g.digits.len()).collect();
                     if let Some(class) = classify_number(t, &digits, &groups, start) {
-                        if glue_allows(class.0, before, after) {
+                        let own_number = !labelled || class.0 == PiiKind::Mobile || i == j;
+                        if own_number && glue_allows(class.0, before, after) {
                             found = Some((j, class));
                             break;
                         }
@@ -2099,7 +2110,8 @@ mod tests {
             // digit groups that do not have the shape of a phone number
             ("6222 1381 2345 678", "6222 1381 2345 678"),
             ("13 812 345 678", "13 812 345 678"),
-            ("单号 1234 13812345678", "单号 1234 13812345678"),
+            // one value after a label: dashes join it (a space starts a new number)
+            ("单号 1234-13812345678", "单号 1234-13812345678"),
             ("金额 13812345678.00", "金额 13812345678.00"),
             ("QQ号123456789", "QQ号123456789"),
             ("138123456789", "138123456789"),
@@ -2432,6 +2444,21 @@ mod tests {
             ("13812345678abc", "13812345678abc"),
             ("Tel138123456789", "Tel138123456789"),
             ("A4403061990010112361", "A4403061990010112361"),
+        ]);
+    }
+
+    #[test]
+    fn lookalike_label_covers_only_its_own_number() {
+        check_cases(&[
+            ("工号1234 13812345678", "工号1234 1**********"),
+            ("订单号 20240315001 13812345678", "订单号 20240315001 1**********"),
+            ("订单号：123456 138-1234-5678", "订单号：123456 1**-****-****"),
+            ("单号 1234 13812345678", "单号 1234 1**********"),
+            // the label's own number, grouped, stays whole
+            ("工号 138 1234 5678", "工号 138 1234 5678"),
+            ("订单号 2024 0315 1234 5678", "订单号 2024 0315 1234 5678"),
+            ("订单号 2024-13812345678", "订单号 2024-13812345678"),
+            ("工号 13812345678", "工号 13812345678"),
         ]);
     }
 
