@@ -35,7 +35,9 @@
 //!
 //! * the number right after an identifier keyword — `订单号`, `单号` (快递单号, 运单号, 工单号 …),
 //!   `订单`, `工单`, `工号`, `编号`, `验证码`, `流水号`, `交易号`, `序列号`, `取件码`, `兑换码`,
-//!   `保单号`, `发票号` … (optionally followed by `：`, `是`, `为`, `#` or spaces). Only that one
+//!   `保单号`, `发票号`, product codes (`编码`, `商品编码`, `货号`, `款号`, `SKU`) … (optionally
+//!   followed by `：`, `是`, `为`, `#` or spaces), unless the keyword names an identity
+//!   document's number (`身份证编号`, `证件编码`: read as usual). Only that one
 //!   number: its digit groups joined by dashes, or its first group when spaces follow; after a
 //!   space a second number is read (`工号1234 13812345678` → `工号1234 1**********`), as a mobile
 //!   in any written form or another kind written as one block (the tail of a grouped value,
@@ -901,7 +903,21 @@ const LOOKALIKE_KEYWORDS: &[&str] = &[
     "航班号",
     "邮编",
     "邮政编码",
+    // product codes
+    "编码",
+    "货号",
+    "商品号",
+    "商品码",
+    "产品号",
+    "款号",
+    "物料号",
+    "SKU",
+    "sku",
 ];
+
+/// Identity documents: a look-alike keyword right after one of them (`身份证编号`, `证件编码`)
+/// names the document's number, which is PII.
+const ID_DOCUMENTS: &[&str] = &["身份证", "证件"];
 
 /// Characters allowed between an identifier keyword and its number.
 fn is_label_filler(c: char) -> bool {
@@ -916,8 +932,12 @@ fn after_lookalike_keyword(t: &Text<'_>, start: usize) -> bool {
         k -= 1;
         skipped += 1;
     }
-    let before = t.slice(k.saturating_sub(6), k);
-    LOOKALIKE_KEYWORDS.iter().any(|kw| before.ends_with(kw))
+    let before = t.slice(k.saturating_sub(9), k);
+    LOOKALIKE_KEYWORDS.iter().any(|kw| {
+        before.strip_suffix(kw).is_some_and(|rest| {
+            !ID_DOCUMENTS.iter().any(|doc| rest.ends_with(doc))
+        })
+    })
 }
 
 /// Whether the number `start..end` is an amount (currency sign before, unit after).
@@ -2459,6 +2479,17 @@ mod tests {
             ("订单号 2024 0315 1234 5678", "订单号 2024 0315 1234 5678"),
             ("订单号 2024-13812345678", "订单号 2024-13812345678"),
             ("工号 13812345678", "工号 13812345678"),
+        ]);
+    }
+
+    #[test]
+    fn product_code_labels_are_lookalikes() {
+        check_cases(&[
+            ("商品编码 6222020200001234562", "商品编码 6222020200001234562"),
+            ("货号6222020200001234562", "货号6222020200001234562"),
+            // an ID document's number is never a look-alike
+            ("身份证编号440306199001011236", "身份证编号******************"),
+            ("身份证编码440306199001011236", "身份证编码******************"),
         ]);
     }
 
