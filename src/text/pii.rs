@@ -14,7 +14,7 @@
 //! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
 //! | mobile in words (ASR) | 11 digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — starting `一`/`幺` + 3–9, one block or grouped as above (separators also `，`/`、`): `幺三八一二三四五六七八`, `一三八 一二三四 五六七八` | first word kept, the others `*` one for one: `幺**********` |
 //! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken | area code kept: `010-********` |
-//! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) only right after `身份证`/`证件` | fully masked: `******************` |
+//! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); right after `身份证`/`证件` also a mistyped one (a real birth date, a wrong check character: `身份证号440306199001011237`), and a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) | fully masked: `******************` |
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
 //! | e-mail | `local@domain.tld` | first character of the local part kept: `z*******@163.com` |
 //! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y` or `姓X，叫XY`, followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
@@ -51,8 +51,8 @@
 //!   (`第2单元`), layouts (`3室1厅`), `N号` not after a street name or followed by `线`, `口`,
 //!   `门`, `床`, `窗` … (`地铁2号线`, `3号窗口`), quantities (`2栋房子`); floors (`3楼`) are kept;
 //! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
-//! * digit runs that look right but fail their validator (a wrong ID check character, a
-//!   card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
+//! * digit runs that look right but fail their validator (a wrong ID check character — except
+//!   right after `身份证`/`证件`, see above —, a card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
 //!   except a valid resident ID, which is masked whatever letters touch it
 //!   (`ID440306199001011236`, `…1236a`), and a phone number right after a phone label in
 //!   letters (`Tel13812345678`, `mobile…`, `vx…`: `PHONE_LABELS`). A number glued to more
@@ -505,6 +505,17 @@ pub fn is_valid_legacy_resident_id(id: &str) -> bool {
     let mut date = *b"19000000";
     date[2..].copy_from_slice(&b[6..12]);
     valid_date(&date)
+}
+
+/// Whether `id` has the shape of an 18-character resident ID whatever its check character: 17
+/// ASCII digits, the first non-zero, a real birth date in positions 7–14, and a digit or `X`.
+fn is_id_shaped(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && b[0] != b'0'
+        && (b[17].is_ascii_digit() || b[17].eq_ignore_ascii_case(&b'X'))
+        && valid_date(&b[6..14])
 }
 
 /// `YYYYMMDD` (ASCII digits) is a real calendar date with the year in 1900–2099.
@@ -1154,6 +1165,11 @@ fn classify_number(
 ) -> Option<(PiiKind, usize, usize)> {
     let has_x = digits.ends_with('X');
     if digits.len() == 18 && is_valid_resident_id(digits) {
+        return Some((PiiKind::ResidentId, 0, 0));
+    }
+    // Right after `身份证`/`证件`, an ID with a wrong check character is a mistyped ID: its other
+    // 17 characters are still the customer's, and it is no bank card.
+    if digits.len() == 18 && after_id_keyword(t, start) && is_id_shaped(digits) {
         return Some((PiiKind::ResidentId, 0, 0));
     }
     if has_x {
@@ -2491,6 +2507,19 @@ mod tests {
             ("身份证编号440306199001011236", "身份证编号******************"),
             ("身份证编码440306199001011236", "身份证编码******************"),
         ]);
+    }
+
+    #[test]
+    fn mistyped_id_after_an_id_keyword_is_masked_as_an_id() {
+        check_cases(&[
+            ("身份证号440306199001011237", "身份证号******************"),
+            ("身份证号110105194912310021", "身份证号******************"),
+            // without the keyword a wrong check character is no ID (and no card)
+            ("号码110105194912310021", "号码110105194912310021"),
+        ]);
+        let spans = find_pii("身份证号440306199001011237");
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].kind, PiiKind::ResidentId);
     }
 
     #[test]
