@@ -49,7 +49,10 @@
 //!   ([`MaskOptions::allow`]) extends it;
 //! * look-alikes of house numbers: dates (`3月15号`, `15号楼下` after a month), ordinals
 //!   (`第2单元`), layouts (`3室1厅`), `N号` not after a street name or followed by `线`, `口`,
-//!   `门`, `床`, `窗` … (`地铁2号线`, `3号窗口`), quantities (`2栋房子`); floors (`3楼`) are kept;
+//!   `门`, `床`, `窗`, `仓` … (`地铁2号线`, `3号窗口`, `3号仓库`), quantities (`2栋房子`, and
+//!   `N栋`/`N单元` after `一共`, `有`, `约`, `这` … or a verb of study: `小区一共12栋楼`,
+//!   `学到了5单元`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
+//!   needs a unit or room number after it); floors (`3楼`) are kept;
 //! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
 //! * digit runs that look right but fail their validator (a wrong ID check character — except
 //!   right after `身份证`/`证件`, see above —, a card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
@@ -945,9 +948,9 @@ fn after_lookalike_keyword(t: &Text<'_>, start: usize) -> bool {
     }
     let before = t.slice(k.saturating_sub(9), k);
     LOOKALIKE_KEYWORDS.iter().any(|kw| {
-        before.strip_suffix(kw).is_some_and(|rest| {
-            !ID_DOCUMENTS.iter().any(|doc| rest.ends_with(doc))
-        })
+        before
+            .strip_suffix(kw)
+            .is_some_and(|rest| !ID_DOCUMENTS.iter().any(|doc| rest.ends_with(doc)))
     })
 }
 
@@ -1522,8 +1525,55 @@ const ADDRESS_UNITS: &[&str] = &["号楼", "号院", "单元", "号", "栋", "�
 /// number (`建国路88号`, `幸福里5号`, `张家村12号`).
 const STREET_SUFFIXES: &str = "路街道巷弄里村同坊屯庄园苑区院湾寨组队城段厦寓";
 
-/// What may follow `N号` when it is not a house number (`3号线`, `2号口`, `5号床`, `8号桌`).
-const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆";
+/// What may follow `N号` when it is not a house number (`3号线`, `2号口`, `5号床`, `8号桌`,
+/// `3号仓库`, `2号厂房`).
+const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆仓库厂";
+
+/// Public institutions whose name ends like a compound (`院`): `人民医院3号楼` is a building of
+/// a hospital, not a home; it needs a unit or room after it, like a building number alone.
+const INSTITUTIONS: &[&str] = &[
+    "医院",
+    "卫生院",
+    "学院",
+    "法院",
+    "检察院",
+    "研究院",
+    "设计院",
+    "科学院",
+    "影院",
+    "剧院",
+    "戏院",
+];
+
+/// Words before `N栋`/`N幢`/`N单元` that make it a count or a lesson, not an address
+/// (`小区一共12栋楼`, `小区有30栋`, `这3栋`).
+const QUANTITY_BEFORE: &[&str] = &[
+    "一共", "总共", "共", "有", "约", "大约", "将近", "仅", "只", "才", "这", "那", "每", "各",
+    "好几",
+];
+
+/// Verbs of study before `N单元`/`N栋` (optionally with `了`): a lesson reached, not an address
+/// (`学到了5单元`).
+const LESSON_BEFORE: &[&str] = &["学到", "讲到", "教到", "读到", "背到", "复习到", "考到"];
+
+/// Whether the number starting at character `start` is a count or a lesson reached
+/// ([`QUANTITY_BEFORE`], [`LESSON_BEFORE`]).
+fn quantity_before(t: &Text<'_>, start: usize) -> bool {
+    let before = t.slice(start.saturating_sub(4), start);
+    let verb = before.strip_suffix('了').unwrap_or(before);
+    QUANTITY_BEFORE.iter().any(|w| before.ends_with(w))
+        || LESSON_BEFORE.iter().any(|w| verb.ends_with(w))
+}
+
+/// Whether character `start` follows a street, lane, village or compound name
+/// ([`STREET_SUFFIXES`]) that is not a public institution ([`INSTITUTIONS`]).
+fn after_street(t: &Text<'_>, start: usize) -> bool {
+    start > 0
+        && STREET_SUFFIXES.contains(t.chars[start - 1].1)
+        && !INSTITUTIONS
+            .iter()
+            .any(|w| t.slice(start.saturating_sub(3), start).ends_with(w))
+}
 
 /// House, building, unit, room and lane numbers of an address (`88号`, `3栋`, `2单元`, `501室`,
 /// `3号楼`, `123弄`): the number's digits and letters become `*`, the unit is kept, and so is
@@ -1595,7 +1645,7 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
             && !after_lookalike_keyword(t, start)
             && match unit {
                 "号" => {
-                    let after_street = before.is_some_and(|c| STREET_SUFFIXES.contains(c))
+                    let after_street = after_street(t, start)
                         || t.slice(start.saturating_sub(3), start).ends_with("门牌")
                         || t.slice(start.saturating_sub(3), start).ends_with("门牌号");
                     (after_street || chain_end == start)
@@ -1604,12 +1654,15 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
                 // A building number alone (`住的8号楼` in a hotel review) identifies nobody: it
                 // needs a compound or street before it, or a unit or room after it.
                 "号楼" => {
-                    before.is_some_and(|c| STREET_SUFFIXES.contains(c))
+                    after_street(t, start)
                         || chain_end == start
                         || after.is_some_and(|c| digit_value(c).is_some())
                 }
                 "室" => !t.slice(unit_end, (unit_end + 3).min(n)).contains('厅'),
-                "栋" | "幢" => !after.is_some_and(|c| "房别".contains(c)),
+                "栋" | "幢" => {
+                    !after.is_some_and(|c| "房别".contains(c)) && !quantity_before(t, start)
+                }
+                "单元" => !quantity_before(t, start),
                 _ => true,
             };
         if !accepted {
@@ -2487,8 +2540,14 @@ mod tests {
     fn lookalike_label_covers_only_its_own_number() {
         check_cases(&[
             ("工号1234 13812345678", "工号1234 1**********"),
-            ("订单号 20240315001 13812345678", "订单号 20240315001 1**********"),
-            ("订单号：123456 138-1234-5678", "订单号：123456 1**-****-****"),
+            (
+                "订单号 20240315001 13812345678",
+                "订单号 20240315001 1**********",
+            ),
+            (
+                "订单号：123456 138-1234-5678",
+                "订单号：123456 1**-****-****",
+            ),
             ("单号 1234 13812345678", "单号 1234 1**********"),
             // the label's own number, grouped, stays whole
             ("工号 138 1234 5678", "工号 138 1234 5678"),
@@ -2501,11 +2560,20 @@ mod tests {
     #[test]
     fn product_code_labels_are_lookalikes() {
         check_cases(&[
-            ("商品编码 6222020200001234562", "商品编码 6222020200001234562"),
+            (
+                "商品编码 6222020200001234562",
+                "商品编码 6222020200001234562",
+            ),
             ("货号6222020200001234562", "货号6222020200001234562"),
             // an ID document's number is never a look-alike
-            ("身份证编号440306199001011236", "身份证编号******************"),
-            ("身份证编码440306199001011236", "身份证编码******************"),
+            (
+                "身份证编号440306199001011236",
+                "身份证编号******************",
+            ),
+            (
+                "身份证编码440306199001011236",
+                "身份证编码******************",
+            ),
         ]);
     }
 
@@ -2520,6 +2588,25 @@ mod tests {
         let spans = find_pii("身份证号440306199001011237");
         assert_eq!(spans.len(), 1);
         assert_eq!(spans[0].kind, PiiKind::ResidentId);
+    }
+
+    #[test]
+    fn quantities_and_institutions_are_not_house_numbers() {
+        check_cases(&[
+            ("小区一共12栋楼", "小区一共12栋楼"),
+            ("小区有30栋", "小区有30栋"),
+            ("学到了5单元", "学到了5单元"),
+            ("去人民医院3号楼", "去人民医院3号楼"),
+            ("园区3号仓库", "园区3号仓库"),
+            ("去人民医院3号楼201", "去人民医院*号楼***"),
+            // documented addresses unchanged
+            ("住在幸福小区12号楼3单元", "住在幸福小区**号楼*单元"),
+            (
+                "北京市朝阳区建国路88号3栋2单元501室",
+                "北京市朝阳区建国路**号*栋*单元***室",
+            ),
+            ("幸福里5号", "幸福里*号"),
+        ]);
     }
 
     #[test]
