@@ -18,7 +18,7 @@
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
 //! | e-mail | `local@domain.tld` | first character of the local part kept: `z*******@163.com` |
 //! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y` or `姓X，叫XY`, followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
-//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
+//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
 //! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`) | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
@@ -1724,7 +1724,7 @@ const TITLES: &[&str] = &[
 
 /// Characters that never belong to a given name: particles, pronouns, common verbs.
 const NON_NAME_CHARS: &str =
-    "的了是在我你您他她它们这那哪位个和与跟给对被把说也都就还又吗呢吧啊呀哈嘛哦\
+    "的了是在我你您他她它们这那哪位个和与跟给对被把说也都就还又吗呢吧啊呀哈嘛哦啦噢喔哟咯嘞呗哇\
 要想来去不没很太打已今昨刚从让叫请问电手号老姓名先等";
 
 fn is_name_char(c: char) -> bool {
@@ -1856,13 +1856,16 @@ fn following_word_at(t: &Text<'_>, i: usize) -> bool {
     FOLLOWING_WORDS.iter().any(|w| t.starts_with_at(i, w))
 }
 
+/// Sentence-final (modal) particles: never part of a given name, and a name may end before them.
+const MODAL_PARTICLES: &str = "啊呀哈呢吧嘛哦啦噢喔哟咯嘞呗哇";
+
 /// After a weak trigger, the name must end at punctuation, the end of the text, `我` or a
-/// modal particle.
+/// modal particle ([`MODAL_PARTICLES`]).
 fn weak_boundary(t: &Text<'_>, i: usize) -> bool {
     match t.char(i) {
         None => true,
         Some(c) if !is_han(c) => c != '*',
-        Some(c) => "我啊呀哈呢吧嘛哦哟".contains(c) || title_at(t, i),
+        Some(c) => MODAL_PARTICLES.contains(c) || title_at(t, i),
     }
 }
 
@@ -2606,6 +2609,17 @@ mod tests {
                 "北京市朝阳区建国路**号*栋*单元***室",
             ),
             ("幸福里5号", "幸福里*号"),
+        ]);
+    }
+
+    #[test]
+    fn sentence_particles_are_not_given_names() {
+        check_cases(&[
+            ("我是张伟啦", "我是张*啦"),
+            ("我是张伟噢", "我是张*噢"),
+            ("我是张伟喔", "我是张*喔"),
+            ("我叫张伟啦", "我叫张*啦"),
+            ("我叫张伟呀", "我叫张*呀"),
         ]);
     }
 
