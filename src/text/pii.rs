@@ -53,6 +53,8 @@
 //!   `N栋`/`N单元` after `一共`, `有`, `约`, `这` … or a verb of study: `小区一共12栋楼`,
 //!   `学到了5单元`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
 //!   needs a unit or room number after it); floors (`3楼`) are kept;
+//! * time words after a surname that is also a preposition: a given name never starts with a
+//!   time word (`上月`, `近日`, `周末`, `日前`, `三月` …), so `本人于上月购买` is a date after `于`;
 //! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
 //! * digit runs that look right but fail their validator (a wrong ID check character — except
 //!   right after `身份证`/`证件`, see above —, a card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
@@ -1851,6 +1853,96 @@ const FOLLOWING_WORDS: &[&str] = &[
     "等了", "等待", "一个", "一下", "一点", "办的", "买的", "在贵", "于今", "于昨", "于上", "于本",
 ];
 
+/// Time words: a "given name" starting with one is a date after a surname that is also a
+/// preposition (`本人于上月购买`, `于近日`, `于周末`), never a name.
+const TIME_WORDS: &[&str] = &[
+    "上月",
+    "上周",
+    "上次",
+    "上个",
+    "上旬",
+    "本月",
+    "本周",
+    "本年",
+    "本日",
+    "近日",
+    "近期",
+    "近来",
+    "日前",
+    "前天",
+    "前日",
+    "前些",
+    "前段",
+    "前几",
+    "大前天",
+    "周末",
+    "周一",
+    "周二",
+    "周三",
+    "周四",
+    "周五",
+    "周六",
+    "周日",
+    "周天",
+    "星期",
+    "礼拜",
+    "月初",
+    "月中",
+    "月底",
+    "月末",
+    "年初",
+    "年中",
+    "年底",
+    "当天",
+    "当日",
+    "次日",
+    "同日",
+    "早前",
+    "早些",
+    "中旬",
+    "下旬",
+    "节前",
+    "节后",
+    "春节",
+    "国庆",
+    "假期",
+    "上午",
+    "中午",
+    "下午",
+    "早上",
+    "晚上",
+    "凌晨",
+    "傍晚",
+    "白天",
+    "夜里",
+    "去年",
+    "前年",
+    "今年",
+    "今天",
+    "今日",
+    "昨天",
+    "昨日",
+    "明天",
+    "明日",
+];
+
+/// Whether a time word starts at character `i`: one of [`TIME_WORDS`], or a number in words
+/// followed by a calendar unit (`三月`, `十五号`, `两天`).
+fn time_word_at(t: &Text<'_>, i: usize) -> bool {
+    if TIME_WORDS.iter().any(|w| t.starts_with_at(i, w)) {
+        return true;
+    }
+    let numeral = |k: usize| {
+        t.char(k)
+            .is_some_and(|c| "一二三四五六七八九十两几".contains(c))
+    };
+    let mut k = i;
+    while k < i + 3 && numeral(k) {
+        k += 1;
+    }
+    k > i && t.char(k).is_some_and(|c| "月日号年天周".contains(c))
+}
+
 /// Whether one of [`FOLLOWING_WORDS`] starts at character `i`.
 fn following_word_at(t: &Text<'_>, i: usize) -> bool {
     FOLLOWING_WORDS.iter().any(|w| t.starts_with_at(i, w))
@@ -1904,7 +1996,7 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
                 _ => continue,
             }
         }
-        if title_at(t, q) || !t.char(q).is_some_and(is_name_char) {
+        if title_at(t, q) || !t.char(q).is_some_and(is_name_char) || time_word_at(t, q) {
             continue;
         }
         // A second given-name character, unless it starts a word that usually follows a name
@@ -2620,6 +2712,21 @@ mod tests {
             ("我是张伟喔", "我是张*喔"),
             ("我叫张伟啦", "我叫张*啦"),
             ("我叫张伟呀", "我叫张*呀"),
+        ]);
+    }
+
+    #[test]
+    fn time_words_after_a_function_word_surname_are_not_names() {
+        check_cases(&[
+            ("本人于上月购买", "本人于上月购买"),
+            ("本人于前天投诉", "本人于前天投诉"),
+            ("本人于近日投诉", "本人于近日投诉"),
+            ("本人于周末投诉", "本人于周末投诉"),
+            ("本人于日前投诉", "本人于日前投诉"),
+            ("本人于本月初投诉", "本人于本月初投诉"),
+            ("本人于三月投诉", "本人于三月投诉"),
+            ("我叫于小明", "我叫于**"),
+            ("我叫王五", "我叫王*"),
         ]);
     }
 
