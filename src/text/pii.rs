@@ -20,6 +20,7 @@
 //! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y` or `姓X，叫XY`, followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
 //! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
+//! | given names with a function-word character | `刚`, `和`, `来` are words as well as common given-name characters (`王志刚`, `李和平`, `张来福`): they count as given-name characters only where the name is clearly delimited — before `先生`/`女士`/`小姐` (but `和`/`来` never right before the title: `我和先生`), or after any trigger above when the name is followed by punctuation, the end of the text, a particle, a title, `我`, `要` or a following word; a name ending in `和`/`来` (which also start clauses: `我是张伟来投诉的`) only before punctuation, the end, a particle or a title; one of them before a surname is the word (`我叫王和李`, `王和李先生`). `我是王刚来的`, `我叫王刚来修` are left alone | `我叫王志刚` → `我叫王**`, `王志刚先生` → `王先生`, `我叫王刚` → `我叫王*` |
 //! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`) | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
@@ -1733,6 +1734,22 @@ fn is_name_char(c: char) -> bool {
     is_han(c) && !NON_NAME_CHARS.contains(c)
 }
 
+/// Characters of [`NON_NAME_CHARS`] that are also common in given names (`志刚`, `小刚`,
+/// `和平`, `来福`). They count as given-name characters only where the name is clearly
+/// delimited: before `先生`/`女士`/`小姐`, or after an introduction when the name ends at a
+/// [`name_end`] (see [`delimited_given_len`]).
+const AMBIGUOUS_NAME_CHARS: &str = "刚和来";
+
+/// Ambiguous name characters that also start a clause (`和` "and", `来` "come": `我和先生`,
+/// `我是张伟来投诉的`): they end a given name only before a hard end ([`hard_name_end`]), and
+/// never right before a title. Before a surname, any ambiguous character is read as the word
+/// (`王和李先生`, `我叫王和李`).
+const CLAUSE_CHARS: &str = "和来";
+
+fn is_ambiguous_name_char(c: char) -> bool {
+    AMBIGUOUS_NAME_CHARS.contains(c)
+}
+
 /// Given-name characters after `我是`/`本人` that make the phrase a role, not a name
 /// (`高中生`, `会员`, `用户`, `武汉人`).
 const ROLE_SUFFIX_CHARS: &str = "生员户主家师长工人客卡者友民商方级型族迷粉";
@@ -1775,13 +1792,19 @@ fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
         let (Some(c1), c2, c3, c4) = (c(1), c(2), c(3), c(4)) else {
             continue;
         };
-        if !is_name_char(c1) {
+        // The title delimits the name, so an ambiguous character may end it (`王志刚先生`),
+        // unless it starts a clause (`我和先生`, `张姐和先生`).
+        if !(is_name_char(c1) || (is_ambiguous_name_char(c1) && !CLAUSE_CHARS.contains(c1))) {
             continue;
         }
         if c2.is_some_and(|c2| is_compound_surname(c2, c1)) {
             continue; // 欧阳先生
         }
-        let name_ok = |x: Option<char>| x.is_some_and(is_name_char);
+        // An ambiguous first given-name character (`李和平女士`), unless a surname follows it
+        // (`王和李先生`: "Wang and Mr Li").
+        let name_ok = |x: Option<char>| {
+            x.is_some_and(|x| is_name_char(x) || (is_ambiguous_name_char(x) && !is_surname(c1)))
+        };
         // (surname start, given-name start), in characters.
         let reading = if c4.zip(c3).is_some_and(|(a, b)| is_compound_surname(a, b)) && name_ok(c2) {
             Some((title - 4, title - 2))
@@ -1954,10 +1977,61 @@ const MODAL_PARTICLES: &str = "啊呀哈呢吧嘛哦啦噢喔哟咯嘞呗哇";
 /// After a weak trigger, the name must end at punctuation, the end of the text, `我` or a
 /// modal particle ([`MODAL_PARTICLES`]).
 fn weak_boundary(t: &Text<'_>, i: usize) -> bool {
+    hard_name_end(t, i) || t.char(i) == Some('我')
+}
+
+/// A hard end of a name: punctuation or another non-Han character (not `*`), the end of the
+/// text, a modal particle or a title.
+fn hard_name_end(t: &Text<'_>, i: usize) -> bool {
     match t.char(i) {
         None => true,
         Some(c) if !is_han(c) => c != '*',
         Some(c) => MODAL_PARTICLES.contains(c) || title_at(t, i),
+    }
+}
+
+/// The end of a name: a [`hard_name_end`], or a clause starter — `我`, `要` or one of
+/// [`FOLLOWING_WORDS`] (`我是王志刚我要投诉`, `我叫李和平要投诉`).
+fn name_end(t: &Text<'_>, i: usize) -> bool {
+    hard_name_end(t, i) || matches!(t.char(i), Some('我' | '要')) || following_word_at(t, i)
+}
+
+/// The length of a given name starting at character `q` that holds one of
+/// [`AMBIGUOUS_NAME_CHARS`] (`志刚`, `和平`, `刚`), read only when the name is clearly delimited:
+/// two characters followed by a [`name_end`], else one followed by one; an ambiguous last
+/// character that starts a clause ([`CLAUSE_CHARS`]) needs a [`hard_name_end`] after it, and an
+/// ambiguous character before a surname is never part of a name. `我是王刚来的` (刚来 before `的`)
+/// and `我叫王刚来修` stay unread. `None` when there is no such name.
+fn delimited_given_len(t: &Text<'_>, q: usize) -> Option<usize> {
+    let given_char = |k: usize| {
+        t.char(k)
+            .is_some_and(|c| is_name_char(c) || is_ambiguous_name_char(c))
+            && !title_at(t, k)
+    };
+    let ambiguous = |k: usize| t.char(k).is_some_and(is_ambiguous_name_char);
+    // Whether the given name `q..end` ends at `end`.
+    let ends = |end: usize| {
+        let last_starts_clause = t.char(end - 1).is_some_and(|c| CLAUSE_CHARS.contains(c));
+        if last_starts_clause {
+            hard_name_end(t, end)
+        } else {
+            name_end(t, end)
+        }
+    };
+    if !given_char(q) {
+        return None;
+    }
+    let two = given_char(q + 1)
+        && (ambiguous(q) || ambiguous(q + 1))
+        && !following_word_at(t, q + 1)
+        && !(ambiguous(q) && surname_at(t, q + 1).is_some())
+        && ends(q + 2);
+    if two {
+        Some(2)
+    } else if ambiguous(q) && ends(q + 1) {
+        Some(1)
+    } else {
+        None
     }
 }
 
@@ -1996,39 +2070,49 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
                 _ => continue,
             }
         }
-        if title_at(t, q) || !t.char(q).is_some_and(is_name_char) || time_word_at(t, q) {
+        if title_at(t, q) || time_word_at(t, q) {
             continue;
         }
+        // After a weak trigger, a given name of `len` characters must not make the phrase a
+        // role or a place (`我是高中生`, `我是武汉的`).
+        let weak_ok = |len: usize| {
+            let word = t.slice(p, (p + surname_len + 1).min(t.len()));
+            let role = t
+                .char(q + len - 1)
+                .is_some_and(|c| ROLE_SUFFIX_CHARS.contains(c));
+            !NOT_NAMES_AFTER_WEAK.contains(&word) && !role
+        };
         // A second given-name character, unless it starts a word that usually follows a name
         // (`我叫张伟投诉一下`: the name is 张伟, not 张伟投).
         let second = t.char(q + 1).is_some_and(is_name_char)
             && !title_at(t, q + 1)
             && !following_word_at(t, q + 1);
-        let given_len = match trigger {
-            // What follows a strong trigger is a name: two given-name characters when two
-            // name characters follow (the most common length), else one.
-            Trigger::Strong | Trigger::SurnameGiven => {
-                if second {
-                    2
-                } else {
-                    1
+        let plain = if !t.char(q).is_some_and(is_name_char) {
+            None
+        } else {
+            match trigger {
+                // What follows a strong trigger is a name: two given-name characters when two
+                // name characters follow (the most common length), else one.
+                Trigger::Strong | Trigger::SurnameGiven => Some(if second { 2 } else { 1 }),
+                Trigger::Weak => {
+                    let boundary = |k: usize| weak_boundary(t, k) || following_word_at(t, k);
+                    if second && boundary(q + 2) && weak_ok(2) {
+                        Some(2)
+                    } else if !second && boundary(q + 1) && weak_ok(1) {
+                        Some(1)
+                    } else {
+                        None
+                    }
                 }
             }
-            Trigger::Weak => {
-                let word = t.slice(p, (p + surname_len + 1).min(t.len()));
-                if NOT_NAMES_AFTER_WEAK.contains(&word) {
-                    continue;
-                }
-                let role = |k: usize| t.char(k).is_some_and(|c| ROLE_SUFFIX_CHARS.contains(c));
-                let boundary = |k: usize| weak_boundary(t, k) || following_word_at(t, k);
-                if second && boundary(q + 2) && !role(q + 1) {
-                    2
-                } else if !second && boundary(q + 1) && !role(q) {
-                    1
-                } else {
-                    continue;
-                }
-            }
+        };
+        // A longer reading through an ambiguous character (`王志刚`, `李和平`), when delimited.
+        let delimited =
+            delimited_given_len(t, q).filter(|&len| trigger != Trigger::Weak || weak_ok(len));
+        let given_len = match (plain, delimited) {
+            (plain, Some(len)) if len > plain.unwrap_or(0) => len,
+            (Some(len), _) => len,
+            (None, _) => continue,
         };
         let given = t.byte(q)..t.byte(q + given_len);
         hits.push(Hit {
@@ -2727,6 +2811,38 @@ mod tests {
             ("本人于三月投诉", "本人于三月投诉"),
             ("我叫于小明", "我叫于**"),
             ("我叫王五", "我叫王*"),
+        ]);
+    }
+
+    #[test]
+    fn given_names_with_function_word_characters_when_delimited() {
+        check_cases(&[
+            ("王志刚先生", "王先生"),
+            ("冯小刚先生您好", "冯先生您好"),
+            ("张来福先生", "张先生"),
+            ("李和平女士", "李女士"),
+            ("请转告王刚先生", "请转告王先生"),
+            ("我是王志刚，我要投诉", "我是王**，我要投诉"),
+            ("我叫李和平", "我叫李**"),
+            ("我叫李和平，电话13812345678", "我叫李**，电话1**********"),
+            ("我叫王志刚", "我叫王**"),
+            ("我叫王志刚要投诉", "我叫王**要投诉"),
+            ("我叫王刚", "我叫王*"),
+            ("我叫李和平要投诉", "我叫李**要投诉"),
+            ("姓名：张来福", "姓名：张**"),
+            // a clause char after a name is the word (`来投诉`, `和我`)
+            ("我叫张伟来投诉", "我叫张*来投诉"),
+            ("我叫张伟和我老婆一起", "我叫张*和我老婆一起"),
+            ("本人王志刚。", "本人王**。"),
+            // not delimited, or a function word after all: left alone
+            ("我是王刚来的", "我是王刚来的"),
+            ("我叫他来", "我叫他来"),
+            ("我叫王刚来修", "我叫王刚来修"),
+            ("我和先生一起去的", "我和先生一起去的"),
+            ("张姐和先生", "张姐和先生"),
+            ("王和李先生", "王和李先生"),
+            ("我叫王和李", "我叫王和李"),
+            ("我是来投诉的", "我是来投诉的"),
         ]);
     }
 
