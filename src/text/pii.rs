@@ -16,12 +16,13 @@
 //! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
 //! | mobile in words (ASR) | 11 digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — starting `一`/`幺` + 3–9, one block or grouped as above (separators also `，`/`、`): `幺三八一二三四五六七八`, `一三八 一二三四 五六七八` | first word kept, the others `*` one for one: `幺**********` |
 //! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken | area code kept: `010-********` |
-//! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) only right after `身份证`/`证件` | fully masked: `******************` |
+//! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); right after `身份证`/`证件` also a mistyped one (a real birth date, a wrong check character: `身份证号440306199001011237`), and a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) | fully masked: `******************` |
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
 //! | e-mail | `local@domain.tld` | first character of the local part kept: `z*******@163.com` |
 //! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y` or `姓X，叫XY`, followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
-//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
+//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
+//! | given names with a function-word character | `刚`, `和`, `来` are words as well as common given-name characters (`王志刚`, `李和平`, `张来福`): they count as given-name characters only where the name is clearly delimited — before `先生`/`女士`/`小姐` (but `和`/`来` never right before the title: `我和先生`), or after any trigger above when the name is followed by punctuation, the end of the text, a particle, a title, `我`, `要` or a following word; a name ending in `和`/`来` (which also start clauses: `我是张伟来投诉的`) only before punctuation, the end, a particle or a title; one of them before a surname is the word (`我叫王和李`, `王和李先生`). `我是王刚来的`, `我叫王刚来修` are left alone | `我叫王志刚` → `我叫王**`, `王志刚先生` → `王先生`, `我叫王刚` → `我叫王*` |
 //! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`) | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
@@ -35,9 +36,15 @@
 //!
 //! # What is deliberately not masked
 //!
-//! * numbers right after an identifier keyword — `订单号`, `单号` (快递单号, 运单号, 工单号 …),
+//! * the number right after an identifier keyword — `订单号`, `单号` (快递单号, 运单号, 工单号 …),
 //!   `订单`, `工单`, `工号`, `编号`, `验证码`, `流水号`, `交易号`, `序列号`, `取件码`, `兑换码`,
-//!   `保单号`, `发票号` … (optionally followed by `：`, `是`, `为`, `#` or spaces);
+//!   `保单号`, `发票号`, product codes (`编码`, `商品编码`, `货号`, `款号`, `SKU`) … (optionally
+//!   followed by `：`, `是`, `为`, `#` or spaces), unless the keyword names an identity
+//!   document's number (`身份证编号`, `证件编码`: read as usual). Only that one
+//!   number: its digit groups joined by dashes, or its first group when spaces follow; after a
+//!   space a second number is read (`工号1234 13812345678` → `工号1234 1**********`), as a mobile
+//!   in any written form or another kind written as one block (the tail of a grouped value,
+//!   `订单号 2024 0315 1234 5678`, stays);
 //! * amounts (`¥`, `￥`, `$`, `RMB` before, `元`, `块`, `万`, `亿` after), decimals, dates and
 //!   times (`2024-03-15`, `10:30`);
 //! * service numbers such as `10086`, `95588`, `12315`, `400-810-8888`: they fail every pattern,
@@ -45,10 +52,21 @@
 //!   ([`MaskOptions::allow`]) extends it;
 //! * look-alikes of house numbers: dates (`3月15号`, `15号楼下` after a month), ordinals
 //!   (`第2单元`), layouts (`3室1厅`), `N号` not after a street name or followed by `线`, `口`,
-//!   `门`, `床`, `窗` … (`地铁2号线`, `3号窗口`), quantities (`2栋房子`); floors (`3楼`) are kept;
+//!   `门`, `床`, `窗`, `仓` … (`地铁2号线`, `3号窗口`, `3号仓库`), quantities (`2栋房子`, and
+//!   `N栋`/`N单元` after `一共`, `有`, `约`, `这` … or a verb of study: `小区一共12栋楼`,
+//!   `学到了5单元`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
+//!   needs a unit or room number after it); floors (`3楼`) are kept;
+//! * time words after a surname that is also a preposition: a given name never starts with a
+//!   time word (`上月`, `近日`, `周末`, `日前`, `三月` …), so `本人于上月购买` is a date after `于`;
 //! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
-//! * digit runs that look right but fail their validator (a wrong ID check character, a
-//!   card number failing Luhn), and digits glued to Latin letters (`SF1234567890123`).
+//! * digit runs that look right but fail their validator (a wrong ID check character — except
+//!   right after `身份证`/`证件`, see above —, a card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
+//!   except a valid resident ID, which is masked whatever letters touch it
+//!   (`ID440306199001011236`, `…1236a`), and a phone number right after a phone label in
+//!   letters (`Tel13812345678`, `mobile…`, `vx…`: `PHONE_LABELS`). A number glued to more
+//!   digits (`.`, `:`, `_`, or `,`/`/` next to a group of at most 4 digits: `1,234`,
+//!   `2024/03/15`) is part of a longer one and never read; two long numbers joined by `,` or
+//!   `/` (`13812345678,13912345678`) are a list and both read.
 //!
 //! # Guarantees
 //!
@@ -592,6 +610,17 @@ pub fn is_valid_legacy_resident_id(id: &str) -> bool {
     valid_date(&date)
 }
 
+/// Whether `id` has the shape of an 18-character resident ID whatever its check character: 17
+/// ASCII digits, the first non-zero, a real birth date in positions 7–14, and a digit or `X`.
+fn is_id_shaped(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && b[0] != b'0'
+        && (b[17].is_ascii_digit() || b[17].eq_ignore_ascii_case(&b'X'))
+        && valid_date(&b[6..14])
+}
+
 /// `YYYYMMDD` (ASCII digits) is a real calendar date with the year in 1900–2099.
 fn valid_date(d: &[u8]) -> bool {
     let num = |s: &[u8]| s.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
@@ -988,7 +1017,21 @@ const LOOKALIKE_KEYWORDS: &[&str] = &[
     "航班号",
     "邮编",
     "邮政编码",
+    // product codes
+    "编码",
+    "货号",
+    "商品号",
+    "商品码",
+    "产品号",
+    "款号",
+    "物料号",
+    "SKU",
+    "sku",
 ];
+
+/// Identity documents: a look-alike keyword right after one of them (`身份证编号`, `证件编码`)
+/// names the document's number, which is PII.
+const ID_DOCUMENTS: &[&str] = &["身份证", "证件"];
 
 /// Characters allowed between an identifier keyword and its number.
 fn is_label_filler(c: char) -> bool {
@@ -1003,8 +1046,12 @@ fn after_lookalike_keyword(t: &Text<'_>, start: usize) -> bool {
         k -= 1;
         skipped += 1;
     }
-    let before = t.slice(k.saturating_sub(6), k);
-    LOOKALIKE_KEYWORDS.iter().any(|kw| before.ends_with(kw))
+    let before = t.slice(k.saturating_sub(9), k);
+    LOOKALIKE_KEYWORDS.iter().any(|kw| {
+        before
+            .strip_suffix(kw)
+            .is_some_and(|rest| !ID_DOCUMENTS.iter().any(|doc| rest.ends_with(doc)))
+    })
 }
 
 /// Whether the number `start..end` is an amount (currency sign before, unit after).
@@ -1031,28 +1078,112 @@ fn is_amount(t: &Text<'_>, start: usize, end: usize) -> bool {
         || t.starts_with_at(k, "rmb")
 }
 
-/// A number glued to what precedes character `start` (letters, or a decimal point / date or
-/// time separator after a digit).
-fn glued_before(t: &Text<'_>, start: usize) -> bool {
-    if start == 0 {
-        return false;
-    }
-    let prev = t.chars[start - 1].1;
-    is_word_char(prev)
-        || (matches!(prev, '.' | '．' | '/' | ':' | '：' | ',')
-            && start >= 2
-            && digit_value(t.chars[start - 2].1).is_some())
+/// Digits of a thousands group, a date part or a fraction (`1,234`, `2024/03/15`, `1/2`) are at
+/// most this many: a longer digit group on the other side of an ASCII `,` or `/` is another
+/// number of a list (`13812345678,13912345678`), not part of this one.
+const MAX_GLUED_PART: usize = 4;
+
+/// What a candidate number is glued to on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Glue {
+    /// Nothing: a space, punctuation, a Han character, the end of the text.
+    Free,
+    /// A phone label in Latin letters right before the number (`Tel13812345678`).
+    PhoneLabel,
+    /// Other Latin letters (`SF13812345678`, `440306199001011236a`): the number may be part
+    /// of a code; only a resident ID (checksum and birth date) is read through them.
+    Letters,
+    /// Digits, `_`, or a decimal point / date, time or list separator before more digits: the
+    /// number is part of a longer one and is never read.
+    Hard,
 }
 
-/// A number glued to what follows character `end - 1`.
-fn glued_after(t: &Text<'_>, end: usize) -> bool {
-    match t.char(end) {
-        None => false,
-        Some(c) if is_word_char(c) => true,
-        Some('.' | '．' | '/' | ':' | '：' | ',') => {
-            t.char(end + 1).and_then(digit_value).is_some()
+/// Latin letters (ASCII or full-width).
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ')
+}
+
+/// Latin-letter words that label a phone number when glued to it (compared ignoring ASCII
+/// case): `Tel13812345678`, `mobile13812345678`, `vx13812345678` (WeChat).
+const PHONE_LABELS: &[&str] = &[
+    "tel",
+    "telephone",
+    "phone",
+    "cellphone",
+    "mobile",
+    "mob",
+    "cell",
+    "call",
+    "fax",
+    "wechat",
+    "weixin",
+    "vx",
+    "wx",
+];
+
+/// What precedes character `start`: letters (a phone label or not), or a decimal point / date or
+/// time separator after a digit (`,` and `/` only after a short digit group).
+fn glued_before(t: &Text<'_>, start: usize) -> Glue {
+    if start == 0 {
+        return Glue::Free;
+    }
+    let prev = t.chars[start - 1].1;
+    let digit_at = |k: usize| t.char(k).and_then(digit_value).is_some();
+    let hard = |glued: bool| if glued { Glue::Hard } else { Glue::Free };
+    match prev {
+        _ if is_latin_letter(prev) => {
+            let from = (0..start)
+                .rev()
+                .take_while(|&k| t.chars[k].1.is_ascii_alphabetic())
+                .last();
+            let label = from.map(|k| t.slice(k, start));
+            let whole_word = from.is_some_and(|k| k == 0 || !is_word_char(t.chars[k - 1].1));
+            if whole_word
+                && label.is_some_and(|l| PHONE_LABELS.iter().any(|p| p.eq_ignore_ascii_case(l)))
+            {
+                Glue::PhoneLabel
+            } else {
+                Glue::Letters
+            }
         }
-        _ => false,
+        _ if is_word_char(prev) => Glue::Hard,
+        '.' | '．' | ':' | '：' => hard(start >= 2 && digit_at(start - 2)),
+        '/' | ',' => {
+            let part = (0..start - 1).rev().take_while(|&k| digit_at(k)).count();
+            hard((1..=MAX_GLUED_PART).contains(&part))
+        }
+        _ => Glue::Free,
+    }
+}
+
+/// What follows character `end - 1` (as in [`glued_before`]; letters after a number are never
+/// a phone label).
+fn glued_after(t: &Text<'_>, end: usize) -> Glue {
+    let digit_at = |k: usize| t.char(k).and_then(digit_value).is_some();
+    let hard = |glued: bool| if glued { Glue::Hard } else { Glue::Free };
+    match t.char(end) {
+        None => Glue::Free,
+        Some(c) if is_latin_letter(c) => Glue::Letters,
+        Some(c) if is_word_char(c) => Glue::Hard,
+        Some('.' | '．' | ':' | '：') => hard(digit_at(end + 1)),
+        Some('/' | ',') => {
+            let part = (end + 1..t.len()).take_while(|&k| digit_at(k)).count();
+            hard((1..=MAX_GLUED_PART).contains(&part))
+        }
+        _ => Glue::Free,
+    }
+}
+
+/// Whether a number of kind `kind` is read with `before` and `after` on its sides: a resident
+/// ID through letters too (`ID440306199001011236`), a phone number after a phone label but
+/// before no letters, anything else only when free on both sides.
+fn glue_allows(kind: PiiKind, before: Glue, after: Glue) -> bool {
+    match kind {
+        PiiKind::ResidentId => before != Glue::Hard && after != Glue::Hard,
+        PiiKind::Mobile | PiiKind::Landline => {
+            matches!(before, Glue::Free | Glue::PhoneLabel) && after == Glue::Free
+        }
+        _ => before == Glue::Free && after == Glue::Free,
     }
 }
 
@@ -1137,6 +1268,11 @@ fn classify_number(
 ) -> Option<(PiiKind, usize, usize)> {
     let has_x = digits.ends_with('X');
     if digits.len() == 18 && is_valid_resident_id(digits) {
+        return Some((PiiKind::ResidentId, 0, 0));
+    }
+    // Right after `身份证`/`证件`, an ID with a wrong check character is a mistyped ID: its other
+    // 17 characters are still the customer's, and it is no bank card.
+    if digits.len() == 18 && after_id_keyword(t, start) && is_id_shaped(digits) {
         return Some((PiiKind::ResidentId, 0, 0));
     }
     if has_x {
@@ -1247,7 +1383,13 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
     const MAX_DIGITS: usize = 19;
     let mut hits = Vec::new();
     for run in digit_runs(t) {
-        if after_lookalike_keyword(t, run[0].start) {
+        // The number right after an identifier keyword is its value (an order number, a code),
+        // never PII: the run's first group. A group after a space may start another number
+        // (`工号1234 13812345678`); it is read as a mobile in any written form, or as another
+        // kind written as one block (the tail of a grouped value, `订单号 2024 0315 1234 5678`,
+        // is no landline). After a dash the run is one value (`2024-0315-001`).
+        let labelled = after_lookalike_keyword(t, run[0].start);
+        if labelled && !(run.len() > 1 && t.char(run[0].end).is_some_and(char::is_whitespace)) {
             continue;
         }
         let groups: Vec<(usize, usize, usize)> = run
@@ -1256,7 +1398,7 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
             .collect();
         let dead = masked_remnants(t, &groups);
         hits.extend(remnant_hits(t, &groups, &dead));
-        let mut i = 0;
+        let mut i = usize::from(labelled);
         while i < run.len() {
             if dead[i] {
                 i += 1;
@@ -1277,17 +1419,27 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
             if total <= MAX_DIGITS {
                 for j in (i..=last).rev() {
                     let (start, end) = (run[i].start, run[j].end);
-                    if (i == 0 && glued_before(t, start))
-                        || (j + 1 == run.len() && glued_after(t, end))
-                        || is_amount(t, start, end)
-                    {
+                    let before = if i == 0 {
+                        glued_before(t, start)
+                    } else {
+                        Glue::Free
+                    };
+                    let after = if j + 1 == run.len() {
+                        glued_after(t, end)
+                    } else {
+                        Glue::Free
+                    };
+                    if before == Glue::Hard || after == Glue::Hard || is_amount(t, start, end) {
                         continue;
                     }
                     let digits: String = run[i..=j].iter().map(|g| g.digits.as_str()).collect();
                     let groups: Vec<usize> = run[i..=j].iter().map(|g| g.digits.len()).collect();
                     if let Some(class) = classify_number(t, &digits, &groups, start) {
-                        found = Some((j, class));
-                        break;
+                        let own_number = !labelled || class.0 == PiiKind::Mobile || i == j;
+                        if own_number && glue_allows(class.0, before, after) {
+                            found = Some((j, class));
+                            break;
+                        }
                     }
                 }
             }
@@ -1473,8 +1625,55 @@ const ADDRESS_UNITS: &[&str] = &["号楼", "号院", "单元", "号", "栋", "�
 /// number (`建国路88号`, `幸福里5号`, `张家村12号`).
 const STREET_SUFFIXES: &str = "路街道巷弄里村同坊屯庄园苑区院湾寨组队城段厦寓";
 
-/// What may follow `N号` when it is not a house number (`3号线`, `2号口`, `5号床`, `8号桌`).
-const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆";
+/// What may follow `N号` when it is not a house number (`3号线`, `2号口`, `5号床`, `8号桌`,
+/// `3号仓库`, `2号厂房`).
+const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆仓库厂";
+
+/// Public institutions whose name ends like a compound (`院`): `人民医院3号楼` is a building of
+/// a hospital, not a home; it needs a unit or room after it, like a building number alone.
+const INSTITUTIONS: &[&str] = &[
+    "医院",
+    "卫生院",
+    "学院",
+    "法院",
+    "检察院",
+    "研究院",
+    "设计院",
+    "科学院",
+    "影院",
+    "剧院",
+    "戏院",
+];
+
+/// Words before `N栋`/`N幢`/`N单元` that make it a count or a lesson, not an address
+/// (`小区一共12栋楼`, `小区有30栋`, `这3栋`).
+const QUANTITY_BEFORE: &[&str] = &[
+    "一共", "总共", "共", "有", "约", "大约", "将近", "仅", "只", "才", "这", "那", "每", "各",
+    "好几",
+];
+
+/// Verbs of study before `N单元`/`N栋` (optionally with `了`): a lesson reached, not an address
+/// (`学到了5单元`).
+const LESSON_BEFORE: &[&str] = &["学到", "讲到", "教到", "读到", "背到", "复习到", "考到"];
+
+/// Whether the number starting at character `start` is a count or a lesson reached
+/// ([`QUANTITY_BEFORE`], [`LESSON_BEFORE`]).
+fn quantity_before(t: &Text<'_>, start: usize) -> bool {
+    let before = t.slice(start.saturating_sub(4), start);
+    let verb = before.strip_suffix('了').unwrap_or(before);
+    QUANTITY_BEFORE.iter().any(|w| before.ends_with(w))
+        || LESSON_BEFORE.iter().any(|w| verb.ends_with(w))
+}
+
+/// Whether character `start` follows a street, lane, village or compound name
+/// ([`STREET_SUFFIXES`]) that is not a public institution ([`INSTITUTIONS`]).
+fn after_street(t: &Text<'_>, start: usize) -> bool {
+    start > 0
+        && STREET_SUFFIXES.contains(t.chars[start - 1].1)
+        && !INSTITUTIONS
+            .iter()
+            .any(|w| t.slice(start.saturating_sub(3), start).ends_with(w))
+}
 
 /// House, building, unit, room and lane numbers of an address (`88号`, `3栋`, `2单元`, `501室`,
 /// `3号楼`, `123弄`): the number's digits and letters become `*`, the unit is kept, and so is
@@ -1546,7 +1745,7 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
             && !after_lookalike_keyword(t, start)
             && match unit {
                 "号" => {
-                    let after_street = before.is_some_and(|c| STREET_SUFFIXES.contains(c))
+                    let after_street = after_street(t, start)
                         || t.slice(start.saturating_sub(3), start).ends_with("门牌")
                         || t.slice(start.saturating_sub(3), start).ends_with("门牌号");
                     (after_street || chain_end == start)
@@ -1555,12 +1754,15 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
                 // A building number alone (`住的8号楼` in a hotel review) identifies nobody: it
                 // needs a compound or street before it, or a unit or room after it.
                 "号楼" => {
-                    before.is_some_and(|c| STREET_SUFFIXES.contains(c))
+                    after_street(t, start)
                         || chain_end == start
                         || after.is_some_and(|c| digit_value(c).is_some())
                 }
                 "室" => !t.slice(unit_end, (unit_end + 3).min(n)).contains('厅'),
-                "栋" | "幢" => !after.is_some_and(|c| "房别".contains(c)),
+                "栋" | "幢" => {
+                    !after.is_some_and(|c| "房别".contains(c)) && !quantity_before(t, start)
+                }
+                "单元" => !quantity_before(t, start),
                 _ => true,
             };
         if !accepted {
@@ -1622,11 +1824,27 @@ const TITLES: &[&str] = &[
 
 /// Characters that never belong to a given name: particles, pronouns, common verbs.
 const NON_NAME_CHARS: &str =
-    "的了是在我你您他她它们这那哪位个和与跟给对被把说也都就还又吗呢吧啊呀哈嘛哦\
+    "的了是在我你您他她它们这那哪位个和与跟给对被把说也都就还又吗呢吧啊呀哈嘛哦啦噢喔哟咯嘞呗哇\
 要想来去不没很太打已今昨刚从让叫请问电手号老姓名先等";
 
 fn is_name_char(c: char) -> bool {
     is_han(c) && !NON_NAME_CHARS.contains(c)
+}
+
+/// Characters of [`NON_NAME_CHARS`] that are also common in given names (`志刚`, `小刚`,
+/// `和平`, `来福`). They count as given-name characters only where the name is clearly
+/// delimited: before `先生`/`女士`/`小姐`, or after an introduction when the name ends at a
+/// [`name_end`] (see [`delimited_given_len`]).
+const AMBIGUOUS_NAME_CHARS: &str = "刚和来";
+
+/// Ambiguous name characters that also start a clause (`和` "and", `来` "come": `我和先生`,
+/// `我是张伟来投诉的`): they end a given name only before a hard end ([`hard_name_end`]), and
+/// never right before a title. Before a surname, any ambiguous character is read as the word
+/// (`王和李先生`, `我叫王和李`).
+const CLAUSE_CHARS: &str = "和来";
+
+fn is_ambiguous_name_char(c: char) -> bool {
+    AMBIGUOUS_NAME_CHARS.contains(c)
 }
 
 /// Given-name characters after `我是`/`本人` that make the phrase a role, not a name
@@ -1671,13 +1889,19 @@ fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
         let (Some(c1), c2, c3, c4) = (c(1), c(2), c(3), c(4)) else {
             continue;
         };
-        if !is_name_char(c1) {
+        // The title delimits the name, so an ambiguous character may end it (`王志刚先生`),
+        // unless it starts a clause (`我和先生`, `张姐和先生`).
+        if !(is_name_char(c1) || (is_ambiguous_name_char(c1) && !CLAUSE_CHARS.contains(c1))) {
             continue;
         }
         if c2.is_some_and(|c2| is_compound_surname(c2, c1)) {
             continue; // 欧阳先生
         }
-        let name_ok = |x: Option<char>| x.is_some_and(is_name_char);
+        // An ambiguous first given-name character (`李和平女士`), unless a surname follows it
+        // (`王和李先生`: "Wang and Mr Li").
+        let name_ok = |x: Option<char>| {
+            x.is_some_and(|x| is_name_char(x) || (is_ambiguous_name_char(x) && !is_surname(c1)))
+        };
         // (surname start, given-name start), in characters.
         let reading = if c4.zip(c3).is_some_and(|(a, b)| is_compound_surname(a, b)) && name_ok(c2) {
             Some((title - 4, title - 2))
@@ -1749,18 +1973,162 @@ const FOLLOWING_WORDS: &[&str] = &[
     "等了", "等待", "一个", "一下", "一点", "办的", "买的", "在贵", "于今", "于昨", "于上", "于本",
 ];
 
+/// Time words: a "given name" starting with one is a date after a surname that is also a
+/// preposition (`本人于上月购买`, `于近日`, `于周末`), never a name.
+const TIME_WORDS: &[&str] = &[
+    "上月",
+    "上周",
+    "上次",
+    "上个",
+    "上旬",
+    "本月",
+    "本周",
+    "本年",
+    "本日",
+    "近日",
+    "近期",
+    "近来",
+    "日前",
+    "前天",
+    "前日",
+    "前些",
+    "前段",
+    "前几",
+    "大前天",
+    "周末",
+    "周一",
+    "周二",
+    "周三",
+    "周四",
+    "周五",
+    "周六",
+    "周日",
+    "周天",
+    "星期",
+    "礼拜",
+    "月初",
+    "月中",
+    "月底",
+    "月末",
+    "年初",
+    "年中",
+    "年底",
+    "当天",
+    "当日",
+    "次日",
+    "同日",
+    "早前",
+    "早些",
+    "中旬",
+    "下旬",
+    "节前",
+    "节后",
+    "春节",
+    "国庆",
+    "假期",
+    "上午",
+    "中午",
+    "下午",
+    "早上",
+    "晚上",
+    "凌晨",
+    "傍晚",
+    "白天",
+    "夜里",
+    "去年",
+    "前年",
+    "今年",
+    "今天",
+    "今日",
+    "昨天",
+    "昨日",
+    "明天",
+    "明日",
+];
+
+/// Whether a time word starts at character `i`: one of [`TIME_WORDS`], or a number in words
+/// followed by a calendar unit (`三月`, `十五号`, `两天`).
+fn time_word_at(t: &Text<'_>, i: usize) -> bool {
+    if TIME_WORDS.iter().any(|w| t.starts_with_at(i, w)) {
+        return true;
+    }
+    let numeral = |k: usize| {
+        t.char(k)
+            .is_some_and(|c| "一二三四五六七八九十两几".contains(c))
+    };
+    let mut k = i;
+    while k < i + 3 && numeral(k) {
+        k += 1;
+    }
+    k > i && t.char(k).is_some_and(|c| "月日号年天周".contains(c))
+}
+
 /// Whether one of [`FOLLOWING_WORDS`] starts at character `i`.
 fn following_word_at(t: &Text<'_>, i: usize) -> bool {
     FOLLOWING_WORDS.iter().any(|w| t.starts_with_at(i, w))
 }
 
+/// Sentence-final (modal) particles: never part of a given name, and a name may end before them.
+const MODAL_PARTICLES: &str = "啊呀哈呢吧嘛哦啦噢喔哟咯嘞呗哇";
+
 /// After a weak trigger, the name must end at punctuation, the end of the text, `我` or a
-/// modal particle.
+/// modal particle ([`MODAL_PARTICLES`]).
 fn weak_boundary(t: &Text<'_>, i: usize) -> bool {
+    hard_name_end(t, i) || t.char(i) == Some('我')
+}
+
+/// A hard end of a name: punctuation or another non-Han character (not `*`), the end of the
+/// text, a modal particle or a title.
+fn hard_name_end(t: &Text<'_>, i: usize) -> bool {
     match t.char(i) {
         None => true,
         Some(c) if !is_han(c) => c != '*',
-        Some(c) => "我啊呀哈呢吧嘛哦哟".contains(c) || title_at(t, i),
+        Some(c) => MODAL_PARTICLES.contains(c) || title_at(t, i),
+    }
+}
+
+/// The end of a name: a [`hard_name_end`], or a clause starter — `我`, `要` or one of
+/// [`FOLLOWING_WORDS`] (`我是王志刚我要投诉`, `我叫李和平要投诉`).
+fn name_end(t: &Text<'_>, i: usize) -> bool {
+    hard_name_end(t, i) || matches!(t.char(i), Some('我' | '要')) || following_word_at(t, i)
+}
+
+/// The length of a given name starting at character `q` that holds one of
+/// [`AMBIGUOUS_NAME_CHARS`] (`志刚`, `和平`, `刚`), read only when the name is clearly delimited:
+/// two characters followed by a [`name_end`], else one followed by one; an ambiguous last
+/// character that starts a clause ([`CLAUSE_CHARS`]) needs a [`hard_name_end`] after it, and an
+/// ambiguous character before a surname is never part of a name. `我是王刚来的` (刚来 before `的`)
+/// and `我叫王刚来修` stay unread. `None` when there is no such name.
+fn delimited_given_len(t: &Text<'_>, q: usize) -> Option<usize> {
+    let given_char = |k: usize| {
+        t.char(k)
+            .is_some_and(|c| is_name_char(c) || is_ambiguous_name_char(c))
+            && !title_at(t, k)
+    };
+    let ambiguous = |k: usize| t.char(k).is_some_and(is_ambiguous_name_char);
+    // Whether the given name `q..end` ends at `end`.
+    let ends = |end: usize| {
+        let last_starts_clause = t.char(end - 1).is_some_and(|c| CLAUSE_CHARS.contains(c));
+        if last_starts_clause {
+            hard_name_end(t, end)
+        } else {
+            name_end(t, end)
+        }
+    };
+    if !given_char(q) {
+        return None;
+    }
+    let two = given_char(q + 1)
+        && (ambiguous(q) || ambiguous(q + 1))
+        && !following_word_at(t, q + 1)
+        && !(ambiguous(q) && surname_at(t, q + 1).is_some())
+        && ends(q + 2);
+    if two {
+        Some(2)
+    } else if ambiguous(q) && ends(q + 1) {
+        Some(1)
+    } else {
+        None
     }
 }
 
@@ -1799,39 +2167,49 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
                 _ => continue,
             }
         }
-        if title_at(t, q) || !t.char(q).is_some_and(is_name_char) {
+        if title_at(t, q) || time_word_at(t, q) {
             continue;
         }
+        // After a weak trigger, a given name of `len` characters must not make the phrase a
+        // role or a place (`我是高中生`, `我是武汉的`).
+        let weak_ok = |len: usize| {
+            let word = t.slice(p, (p + surname_len + 1).min(t.len()));
+            let role = t
+                .char(q + len - 1)
+                .is_some_and(|c| ROLE_SUFFIX_CHARS.contains(c));
+            !NOT_NAMES_AFTER_WEAK.contains(&word) && !role
+        };
         // A second given-name character, unless it starts a word that usually follows a name
         // (`我叫张伟投诉一下`: the name is 张伟, not 张伟投).
         let second = t.char(q + 1).is_some_and(is_name_char)
             && !title_at(t, q + 1)
             && !following_word_at(t, q + 1);
-        let given_len = match trigger {
-            // What follows a strong trigger is a name: two given-name characters when two
-            // name characters follow (the most common length), else one.
-            Trigger::Strong | Trigger::SurnameGiven => {
-                if second {
-                    2
-                } else {
-                    1
+        let plain = if !t.char(q).is_some_and(is_name_char) {
+            None
+        } else {
+            match trigger {
+                // What follows a strong trigger is a name: two given-name characters when two
+                // name characters follow (the most common length), else one.
+                Trigger::Strong | Trigger::SurnameGiven => Some(if second { 2 } else { 1 }),
+                Trigger::Weak => {
+                    let boundary = |k: usize| weak_boundary(t, k) || following_word_at(t, k);
+                    if second && boundary(q + 2) && weak_ok(2) {
+                        Some(2)
+                    } else if !second && boundary(q + 1) && weak_ok(1) {
+                        Some(1)
+                    } else {
+                        None
+                    }
                 }
             }
-            Trigger::Weak => {
-                let word = t.slice(p, (p + surname_len + 1).min(t.len()));
-                if NOT_NAMES_AFTER_WEAK.contains(&word) {
-                    continue;
-                }
-                let role = |k: usize| t.char(k).is_some_and(|c| ROLE_SUFFIX_CHARS.contains(c));
-                let boundary = |k: usize| weak_boundary(t, k) || following_word_at(t, k);
-                if second && boundary(q + 2) && !role(q + 1) {
-                    2
-                } else if !second && boundary(q + 1) && !role(q) {
-                    1
-                } else {
-                    continue;
-                }
-            }
+        };
+        // A longer reading through an ambiguous character (`王志刚`, `李和平`), when delimited.
+        let delimited =
+            delimited_given_len(t, q).filter(|&len| trigger != Trigger::Weak || weak_ok(len));
+        let given_len = match (plain, delimited) {
+            (plain, Some(len)) if len > plain.unwrap_or(0) => len,
+            (Some(len), _) => len,
+            (None, _) => continue,
         };
         let given = t.byte(q)..t.byte(q + given_len);
         hits.push(Hit {
@@ -2097,7 +2475,8 @@ mod tests {
             // digit groups that do not have the shape of a phone number
             ("6222 1381 2345 678", "6222 1381 2345 678"),
             ("13 812 345 678", "13 812 345 678"),
-            ("单号 1234 13812345678", "单号 1234 13812345678"),
+            // one value after a label: dashes join it (a space starts a new number)
+            ("单号 1234-13812345678", "单号 1234-13812345678"),
             ("金额 13812345678.00", "金额 13812345678.00"),
             ("QQ号123456789", "QQ号123456789"),
             ("138123456789", "138123456789"),
@@ -2425,6 +2804,179 @@ mod tests {
         );
         // Masking never changes the character count except for names removed before a title.
         assert_eq!(masked.chars().count(), text.chars().count());
+    }
+
+    /// Checks `mask` on each `(input, expected)` pair, and that masking again changes nothing.
+    fn check_cases(cases: &[(&str, &str)]) {
+        let mut failures = Vec::new();
+        for (input, expected) in cases {
+            let got = mask(input);
+            if got != *expected {
+                failures.push(format!("mask({input:?}) = {got:?}, expected {expected:?}"));
+            }
+            assert_eq!(mask(&got), got, "not idempotent on {input:?}");
+        }
+        assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn mobiles_listed_with_ascii_comma_or_slash() {
+        check_cases(&[
+            ("请打13812345678,13912345678", "请打1**********,1**********"),
+            ("号码13812345678/13912345678", "号码1**********/1**********"),
+            ("13812345678, 13912345678", "1**********, 1**********"),
+            // thousands separators, dates and fractions still glue
+            ("金额1,13812345678", "金额1,13812345678"),
+            ("2024/13812345678", "2024/13812345678"),
+        ]);
+    }
+
+    #[test]
+    fn ids_and_labelled_phones_glued_to_letters() {
+        check_cases(&[
+            ("ID440306199001011236", "ID******************"),
+            ("身份证号440306199001011236a", "身份证号******************a"),
+            ("Tel13812345678", "Tel1**********"),
+            ("TEL:13812345678", "TEL:1**********"),
+            ("mobile13812345678", "mobile1**********"),
+            // a code: letters glued to a number that is not an ID
+            ("运单SF13812345678", "运单SF13812345678"),
+            ("快递单号SF1234567890123", "快递单号SF1234567890123"),
+            ("13812345678abc", "13812345678abc"),
+            ("Tel138123456789", "Tel138123456789"),
+            ("A4403061990010112361", "A4403061990010112361"),
+        ]);
+    }
+
+    #[test]
+    fn lookalike_label_covers_only_its_own_number() {
+        check_cases(&[
+            ("工号1234 13812345678", "工号1234 1**********"),
+            (
+                "订单号 20240315001 13812345678",
+                "订单号 20240315001 1**********",
+            ),
+            (
+                "订单号：123456 138-1234-5678",
+                "订单号：123456 1**-****-****",
+            ),
+            ("单号 1234 13812345678", "单号 1234 1**********"),
+            // the label's own number, grouped, stays whole
+            ("工号 138 1234 5678", "工号 138 1234 5678"),
+            ("订单号 2024 0315 1234 5678", "订单号 2024 0315 1234 5678"),
+            ("订单号 2024-13812345678", "订单号 2024-13812345678"),
+            ("工号 13812345678", "工号 13812345678"),
+        ]);
+    }
+
+    #[test]
+    fn product_code_labels_are_lookalikes() {
+        check_cases(&[
+            (
+                "商品编码 6222020200001234562",
+                "商品编码 6222020200001234562",
+            ),
+            ("货号6222020200001234562", "货号6222020200001234562"),
+            // an ID document's number is never a look-alike
+            (
+                "身份证编号440306199001011236",
+                "身份证编号******************",
+            ),
+            (
+                "身份证编码440306199001011236",
+                "身份证编码******************",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn mistyped_id_after_an_id_keyword_is_masked_as_an_id() {
+        check_cases(&[
+            ("身份证号440306199001011237", "身份证号******************"),
+            ("身份证号110105194912310021", "身份证号******************"),
+            // without the keyword a wrong check character is no ID (and no card)
+            ("号码110105194912310021", "号码110105194912310021"),
+        ]);
+        let spans = find_pii("身份证号440306199001011237");
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].kind, PiiKind::ResidentId);
+    }
+
+    #[test]
+    fn quantities_and_institutions_are_not_house_numbers() {
+        check_cases(&[
+            ("小区一共12栋楼", "小区一共12栋楼"),
+            ("小区有30栋", "小区有30栋"),
+            ("学到了5单元", "学到了5单元"),
+            ("去人民医院3号楼", "去人民医院3号楼"),
+            ("园区3号仓库", "园区3号仓库"),
+            ("去人民医院3号楼201", "去人民医院*号楼***"),
+            // documented addresses unchanged
+            ("住在幸福小区12号楼3单元", "住在幸福小区**号楼*单元"),
+            (
+                "北京市朝阳区建国路88号3栋2单元501室",
+                "北京市朝阳区建国路**号*栋*单元***室",
+            ),
+            ("幸福里5号", "幸福里*号"),
+        ]);
+    }
+
+    #[test]
+    fn sentence_particles_are_not_given_names() {
+        check_cases(&[
+            ("我是张伟啦", "我是张*啦"),
+            ("我是张伟噢", "我是张*噢"),
+            ("我是张伟喔", "我是张*喔"),
+            ("我叫张伟啦", "我叫张*啦"),
+            ("我叫张伟呀", "我叫张*呀"),
+        ]);
+    }
+
+    #[test]
+    fn time_words_after_a_function_word_surname_are_not_names() {
+        check_cases(&[
+            ("本人于上月购买", "本人于上月购买"),
+            ("本人于前天投诉", "本人于前天投诉"),
+            ("本人于近日投诉", "本人于近日投诉"),
+            ("本人于周末投诉", "本人于周末投诉"),
+            ("本人于日前投诉", "本人于日前投诉"),
+            ("本人于本月初投诉", "本人于本月初投诉"),
+            ("本人于三月投诉", "本人于三月投诉"),
+            ("我叫于小明", "我叫于**"),
+            ("我叫王五", "我叫王*"),
+        ]);
+    }
+
+    #[test]
+    fn given_names_with_function_word_characters_when_delimited() {
+        check_cases(&[
+            ("王志刚先生", "王先生"),
+            ("冯小刚先生您好", "冯先生您好"),
+            ("张来福先生", "张先生"),
+            ("李和平女士", "李女士"),
+            ("请转告王刚先生", "请转告王先生"),
+            ("我是王志刚，我要投诉", "我是王**，我要投诉"),
+            ("我叫李和平", "我叫李**"),
+            ("我叫李和平，电话13812345678", "我叫李**，电话1**********"),
+            ("我叫王志刚", "我叫王**"),
+            ("我叫王志刚要投诉", "我叫王**要投诉"),
+            ("我叫王刚", "我叫王*"),
+            ("我叫李和平要投诉", "我叫李**要投诉"),
+            ("姓名：张来福", "姓名：张**"),
+            // a clause char after a name is the word (`来投诉`, `和我`)
+            ("我叫张伟来投诉", "我叫张*来投诉"),
+            ("我叫张伟和我老婆一起", "我叫张*和我老婆一起"),
+            ("本人王志刚。", "本人王**。"),
+            // not delimited, or a function word after all: left alone
+            ("我是王刚来的", "我是王刚来的"),
+            ("我叫他来", "我叫他来"),
+            ("我叫王刚来修", "我叫王刚来修"),
+            ("我和先生一起去的", "我和先生一起去的"),
+            ("张姐和先生", "张姐和先生"),
+            ("王和李先生", "王和李先生"),
+            ("我叫王和李", "我叫王和李"),
+            ("我是来投诉的", "我是来投诉的"),
+        ]);
     }
 
     #[test]
