@@ -346,13 +346,12 @@ impl Analyzer {
             } => {
                 // Risk comes from the customer's side only: an agent turn ("您可以拨打12315") carries
                 // none, and neither does a conversation without customer turns.
-                let no_risk = || risk::assess("", ModelSignals::default(), &self.policy);
                 let per_turn: Vec<Analysis> = turns
                     .iter()
                     .map(|(i, s)| {
                         let mut a = one(*i, Some(s.as_str()));
                         if s != "customer" {
-                            a.risk = no_risk();
+                            a.risk = self.no_risk();
                         }
                         a
                     })
@@ -362,12 +361,17 @@ impl Analyzer {
                     .iter()
                     .any(|t| t.speaker.as_deref() == Some("customer"))
                 {
-                    overall.risk = no_risk();
+                    overall.risk = self.no_risk();
                 }
                 overall.masked_text = self.mask(&texts[all]);
                 self.conversation(overall, per_turn)
             }
         }
+    }
+
+    /// The risk of a text with no signal at all (C, no reasons): where a risk is not read.
+    fn no_risk(&self) -> risk::Risk {
+        risk::assess("", ModelSignals::default(), &self.policy)
     }
 
     fn single(
@@ -393,7 +397,7 @@ impl Analyzer {
             emotion: None,
             categories: Vec::new(),
             category_scores: serde_json::Map::new(),
-            risk: risk::assess("", ModelSignals::default(), &self.policy),
+            risk: self.no_risk(),
             // Keywords and risk evidence come from masked text, so they never carry PII.
             keywords: self.keywords.extract(&self.mask(normalized), KEYWORDS),
             masked_text: self.mask(original),

@@ -584,17 +584,16 @@ pub fn luhn_valid(digits: &str) -> bool {
 pub fn is_valid_resident_id(id: &str) -> bool {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: [u8; 11] = *b"10X98765432";
-    let b = id.as_bytes();
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || b[0] == b'0' {
+    if !is_id_shaped(id) {
         return false;
     }
+    let b = id.as_bytes();
     let sum: u32 = b[..17]
         .iter()
         .zip(WEIGHTS)
         .map(|(&d, w)| u32::from(d - b'0') * w)
         .sum();
-    let expected = CHECK[(sum % 11) as usize];
-    b[17].to_ascii_uppercase() == expected && valid_date(&b[6..14])
+    b[17].to_ascii_uppercase() == CHECK[(sum % 11) as usize]
 }
 
 /// Whether `id` is a plausible 15-digit legacy resident identity number (issued before 1999,
@@ -1190,7 +1189,7 @@ fn glue_allows(kind: PiiKind, before: Glue, after: Glue) -> bool {
 /// Whether `身份证` or `证件` occurs shortly before character `start`.
 fn after_id_keyword(t: &Text<'_>, start: usize) -> bool {
     let before = t.slice(start.saturating_sub(12), start);
-    before.contains("身份证") || before.contains("证件")
+    ID_DOCUMENTS.iter().any(|doc| before.contains(doc))
 }
 
 /// Mobile number with an optional prefix, written as one block or grouped the way phone numbers
