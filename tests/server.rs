@@ -823,3 +823,59 @@ fn a_turn_that_timed_out_is_not_kept_so_its_retry_is_not_a_duplicate() {
     assert_eq!(bad.0, 422, "{}", bad.2);
     assert_eq!(json_of(&bad)["kind"], "invalid_request");
 }
+
+#[test]
+fn requests_hyper_cannot_parse_get_the_json_error_body() {
+    use std::io::{Read, Write};
+    let server = Server::start(&[], &[]);
+    let addr = server.base.trim_start_matches("http://").to_string();
+    // Sends raw bytes and reads the reply until the server closes the connection.
+    let raw = |request: &[u8]| -> (u16, String, Value) {
+        let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        // The server may answer and close before the whole request is written.
+        let _ = conn.write_all(request);
+        let mut reply = Vec::new();
+        let _ = conn.read_to_end(&mut reply);
+        let reply = String::from_utf8(reply).unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").expect(&reply);
+        let status = head[9..12].parse().unwrap();
+        let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"));
+        (status, head.to_ascii_lowercase(), body)
+    };
+    let long_uri = [
+        b"GET /".as_slice(),
+        &vec![b'a'; 70_000],
+        b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    ]
+    .concat();
+    let big_head = [
+        b"GET /health HTTP/1.1\r\nHost: x\r\n".as_slice(),
+        &b"X-Filler: 0123456789012345678901234567890123456789\r\n".repeat(12_000),
+        b"\r\n",
+    ]
+    .concat();
+    let cases: [(&[u8], u16, &str); 4] = [
+        (&long_uri, 414, "uri_too_long"),
+        (&big_head, 431, "headers_too_large"),
+        (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, "malformed_http"),
+        (
+            b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}",
+            400,
+            "malformed_http",
+        ),
+    ];
+    for (request, status, kind) in cases {
+        let (got, head, body) = raw(request);
+        assert_eq!(got, status, "{head}");
+        assert!(head.contains("content-type: application/json"), "{head}");
+        assert_eq!(body["kind"], kind, "{body}");
+        assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    // The service's own 400 is unchanged, and the server keeps serving.
+    let r = server.post_bytes("/v1/analyze", b"{not json", &[]);
+    assert_error(&r, 400, "malformed_json");
+    let r = server.post("/v1/analyze", &json!({"text": "等了一个星期都没人处理"}));
+    assert_eq!(r.0, 200, "{}", r.2);
+}

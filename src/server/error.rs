@@ -49,6 +49,13 @@ pub enum ApiError {
     ShuttingDown,
     #[error("internal error: {0}")]
     Internal(String),
+    /// The rest are hyper's own replies to a request it cannot parse (`parse_errors`).
+    #[error("request is not valid HTTP/1.1: malformed request line, header or message framing")]
+    MalformedHttp,
+    #[error("request URI is too long")]
+    UriTooLong,
+    #[error("request line and headers are larger than the server accepts")]
+    HeadersTooLarge,
 }
 
 /// The table: every error's status code and `kind`.
@@ -75,6 +82,12 @@ pub fn status_and_kind(e: &ApiError) -> (StatusCode, &'static str) {
         NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
         ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        MalformedHttp => (StatusCode::BAD_REQUEST, "malformed_http"),
+        UriTooLong => (StatusCode::URI_TOO_LONG, "uri_too_long"),
+        HeadersTooLarge => (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+        ),
     }
 }
 
@@ -151,6 +164,9 @@ mod tests {
             ApiError::NoInput,
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::TooManyItems { got: 2, limit: 1 },
+            ApiError::MalformedHttp,
+            ApiError::UriTooLong,
+            ApiError::HeadersTooLarge,
         ];
         for e in bad_input {
             assert!(e.status().is_client_error(), "{e:?}");

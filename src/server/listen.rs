@@ -2,6 +2,7 @@
 //! sets no timer, so a client that connects and sends nothing held its socket forever), and a graceful
 //! shutdown that stops accepting and lets every open connection finish its request.
 
+use super::parse_errors::JsonParseErrors;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -39,7 +40,7 @@ pub async fn serve(
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(JsonParseErrors::new(TokioIo::new(stream)), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {

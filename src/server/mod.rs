@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 mod listen;
 pub mod metrics;
+mod parse_errors;
 pub mod types;
 
 use crate::analysis::{Analyzer, Request as AnalysisRequest, Turn};
