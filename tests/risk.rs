@@ -463,3 +463,39 @@ fn the_learned_models_are_trained_used_and_can_be_turned_off() {
     }
     assert!(!root().join("x.json").exists());
 }
+
+/// Fixes from a risk audit (2026-12-03), through the shipped model and policy.
+#[test]
+fn audit_threats_safety_and_harmless_mentions() {
+    let cases: &[(&str, &[&str])] = &[
+        // 不会/不能 negate 忍, not the threat after it
+        ("我不会忍了去12315", &["regulator_threat"]),
+        ("不能忍了 我要打12315", &["regulator_threat"]),
+        // a child swallowing something
+        ("孩子把零件吞下去了", &["safety"]),
+        ("宝宝误吞了电池", &["safety"]),
+        ("小孩吃了里面的干燥剂", &["safety"]),
+        // indirect court and internet-regulator threats
+        ("咱们法庭见", &["legal_threat"]),
+        ("我去网信办举报你们", &["regulator_threat"]),
+        // closing the account as a demand
+        ("我要销户", &["churn_threat"]),
+        ("把我的卡销户", &["churn_threat"]),
+    ];
+    for (text, want) in cases {
+        let a = analyze(text);
+        for w in *want {
+            assert!(
+                reasons(&a).contains(&w.to_string()),
+                "{text}: {}",
+                a["risk"]
+            );
+        }
+        assert_eq!(a["risk"]["escalate"], true, "{text}: {}", a["risk"]);
+    }
+    for text in ["我不会去12315投诉的", "我在微博上看到你们的活动"] {
+        let a = analyze(text);
+        assert!(reasons(&a).is_empty(), "{text}: {}", a["risk"]);
+        assert_ne!(a["risk"]["priority"], "A", "{text}: {}", a["risk"]);
+    }
+}
