@@ -499,3 +499,56 @@ fn audit_threats_safety_and_harmless_mentions() {
         assert_ne!(a["risk"]["priority"], "A", "{text}: {}", a["risk"]);
     }
 }
+
+/// A threat the model reads calm still counts as a negative contact (it escalated on the rules), so it does
+/// not reset the run; the rolling score is fed the contact's own score, before the history's reason.
+#[test]
+fn a_calm_threat_keeps_the_negative_run_and_the_score_is_the_contacts_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Some(dir.path());
+    let texts = [
+        "快递一个星期了还没到，太慢了",
+        "客服态度太差了，问什么都不知道",
+    ];
+    let mut last = Value::Null;
+    for text in texts {
+        last = ok_json(&run(
+            &["analyze", "--compact", "--customer-id", "客户-036", text],
+            d,
+        ));
+    }
+    assert_eq!(last["customer"]["consecutive_negative"], 2, "{last}");
+    let threat = "我去网信办举报你们";
+    let alone = analyze(threat);
+    let negative = alone["sentiment"]["scores"]["negative"].as_f64().unwrap();
+    assert!(
+        negative < 0.5,
+        "the model must read it calm for this test: {alone}"
+    );
+    assert_eq!(alone["risk"]["priority"], "A", "{}", alone["risk"]);
+    let a = ok_json(&run(
+        &["analyze", "--compact", "--customer-id", "客户-036", threat],
+        d,
+    ));
+    let c = &a["customer"];
+    assert_eq!(c["consecutive_negative"], 3, "{c}");
+    assert_eq!(c["high_risk"], true, "{c}");
+    // A calm demand to close the account (churn, B, score 0.6) from the high-risk customer: the output gets
+    // repeat_contact (weight 0.7), the rolling score is fed 0.6. decay 0.5: new = 0.5 × previous + 0.5 × own.
+    let demand = "我要销户";
+    let alone = analyze(demand);
+    let own = alone["risk"]["score"].as_f64().unwrap();
+    assert!(own < 0.7, "{}", alone["risk"]);
+    let prev = c["risk_score"].as_f64().unwrap();
+    let a = ok_json(&run(
+        &["analyze", "--compact", "--customer-id", "客户-036", demand],
+        d,
+    ));
+    let c = &a["customer"];
+    assert_eq!(c["consecutive_negative"], 4, "{c}");
+    assert!(reasons(&a).contains(&"repeat_contact".to_string()), "{a}");
+    assert!(a["risk"]["score"].as_f64().unwrap() >= 0.7, "{}", a["risk"]);
+    let want = 0.5 * prev + 0.5 * own;
+    let got = c["risk_score"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-3, "{got} vs {want}: {c}");
+}

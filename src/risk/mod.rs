@@ -34,7 +34,9 @@
 //!    says `large_loss` with the phrase or sum.
 //! 5. **Customer history** ([`apply_customer`]): a high-risk customer (`history.high_risk_after` negative
 //!    contacts in a row) adds `repeat_contact` with the history as evidence and raises the priority to at
-//!    least `history.high_risk_grade`.
+//!    least `history.high_risk_grade`. A contact counts as negative for the run when the model reads it
+//!    negative or the rules escalated it ([`Risk::escalated_by_rules`]); its stored score is its own, before
+//!    the history's `repeat_contact`.
 //! 6. **Learned models** ([`assess_with`], [`learned`]): the escalation model escalates what the rules left
 //!    unescalated (evidence `escalation_model`); the complaint model, where no rule fired, makes a C a B
 //!    (evidence `complaint_model`) or a B from the negative reading alone a C.
@@ -105,6 +107,18 @@ impl Risk {
     fn escalates(&self, policy: &Policy) -> bool {
         policy.escalates(self.grade(), &self.reasons)
             || self.evidence.iter().any(|e| e.reason == LEARNED)
+    }
+
+    /// Whether the phrase and score rules escalated this text (a reason code or a large loss; an escalation
+    /// only the learned model made does not count). The customer history counts such a contact as negative
+    /// whatever the sentiment head read (see [`history`]): a threat said calmly ("我明天就去12315") must not
+    /// break the run of negative contacts.
+    pub fn escalated_by_rules(&self) -> bool {
+        self.escalate
+            && self
+                .evidence
+                .iter()
+                .any(|e| e.reason != LEARNED && e.reason != COMPLAINT)
     }
 
     /// Adds a reason with its evidence (once per reason) and its weight to the score.
@@ -1271,6 +1285,25 @@ mod tests {
         // the key is optional
         let q = Policy::parse(&without_line("firm = "), "t.toml").unwrap();
         assert!(assess("我要销户", calm, &q).reasons.is_empty());
+    }
+
+    #[test]
+    fn a_rule_escalation_counts_for_the_history_a_learned_one_does_not() {
+        let p = Policy::builtin();
+        let calm = ModelSignals::default();
+        assert!(assess("我明天就去12315投诉你们", calm, &p).escalated_by_rules());
+        assert!(!assess("我想查一下话费", calm, &p).escalated_by_rules());
+        let m = toy_learned();
+        let learned_only = assess_with(
+            "你们办事太磨叽",
+            calm,
+            &p,
+            Learned {
+                escalation: Some(&m),
+                complaint: None,
+            },
+        );
+        assert!(learned_only.escalate && !learned_only.escalated_by_rules());
     }
 
     #[test]
