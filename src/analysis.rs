@@ -161,8 +161,15 @@ impl Analysis {
     }
 
     /// This analysis as a stored contact (never the raw text; the masked text only when asked).
+    ///
+    /// A contact is negative when the model reads it negative (`history.negative_threshold`) or when the
+    /// rules escalated it (a threat, a safety problem, …: [`risk::Risk::escalated_by_rules`]), so a calm-sounding
+    /// "我明天就去12315" keeps the customer's run of negative contacts going instead of resetting it. Its
+    /// `risk_score` is the contact's own score, taken before [`Analysis::set_customer`] adds the history's
+    /// `repeat_contact` (the rolling score must not feed on itself).
     pub fn contact(&self, policy: &Policy, store_text: StoreText) -> Contact {
-        let negative = self.negative() >= policy.history.negative_threshold;
+        let negative =
+            self.negative() >= policy.history.negative_threshold || self.risk.escalated_by_rules();
         Contact {
             at_ms: risk::history::now_ms(),
             sentiment: self

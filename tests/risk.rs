@@ -463,3 +463,92 @@ fn the_learned_models_are_trained_used_and_can_be_turned_off() {
     }
     assert!(!root().join("x.json").exists());
 }
+
+/// Fixes from a risk audit (2026-12-03), through the shipped model and policy.
+#[test]
+fn audit_threats_safety_and_harmless_mentions() {
+    let cases: &[(&str, &[&str])] = &[
+        // 不会/不能 negate 忍, not the threat after it
+        ("我不会忍了去12315", &["regulator_threat"]),
+        ("不能忍了 我要打12315", &["regulator_threat"]),
+        // a child swallowing something
+        ("孩子把零件吞下去了", &["safety"]),
+        ("宝宝误吞了电池", &["safety"]),
+        ("小孩吃了里面的干燥剂", &["safety"]),
+        // indirect court and internet-regulator threats
+        ("咱们法庭见", &["legal_threat"]),
+        ("我去网信办举报你们", &["regulator_threat"]),
+        // closing the account as a demand
+        ("我要销户", &["churn_threat"]),
+        ("把我的卡销户", &["churn_threat"]),
+    ];
+    for (text, want) in cases {
+        let a = analyze(text);
+        for w in *want {
+            assert!(
+                reasons(&a).contains(&w.to_string()),
+                "{text}: {}",
+                a["risk"]
+            );
+        }
+        assert_eq!(a["risk"]["escalate"], true, "{text}: {}", a["risk"]);
+    }
+    for text in ["我不会去12315投诉的", "我在微博上看到你们的活动"] {
+        let a = analyze(text);
+        assert!(reasons(&a).is_empty(), "{text}: {}", a["risk"]);
+        assert_ne!(a["risk"]["priority"], "A", "{text}: {}", a["risk"]);
+    }
+}
+
+/// A threat the model reads calm still counts as a negative contact (it escalated on the rules), so it does
+/// not reset the run; the rolling score is fed the contact's own score, before the history's reason.
+#[test]
+fn a_calm_threat_keeps_the_negative_run_and_the_score_is_the_contacts_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Some(dir.path());
+    let texts = [
+        "快递一个星期了还没到，太慢了",
+        "客服态度太差了，问什么都不知道",
+    ];
+    let mut last = Value::Null;
+    for text in texts {
+        last = ok_json(&run(
+            &["analyze", "--compact", "--customer-id", "客户-036", text],
+            d,
+        ));
+    }
+    assert_eq!(last["customer"]["consecutive_negative"], 2, "{last}");
+    let threat = "我去网信办举报你们";
+    let alone = analyze(threat);
+    let negative = alone["sentiment"]["scores"]["negative"].as_f64().unwrap();
+    assert!(
+        negative < 0.5,
+        "the model must read it calm for this test: {alone}"
+    );
+    assert_eq!(alone["risk"]["priority"], "A", "{}", alone["risk"]);
+    let a = ok_json(&run(
+        &["analyze", "--compact", "--customer-id", "客户-036", threat],
+        d,
+    ));
+    let c = &a["customer"];
+    assert_eq!(c["consecutive_negative"], 3, "{c}");
+    assert_eq!(c["high_risk"], true, "{c}");
+    // A calm demand to close the account (churn, B, score 0.6) from the high-risk customer: the output gets
+    // repeat_contact (weight 0.7), the rolling score is fed 0.6. decay 0.5: new = 0.5 × previous + 0.5 × own.
+    let demand = "我要销户";
+    let alone = analyze(demand);
+    let own = alone["risk"]["score"].as_f64().unwrap();
+    assert!(own < 0.7, "{}", alone["risk"]);
+    let prev = c["risk_score"].as_f64().unwrap();
+    let a = ok_json(&run(
+        &["analyze", "--compact", "--customer-id", "客户-036", demand],
+        d,
+    ));
+    let c = &a["customer"];
+    assert_eq!(c["consecutive_negative"], 4, "{c}");
+    assert!(reasons(&a).contains(&"repeat_contact".to_string()), "{a}");
+    assert!(a["risk"]["score"].as_f64().unwrap() >= 0.7, "{}", a["risk"]);
+    let want = 0.5 * prev + 0.5 * own;
+    let got = c["risk_score"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-3, "{got} vs {want}: {c}");
+}

@@ -5,7 +5,8 @@
 //! Rules, in order:
 //! 1. **Phrases.** A reason's phrase counts in a clause (split at 。！；，, newlines, and after ？) unless a
 //!    negation (`matching.negations`) stands in the `negation_window` characters before it (a number
-//!    counts as one character; "是不是" does not negate), someone else's words (`matching.others`: 同事说,
+//!    counts as one character; "是不是" does not negate; a negation followed by one of
+//!    `matching.negation_stops` — 忍: "我不会忍了去12315" — negates that word, not the phrase), someone else's words (`matching.others`: 同事说,
 //!    听说…) come earlier in the clause, or the clause is a plain question (a `question_words` entry and no `intent_words`
 //!    entry; a question followed by '！' is rhetorical, and a reason with `in_questions = true` counts in
 //!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. Nor does a
@@ -14,7 +15,8 @@
 //!    A phrase `A*B` is a proximity phrase: A, then B after at most `matching.proximity_gap`
 //!    characters of the same clause with no negation (不, 没, 未, 别, 无) between them ("宽带*断" matches
 //!    "宽带从昨晚开始就断了"). A reason's `min_negative` (the model must read the text negative) is waived for a conditional threat: a
-//!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase.
+//!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase,
+//!    and for a reason's `firm` phrases ("我要销户", "把我的*销户") in a text that asks nothing.
 //! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
 //!    `scores.strong_anger_min_negative`, an optional key, 0 by default), or negative ≥
 //!    `scores.strong_negative_exclaim` in a text with `!`/`！`. `service_outage` is graded A when negative ≥
@@ -32,7 +34,9 @@
 //!    says `large_loss` with the phrase or sum.
 //! 5. **Customer history** ([`apply_customer`]): a high-risk customer (`history.high_risk_after` negative
 //!    contacts in a row) adds `repeat_contact` with the history as evidence and raises the priority to at
-//!    least `history.high_risk_grade`.
+//!    least `history.high_risk_grade`. A contact counts as negative for the run when the model reads it
+//!    negative or the rules escalated it ([`Risk::escalated_by_rules`]); its stored score is its own, before
+//!    the history's `repeat_contact`.
 //! 6. **Learned models** ([`assess_with`], [`learned`]): the escalation model escalates what the rules left
 //!    unescalated (evidence `escalation_model`); the complaint model, where no rule fired, makes a C a B
 //!    (evidence `complaint_model`) or a B from the negative reading alone a C.
@@ -103,6 +107,18 @@ impl Risk {
     fn escalates(&self, policy: &Policy) -> bool {
         policy.escalates(self.grade(), &self.reasons)
             || self.evidence.iter().any(|e| e.reason == LEARNED)
+    }
+
+    /// Whether the phrase and score rules escalated this text (a reason code or a large loss; an escalation
+    /// only the learned model made does not count). The customer history counts such a contact as negative
+    /// whatever the sentiment head read (see [`history`]): a threat said calmly ("我明天就去12315") must not
+    /// break the run of negative contacts.
+    pub fn escalated_by_rules(&self) -> bool {
+        self.escalate
+            && self
+                .evidence
+                .iter()
+                .any(|e| e.reason != LEARNED && e.reason != COMPLAINT)
     }
 
     /// Adds a reason with its evidence (once per reason) and its weight to the score.
@@ -183,7 +199,15 @@ fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool 
         }
     }
     let near = chars_before(&before, before.len(), m.negation_window).replace("是不是", "");
-    if m.negations.iter().any(|n| near.contains(n.as_str())) {
+    // A negation with one of `negation_stops` after it negates that word, not the phrase: "我不会忍了去
+    // 12315" (不会 negates 忍) is a threat; "我不会去12315投诉的" is none.
+    let negated = m.negations.iter().any(|n| {
+        near.match_indices(n.as_str()).any(|(i, _)| {
+            let after = &near[i + n.len()..];
+            !m.negation_stops.iter().any(|s| after.contains(s.as_str()))
+        })
+    });
+    if negated {
         return true;
     }
     if in_questions {
@@ -294,7 +318,8 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                     continue;
                 }
                 let asked = rhetorical || rule.in_questions;
-                for p in &rule.phrases {
+                // Firm phrases first: one that matches keeps the waiver of `min_negative` (see `firm`).
+                for p in rule.firm.iter().chain(&rule.phrases) {
                     let hit = occurrences(clause, p, gap)
                         .into_iter()
                         .find(|&(pos, last)| {
@@ -330,6 +355,18 @@ fn conditional(text: &str, phrase: &str, policy: &Policy) -> bool {
             let before = chars_before(text, pos, m.condition_window);
             m.conditions.iter().any(|c| before.contains(c.as_str()))
         })
+}
+
+/// Whether `phrase` is one of the reason's `firm` phrases ("我要销户") in a text that asks nothing: no
+/// question word and no inquiry marker (`escalation.inquiry`), so the demand needs no negative reading.
+fn firm(text: &str, rule: &policy::ReasonRule, phrase: &str, policy: &Policy) -> bool {
+    rule.firm.iter().any(|f| f == phrase)
+        && !policy
+            .matching
+            .question_words
+            .iter()
+            .any(|q| text.contains(q.as_str()))
+        && !policy.escalation.inquiry(text)
 }
 
 /// Ironic praise followed by a complaint: returns the praise phrase. The praise must be in a clause
@@ -546,7 +583,7 @@ fn assess_rules(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
     for (reason, g, phrase) in phrase_reasons(text, policy) {
         if policy
             .reason(reason)
-            .is_some_and(|r| m.negative < r.min_negative)
+            .is_some_and(|r| m.negative < r.min_negative && !firm(text, r, &phrase, policy))
             && !conditional(text, &phrase, policy)
         {
             continue;
@@ -1159,6 +1196,114 @@ mod tests {
         );
         assert_eq!(sarcasm("你们效率真高，谢谢", &p), None);
         assert_eq!(sarcasm("还没收到，你们效率真高", &p), None);
+    }
+
+    #[test]
+    fn a_negation_of_putting_up_with_it_does_not_negate_the_threat() {
+        // 不会/不想 negate 忍 here, not the threat after it (an audit, 2026-12-03: these were no threat)
+        assert_eq!(reasons("我不会忍了去12315"), vec!["regulator_threat"]);
+        assert_eq!(
+            reasons("我不会再忍了要去12315投诉"),
+            vec!["regulator_threat"]
+        );
+        assert_eq!(reasons("我不想再忍了我要起诉你们"), vec!["legal_threat"]);
+        // a negation of the threat itself still withdraws it
+        assert_eq!(reasons("我不会去12315投诉的"), Vec::<&str>::new());
+        assert_eq!(reasons("放心我不会告你们"), Vec::<&str>::new());
+        // the key is optional: without it the negation reaches the phrase, as before
+        let p = Policy::parse(&without_line("negation_stops = "), "t.toml").unwrap();
+        assert!(p.matching.negation_stops.is_empty());
+        assert!(phrase_reasons("我不会忍了去12315", &p).is_empty());
+    }
+
+    #[test]
+    fn a_child_swallowing_something_is_a_safety_problem() {
+        for t in [
+            "孩子把零件吞下去了",
+            "宝宝误吞了电池",
+            "小孩吃了里面的干燥剂",
+            "我家娃把磁铁吞了",
+        ] {
+            assert_eq!(reasons(t), vec!["safety"], "{t}");
+        }
+        // a machine swallowing a card is an outage, not a safety problem
+        assert_eq!(reasons("卡在ATM机里被吞了"), vec!["service_outage"]);
+    }
+
+    #[test]
+    fn court_and_internet_regulator_threats_said_indirectly() {
+        assert_eq!(reasons("咱们法庭见"), vec!["legal_threat"]);
+        assert_eq!(reasons("法院见"), vec!["legal_threat"]);
+        assert_eq!(reasons("不退钱咱们就对簿公堂"), vec!["legal_threat"]);
+        assert_eq!(reasons("我去网信办举报你们"), vec!["regulator_threat"]);
+        assert_eq!(reasons("向网信办反映"), vec!["regulator_threat"]);
+        assert_eq!(reasons("网信办的电话是多少？"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_platform_where_the_customer_saw_something_is_no_media_threat() {
+        for t in [
+            "我在微博上看到你们的活动",
+            "我在微博上看到你们的活动想问问怎么参加",
+            "在抖音上刷到你们的广告",
+            "在小红书上看到你们家的新品",
+            "我在媒体上看到你们的报道",
+            "我们业主群里有人推荐你们",
+        ] {
+            assert_eq!(reasons(t), Vec::<&str>::new(), "{t}");
+        }
+        for t in [
+            "你们这样乱收费，我要发到微博上让大家都看看",
+            "我已经在微博上@你们官方了",
+            "再不处理我就把这事发到业主群里，让整个小区都知道",
+        ] {
+            assert_eq!(reasons(t), vec!["media_threat"], "{t}");
+        }
+    }
+
+    #[test]
+    fn closing_the_account_as_a_demand_is_churn_without_a_negative_reading() {
+        let p = Policy::builtin();
+        let calm = ModelSignals {
+            negative: 0.1,
+            ..Default::default()
+        };
+        for t in ["我要销户", "我要注销账户", "把我的卡销户"] {
+            let r = assess(t, calm, &p);
+            assert_eq!(r.reasons, vec!["churn_threat"], "{t}: {r:?}");
+            assert!(r.escalate, "{t}");
+        }
+        // asked about, or a calm request, it is none
+        for t in [
+            "我想办理销户",
+            "我要销户，需要带什么证件吗",
+            "房子卖了 我要把水表销户 需要怎么办",
+            "请问怎么注销账户？",
+        ] {
+            assert!(assess(t, calm, &p).reasons.is_empty(), "{t}");
+        }
+        // the key is optional
+        let q = Policy::parse(&without_line("firm = "), "t.toml").unwrap();
+        assert!(assess("我要销户", calm, &q).reasons.is_empty());
+    }
+
+    #[test]
+    fn a_rule_escalation_counts_for_the_history_a_learned_one_does_not() {
+        let p = Policy::builtin();
+        let calm = ModelSignals::default();
+        assert!(assess("我明天就去12315投诉你们", calm, &p).escalated_by_rules());
+        assert!(!assess("我想查一下话费", calm, &p).escalated_by_rules());
+        let m = toy_learned();
+        let learned_only = assess_with(
+            "你们办事太磨叽",
+            calm,
+            &p,
+            Learned {
+                escalation: Some(&m),
+                complaint: None,
+            },
+        );
+        assert!(learned_only.escalate && !learned_only.escalated_by_rules());
     }
 
     #[test]

@@ -79,6 +79,10 @@ impl Grade {
 pub struct Matching {
     pub negations: Vec<String>,
     pub negation_window: usize,
+    /// A negation followed, before the phrase, by one of these negates that word and not the phrase
+    /// ("我不会忍了去12315": 不会 negates 忍). Optional key; none by default.
+    #[serde(default)]
+    pub negation_stops: Vec<String>,
     pub question_words: Vec<String>,
     pub intent_words: Vec<String>,
     /// Conditional-threat markers (再不…就, 不然, 否则): a phrase with one of these in the
@@ -203,6 +207,8 @@ struct ReasonFile {
     in_questions: bool,
     #[serde(default)]
     unless: Vec<String>,
+    #[serde(default)]
+    firm: Vec<String>,
 }
 
 /// One reason code's rule.
@@ -221,6 +227,10 @@ pub struct ReasonRule {
     /// clause (optional key, none by default):
     /// 计划停电 / 停水通知 / 停电补偿的事 speak of an outage without one happening to the customer now.
     pub unless: Vec<String>,
+    /// Phrases said as a demand ("我要销户", "把我的*销户") that count without the model's negative reading
+    /// (`min_negative` does not apply to them) — but only in a text with no question word and no inquiry
+    /// marker (optional key, none by default). Matched before `phrases`.
+    pub firm: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -398,6 +408,7 @@ impl Policy {
         nonempty("matching.negations", &raw.matching.negations)?;
         nonempty("matching.question_words", &raw.matching.question_words)?;
         nonempty("matching.intent_words", &raw.matching.intent_words)?;
+        nonempty("matching.negation_stops", &raw.matching.negation_stops)?;
 
         for k in raw.grades.keys() {
             if Grade::parse(k).is_none() {
@@ -467,16 +478,19 @@ impl Policy {
                 let g = grade(&format!("reasons.{c}.grade"), &r.grade)?;
                 unit(&format!("reasons.{c}.weight"), r.weight)?;
                 unit(&format!("reasons.{c}.min_negative"), r.min_negative)?;
-                nonempty(&format!("reasons.{c}.phrases"), &r.phrases)?;
-                if let Some(p) = r
-                    .phrases
-                    .iter()
-                    .find(|p| p.contains('*') && p.split('*').any(str::is_empty))
-                {
-                    return Err(bad(
-                        &format!("reasons.{c}.phrases"),
-                        &format!("`{p}`: a proximity phrase needs text on both sides of each `*`"),
-                    ));
+                for (key, list) in [("phrases", &r.phrases), ("firm", &r.firm)] {
+                    nonempty(&format!("reasons.{c}.{key}"), list)?;
+                    if let Some(p) = list
+                        .iter()
+                        .find(|p| p.contains('*') && p.split('*').any(str::is_empty))
+                    {
+                        return Err(bad(
+                            &format!("reasons.{c}.{key}"),
+                            &format!(
+                                "`{p}`: a proximity phrase needs text on both sides of each `*`"
+                            ),
+                        ));
+                    }
                 }
                 let weight = if r.weight > 0.0 {
                     r.weight
@@ -491,6 +505,7 @@ impl Policy {
                     min_negative: r.min_negative,
                     in_questions: r.in_questions,
                     unless: r.unless.clone(),
+                    firm: r.firm.clone(),
                 });
             }
         }
