@@ -23,7 +23,7 @@
 //! | name after `我是` / `本人` / `这边是` (`我这边是`) / `我是用户`, `我是客户`, `我是机主` | as above, but only when the name is followed by punctuation, the end of the text, `我`, `要`/`想` (`我是王小明要投诉你们`), a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的`, `这边是高新区` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
 //! | given names with a function-word character | `刚`, `和`, `来` are words as well as common given-name characters (`王志刚`, `李和平`, `张来福`): they count as given-name characters only where the name is clearly delimited — before `先生`/`女士`/`小姐` (but `和`/`来` never right before the title: `我和先生`), or after any trigger above when the name is followed by punctuation, the end of the text, a particle, a title, `我`, `要` or a following word; a name ending in `和`/`来` (which also start clauses: `我是张伟来投诉的`) only before punctuation, the end, a particle or a title; one of them before a surname is the word (`我叫王和李`, `王和李先生`). `我是王刚来的`, `我叫王刚来修` are left alone | `我叫王志刚` → `我叫王**`, `王志刚先生` → `王先生`, `我叫王刚` → `我叫王*` |
-//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
+//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part or the clause names a home (`住`, `地址`, `寄到` …: [`HOME_CONTEXT`]); building, unit and room joined by dashes also `2-1-302` | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
 //! number is masked one character for one character, so the shape of the text survives.
@@ -1862,33 +1862,41 @@ const NOT_HOME_ZONES: &[&str] = &[
     "物流园",
 ];
 
+/// Words that make a clause about a home or a delivery all the same (`我住在酒店对面的幸福小区3栋`,
+/// `店铺地址：建国路88号`): [`NOT_HOME_CONTEXT`] and [`NOT_HOME_ZONES`] do not apply there.
+const HOME_CONTEXT: &[&str] = &["住", "家", "小区", "地址", "寄到", "送到", "收货", "收件"];
+
 /// Whether the number starting at character `start` stands in a clause (back to the last
 /// clause punctuation) holding one of [`NOT_HOME_CONTEXT`], or right after one of
-/// [`NOT_HOME_ZONES`].
+/// [`NOT_HOME_ZONES`], and the clause names no home ([`HOME_CONTEXT`]).
 fn not_home_context(t: &Text<'_>, start: usize) -> bool {
     let clause_start = (0..start)
         .rev()
         .find(|&k| "，,。！!？?；;\n".contains(t.chars[k].1))
         .map_or(0, |k| k + 1);
     let clause = t.slice(clause_start, start);
-    NOT_HOME_CONTEXT.iter().any(|w| clause.contains(w))
-        || NOT_HOME_ZONES.iter().any(|w| clause.ends_with(w))
+    (NOT_HOME_CONTEXT.iter().any(|w| clause.contains(w))
+        || NOT_HOME_ZONES.iter().any(|w| clause.ends_with(w)))
+        && !HOME_CONTEXT.iter().any(|w| clause.contains(w))
 }
 
-/// Whether the token `start..end` is a building and a room joined by a dash (`12-1502`: 1–3
-/// digits, a dash, 3–4 digits), as written right after a compound's name (`幸福小区12-1502`).
+/// Whether the token `start..end` is a building (and a unit) and a room joined by dashes
+/// (`12-1502`, `2-1-302`: 1–3 digits each, the room 3–4 digits), as written right after a
+/// compound's name (`幸福小区12-1502`).
 fn building_room_token(t: &Text<'_>, start: usize, end: usize) -> bool {
     let token: String = t.chars[start..end]
         .iter()
         .map(|&(_, c)| digit_value(c).unwrap_or(c))
         .collect();
-    let Some((building, room)) = token.split_once(['-', '－']) else {
-        return false;
-    };
+    let parts: Vec<&str> = token.split(['-', '－']).collect();
     let digits = |s: &str, lens: std::ops::RangeInclusive<usize>| {
         lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
     };
-    digits(building, 1..=3)
+    let Some((room, building)) = parts.split_last() else {
+        return false;
+    };
+    (1..=2).contains(&building.len())
+        && building.iter().all(|part| digits(part, 1..=3))
         && digits(room, 3..=4)
         && !t.char(end).is_some_and(|c| {
             "年月日号点时分秒元块万天次个件期届岁%％".contains(c) || is_word_char(c)
@@ -2156,7 +2164,7 @@ const NOT_NAMES_AFTER_WEAK: &[&str] = &[
     "龙岗", "龙华", "唐山", "许昌", "韩国", "郑州", "于是", "何时", "史上", "康复", "文员", "文科",
     "常客", "易购", "汤圆", "罗湖", "孙子", "宋朝", "秦皇", "柯桥", "汪汪", "陆续", "曾经", "任何",
     "谢谢", "沈阳", "苏州", "杨浦", "林业", "田园", "程序", "范围", "叶子", "石油", "雷达", "贺卡",
-    "高速", "高铁", "高新", "高端", "高层", "黄色", "白色", "金色", "江边", "常态",
+    "高速", "高铁", "高新", "高端", "高层", "黄色", "白色", "金色", "江边", "江湖", "常态",
 ];
 
 fn title_at(t: &Text<'_>, i: usize) -> bool {
@@ -3467,6 +3475,14 @@ mod tests {
             ("第3期课程学到了5单元", "第3期课程学到了5单元"),
             ("小区12-15岁的孩子", "小区12-15岁的孩子"),
             ("小区2023-2024年", "小区2023-2024年"),
+            ("住在阳光花园2-1-302", "住在阳光花园*-*-***"),
+            // a clause about a home is read all the same
+            (
+                "我住在酒店对面的幸福小区3栋201",
+                "我住在酒店对面的幸福小区*栋***",
+            ),
+            ("店铺地址：建国路88号", "店铺地址：建国路**号"),
+            ("会议室在3号楼501", "会议室在3号楼501"),
         ]);
     }
 
