@@ -92,6 +92,69 @@ fn pii_text() -> impl Strategy<Value = String> {
         .prop_map(|v| v.into_iter().collect())
 }
 
+/// Pieces of text around the rules for read-out numbers, e-mails written with `%40` or spaced
+/// `@`, `+86` landlines, floors and dashed rooms, and the newer name triggers and surnames.
+const PIECES: &[&str] = &[
+    "幺",
+    "一",
+    "二",
+    "三",
+    "四",
+    "五",
+    "六",
+    "七",
+    "八",
+    "九",
+    "零",
+    "洞",
+    "十",
+    "叉",
+    "X",
+    "加",
+    "1",
+    "3",
+    "8",
+    "0",
+    "6",
+    "2",
+    " ",
+    "-",
+    "，",
+    "+86",
+    "0086",
+    "@",
+    " @ ",
+    "%40",
+    "a",
+    "163.com",
+    "这边是",
+    "我是用户",
+    "我是",
+    "姓张，",
+    "张",
+    "单",
+    "甘",
+    "申",
+    "伟",
+    "要",
+    "号",
+    "楼",
+    "层",
+    "栋",
+    "单元",
+    "室",
+    "小区",
+    "路",
+    "身份证",
+    "编码",
+    "订单号",
+    "*",
+];
+
+fn pieces_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(PIECES), 0..40).prop_map(|v| v.concat())
+}
+
 /// Plain text around generated PII: no digits, separators or name triggers.
 fn context() -> impl Strategy<Value = String> {
     let alphabet: Vec<char> = "的了吗宽带网络客服态度差，。！请尽快处理谢谢"
@@ -148,6 +211,14 @@ proptest! {
         let once = mask(&x);
         prop_assert_eq!(mask(&once), once.clone());
         prop_assert!(masked_as_reported(&x, &find_pii(&x), &once), "{:?} -> {:?}", x, once);
+    }
+
+    #[test]
+    fn mask_is_idempotent_and_aligned_on_read_out_numbers_and_new_rules(x in pieces_text()) {
+        let once = mask(&x);
+        prop_assert_eq!(mask(&once), once.clone(), "not idempotent on {:?}", x);
+        let spans = find_pii(&x);
+        prop_assert!(masked_as_reported(&x, &spans, &once), "{:?} -> {:?} (spans {:?})", x, once, spans);
     }
 
     #[test]

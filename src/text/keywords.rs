@@ -13,7 +13,9 @@
 //!
 //! except that every entry of the domain dictionary is a keyword candidate, so that hotline
 //! numbers like `12315` or `12345` (the consumer-rights and citizen hotlines, strong escalation
-//! signals) survive. Input is expected to be [normalized](super::normalize) already.
+//! signals) survive — a number only where it stands alone in the text, not where jieba cut it
+//! out of a longer digit run or a code (`订单号250312345678`). Input is expected to be
+//! [normalized](super::normalize) already.
 //!
 //! File formats (UTF-8; blank lines and lines starting with `#` are ignored):
 //! * `userdict.txt`: `word [freq] [tag]` per line, as in jieba user dictionaries. Without a
@@ -152,7 +154,7 @@ impl KeywordExtractor {
         self.tfidf
             .extract_keywords(&self.jieba, text, candidates, Vec::new())
             .into_iter()
-            .filter(|k| self.is_keyword(&k.keyword))
+            .filter(|k| self.is_keyword(&k.keyword) && stands_alone(text, &k.keyword))
             .take(top_k)
             .map(|k| (k.keyword, k.weight))
             .collect()
@@ -212,6 +214,19 @@ impl KeywordExtractor {
             && word.chars().any(char::is_alphabetic)
             && !self.is_stop_compound(word)
     }
+}
+
+/// Whether a number keyword (a hotline of the domain dictionary, `12345`) stands alone in
+/// `text` somewhere: not as a piece of a longer run of digits or of a code (jieba cuts
+/// `12345` out of `250312345678`). Words that are not all digits always stand alone.
+fn stands_alone(text: &str, word: &str) -> bool {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    text.match_indices(word).any(|(at, _)| {
+        !glued(text[..at].chars().next_back()) && !glued(text[at + word.len()..].chars().next())
+    })
 }
 
 fn parse_user_dict<'a>(text: &'a str, path: &Path) -> Result<Vec<DictEntry<'a>>, TextError> {
@@ -332,6 +347,30 @@ mod tests {
             !keywords.iter().any(|k| k.contains("10086")),
             "{keywords:?}"
         );
+    }
+
+    #[test]
+    fn hotline_numbers_only_when_they_stand_alone() {
+        let keywords = BUILTIN.extract("拨打12345市民热线投诉", 5);
+        assert!(keywords.contains(&"12345".to_string()), "{keywords:?}");
+        let keywords = BUILTIN.extract("拨打 12345 投诉", 5);
+        assert!(keywords.contains(&"12345".to_string()), "{keywords:?}");
+        for text in [
+            "订单号250312345678还没发货",
+            "单号 1234567 查不到",
+            "SKU12345的商品缺货",
+            "我打了1231512345好几次",
+        ] {
+            let keywords = BUILTIN.extract(text, 10);
+            assert!(
+                !keywords.iter().any(|k| k == "12345" || k == "12315"),
+                "{text}: {keywords:?}"
+            );
+        }
+        assert!(stands_alone("打12345，", "12345"));
+        assert!(!stands_alone("250312345678", "12345"));
+        assert!(stands_alone("250312345678 再打12345", "12345"));
+        assert!(stands_alone("订单", "订单"));
     }
 
     #[test]

@@ -14,22 +14,23 @@
 //! | kind | recognised | masked form |
 //! |---|---|---|
 //! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
-//! | mobile in words (ASR) | 11 digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — starting `一`/`幺` + 3–9, one block or grouped as above (separators also `，`/`、`): `幺三八一二三四五六七八`, `一三八 一二三四 五六七八` | first word kept, the others `*` one for one: `幺**********` |
-//! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken | area code kept: `010-********` |
+//! | numbers in words (ASR) | digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — one block or grouped as above (separators also `，`/`、`), read by the rules of the written kinds (prefixes, check digits, the relaxation after `身份证`): mobiles (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`, a spoken prefix `加零零八六…`/`加八六…`), landlines, resident IDs (`四四零三零六一九九零零一零一一二三六`), bank cards (`六二二二零二…`); words mixed with written digits only as a mobile, every stretch of words at least two long (`一三八1234五六七八`) | as written numbers, one for one: `幺**********`, `加零零八六幺**********`, `******************`, `***************四五六二` |
+//! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken; with the country code and the area code without its `0` after `+86`/`0086` (`+86-10-62345678`) | area code kept: `010-********`, `+86-10-********` |
 //! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); right after `身份证`/`证件` also a mistyped one (a real birth date, a wrong check character: `身份证号440306199001011237`), and a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) | fully masked: `******************` |
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
-//! | e-mail | `local@domain.tld` | first character of the local part kept: `z*******@163.com` |
-//! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y` or `姓X，叫XY`, followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
-//! | name after `我是` / `本人` | as above, but only when the name is followed by punctuation, the end of the text, `我`, a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的` are left alone) | `我是王小明，` → `我是王**，` |
+//! | e-mail | `local@domain.tld`; also with one space on either side of `@` (`zhangsan @ 163.com`) or `@` URL-encoded (`zhangsan%40163.com`) | first character of the local part kept: `z*******@163.com` |
+//! | name after an introduction | `我叫`, `本人叫`, `我名叫`, `名字叫/是`, `姓名`, `联系人`, `收件人`, `收货人`, `持卡人`, `户名` (then optional `：`/`是`/`为`), `姓X名Y`, `姓X，叫XY` or `姓X，XY` (the name then followed by punctuation, the end of the text, a particle, `我`, `要` or a following word: `我姓张，张飞的张` is spelled out), followed by a common surname and a 1–2 character given name; the second character is not taken when a common following word starts there (`投诉`, `反映`, `昨天`, `想`… — `我叫张伟投诉一下` → `我叫张*投诉一下`) | given name replaced by `*`: `我叫张伟` → `我叫张*`, `姓名：王小明` → `姓名：王**` |
+//! | name after `我是` / `本人` / `这边是` (`我这边是`) / `我是用户`, `我是客户`, `我是机主` | as above, but only when the name is followed by punctuation, the end of the text, `我`, `要`/`想` (`我是王小明要投诉你们`), a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的`, `这边是高新区` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
 //! | given names with a function-word character | `刚`, `和`, `来` are words as well as common given-name characters (`王志刚`, `李和平`, `张来福`): they count as given-name characters only where the name is clearly delimited — before `先生`/`女士`/`小姐` (but `和`/`来` never right before the title: `我和先生`), or after any trigger above when the name is followed by punctuation, the end of the text, a particle, a title, `我`, `要` or a following word; a name ending in `和`/`来` (which also start clauses: `我是张伟来投诉的`) only before punctuation, the end, a particle or a title; one of them before a surname is the word (`我叫王和李`, `王和李先生`). `我是王刚来的`, `我叫王刚来修` are left alone | `我叫王志刚` → `我叫王**`, `王志刚先生` → `王先生`, `我叫王刚` → `我叫王*` |
-//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`) | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
+//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part or the clause names a home (`住`, `地址`, `寄到` …: [`HOME_CONTEXT`]); building, unit and room joined by dashes also `2-1-302` | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
 //! number is masked one character for one character, so the shape of the text survives.
 //!
-//! Surnames come from a compact list of about 115 of the most common single-character surnames
-//! plus the common compound ones (欧阳, 司马, 诸葛, …). A surname directly followed by a title
+//! Surnames come from a compact list of about 130 of the most common single-character surnames
+//! plus the common compound ones (欧阳, 司马, 诸葛, …). Everyday words that start with one
+//! (`申请`, `甘心`, `单位`: [`SURNAME_WORDS`]) are never read as a name. A surname directly followed by a title
 //! (`张先生`, `王总`, `李老师`, `刘师傅`) is not personal enough to mask and is kept; so is a
 //! name whose last character before `先生/女士/小姐` is itself a surname (`张杨女士` is read as
 //! `杨女士` with a prefix, and left alone — conservative on purpose).
@@ -40,7 +41,9 @@
 //!   `订单`, `工单`, `工号`, `编号`, `验证码`, `流水号`, `交易号`, `序列号`, `取件码`, `兑换码`,
 //!   `保单号`, `发票号`, product codes (`编码`, `商品编码`, `货号`, `款号`, `SKU`) … (optionally
 //!   followed by `：`, `是`, `为`, `#` or spaces), unless the keyword names an identity
-//!   document's number (`身份证编号`, `证件编码`: read as usual). Only that one
+//!   document's number (`身份证编号`, `证件编码`: read as usual). After a product-code label
+//!   a mobile number is still read (`快递柜 编码 13812345678`), nothing else
+//!   (`商品编码 6222020200001234562` stays). Only that one
 //!   number: its digit groups joined by dashes, or its first group when spaces follow; after a
 //!   space a second number is read (`工号1234 13812345678` → `工号1234 1**********`), as a mobile
 //!   in any written form or another kind written as one block (the tail of a grouped value,
@@ -58,7 +61,8 @@
 //!   needs a unit or room number after it); floors (`3楼`) are kept;
 //! * time words after a surname that is also a preposition: a given name never starts with a
 //!   time word (`上月`, `近日`, `周末`, `日前`, `三月` …), so `本人于上月购买` is a date after `于`;
-//! * digit words that do not form a mobile number (`一二三四五六七八九十`, `二三八…`);
+//! * digit words that do not form a number of a kind above (`一二三四五六七八九十`, `二三八…`),
+//!   or that are mixed with written digits and do not form a mobile;
 //! * digit runs that look right but fail their validator (a wrong ID check character — except
 //!   right after `身份证`/`证件`, see above —, a card number failing Luhn), and digits glued to Latin letters (`SF13812345678`, a code) —
 //!   except a valid resident ID, which is masked whatever letters touch it
@@ -79,7 +83,7 @@
 //!   pass may mask further). [`find_pii`] reports what every pass masks, on the characters of
 //!   the input (property-tested in `tests/pii_props.rs`, fuzzed by `fuzz/`).
 //! * Linear in the length of the text (all regexes are compiled once). A first scan skips every
-//!   detector that cannot fire (no digit, no `@`, fewer than 11 digit words, no name trigger).
+//!   detector that cannot fire (no digit, no `@` or `%40`, fewer than 11 digits and digit words, no name trigger).
 //!
 //! The evidence table `tests/data/pii_cases.jsonl` (`tests/pii_cases.rs`) measures recall and
 //! look-alikes kept; see the README for the figures.
@@ -715,6 +719,7 @@ fn apply_edits(text: &str, hits: &[Hit]) -> String {
 /// plain complaint text have no digit, no `@` and no name trigger, and skip every detector.
 struct Scan {
     digits: bool,
+    digit_count: usize,
     at: bool,
     spoken_digits: usize,
     names: bool,
@@ -724,18 +729,23 @@ impl Scan {
     fn of(text: &str) -> Self {
         let mut scan = Scan {
             digits: false,
+            digit_count: 0,
             at: false,
             spoken_digits: 0,
             names: false,
         };
         for c in text.chars() {
             match c {
-                '0'..='9' | '０'..='９' => scan.digits = true,
+                '0'..='9' | '０'..='９' => {
+                    scan.digits = true;
+                    scan.digit_count += 1;
+                }
                 '@' => scan.at = true,
                 _ if c >= '\u{3007}' && spoken_digit(c).is_some() => scan.spoken_digits += 1,
                 _ => {}
             }
         }
+        scan.at |= text.contains("%40");
         scan.names = NAME_TRIGGER.is_match(text) || TITLE.is_match(text);
         scan
     }
@@ -745,8 +755,11 @@ impl Scan {
 /// is a hit that `options` allow or whose kind they do not mask.
 fn detect(text: &str, options: &MaskOptions) -> Vec<Hit> {
     let scan = Scan::of(text);
-    let spoken = scan.spoken_digits >= 11;
-    if !(scan.digits || scan.at || spoken || scan.names) {
+    // Eleven digits at least, two of them words (a mobile read out, or mixed: `一三八1234五六七八`).
+    let spoken = scan.spoken_digits >= 2 && scan.spoken_digits + scan.digit_count >= 11;
+    // House numbers: digits, or words before `号` (`建国路八十八号`).
+    let houses = scan.digits || (scan.spoken_digits > 0 && text.contains('号'));
+    if !(scan.digits || scan.at || spoken || scan.names || houses) {
         return Vec::new();
     }
     let t = Text::new(text);
@@ -762,8 +775,8 @@ fn detect(text: &str, options: &MaskOptions) -> Vec<Hit> {
     let found = [
         run(scan.at, detect_emails),
         run(scan.digits, detect_numbers),
-        run(spoken, detect_spoken_mobiles),
-        run(scan.digits, detect_addresses),
+        run(spoken, detect_spoken_numbers),
+        run(houses, detect_addresses),
         run(scan.names, detect_titled_names),
         run(scan.names, detect_introduced_names),
     ];
@@ -827,15 +840,42 @@ fn domain_len(run: &[u8]) -> Option<usize> {
     best
 }
 
-/// E-mail addresses, found from each `@`: the local part is the run of `A-Z a-z 0-9 . _ % + -`
-/// before it (from its first letter or digit), the domain as in [`domain_len`] after it. A local
-/// part that directly follows another `@` is the domain of a previous address (`a@b.cc@d.cc`),
-/// not an address. Working from each `@` rather than scanning with a regex keeps every decision
-/// local, so masking twice changes nothing.
+/// Where the `@` of an e-mail address stands: `@` itself, with at most one space on each side
+/// (`zhangsan @ 163.com`, as speech recognition and some typists write it), or its URL
+/// encoding `%40` (`zhangsan%40163.com`). Byte ranges of the local part's end and of the
+/// domain's start, sorted by position.
+fn at_signs(s: &str) -> Vec<(usize, usize)> {
+    let b = s.as_bytes();
+    let mut signs = Vec::new();
+    for (at, _) in s.match_indices('@') {
+        let local_end = if at > 0 && b[at - 1] == b' ' {
+            at - 1
+        } else {
+            at
+        };
+        let domain_start = if b.get(at + 1) == Some(&b' ') {
+            at + 2
+        } else {
+            at + 1
+        };
+        signs.push((local_end, domain_start));
+    }
+    for (at, _) in s.match_indices("%40") {
+        signs.push((at, at + 3));
+    }
+    signs.sort_unstable();
+    signs
+}
+
+/// E-mail addresses, found from each `@` ([`at_signs`]): the local part is the run of
+/// `A-Z a-z 0-9 . _ % + -` before it (from its first letter or digit), the domain as in
+/// [`domain_len`] after it. A local part that directly follows another `@` is the domain of a
+/// previous address (`a@b.cc@d.cc`), not an address. Working from each `@` rather than scanning
+/// with a regex keeps every decision local, so masking twice changes nothing.
 fn detect_emails(t: &Text<'_>) -> Vec<Hit> {
     let b = t.s.as_bytes();
     let mut hits = Vec::new();
-    for (at, _) in t.s.match_indices('@') {
+    for (at, domain_start) in at_signs(t.s) {
         let mut run_start = at;
         while run_start > 0 && is_local_byte(b[run_start - 1]) {
             run_start -= 1;
@@ -846,14 +886,14 @@ fn detect_emails(t: &Text<'_>) -> Vec<Hit> {
         let local_start = (run_start..at)
             .find(|&k| b[k].is_ascii_alphanumeric())
             .unwrap_or(at);
-        let mut domain_end = at + 1;
+        let mut domain_end = domain_start;
         while domain_end < b.len() && is_domain_byte(b[domain_end]) {
             domain_end += 1;
         }
-        let Some(domain) = domain_len(&b[at + 1..domain_end]) else {
+        let Some(domain) = domain_len(&b[domain_start..domain_end]) else {
             continue;
         };
-        let end = at + 1 + domain;
+        let end = domain_start + domain;
         if local_start == at {
             // No local part: an address masked before (`*@126.com`, `z*******@163.com` seen
             // from its `@`) blocks its domain from the other detectors.
@@ -1016,7 +1056,12 @@ const LOOKALIKE_KEYWORDS: &[&str] = &[
     "航班号",
     "邮编",
     "邮政编码",
-    // product codes
+];
+
+/// Product-code labels: like [`LOOKALIKE_KEYWORDS`], except that a mobile number after them is
+/// still read (`快递柜 编码 13812345678`): an 11-digit `1[3-9]…` number is far more often a
+/// phone than a product code, while a card-shaped code (`商品编码 6222020200001234562`) stays.
+const PRODUCT_CODE_LABELS: &[&str] = &[
     "编码",
     "货号",
     "商品号",
@@ -1028,6 +1073,17 @@ const LOOKALIKE_KEYWORDS: &[&str] = &[
     "sku",
 ];
 
+/// Which label a number follows ([`label_before`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label {
+    /// No identifier label.
+    None,
+    /// An identifier keyword ([`LOOKALIKE_KEYWORDS`]): the number is never PII.
+    Identifier,
+    /// A product-code label ([`PRODUCT_CODE_LABELS`]): only a mobile number is read.
+    ProductCode,
+}
+
 /// Identity documents: a look-alike keyword right after one of them (`身份证编号`, `证件编码`)
 /// names the document's number, which is PII.
 const ID_DOCUMENTS: &[&str] = &["身份证", "证件"];
@@ -1037,8 +1093,10 @@ fn is_label_filler(c: char) -> bool {
     matches!(c, ':' | '：' | '是' | '为' | '#' | '＃' | '=' | '(' | '（') || c.is_whitespace()
 }
 
-/// Whether the number starting at character `start` follows an identifier keyword.
-fn after_lookalike_keyword(t: &Text<'_>, start: usize) -> bool {
+/// Which identifier label, if any, the number starting at character `start` follows. A label
+/// right after an identity document (`身份证编号`, `证件编码`) names the document's number: no
+/// label then.
+fn label_before(t: &Text<'_>, start: usize) -> Label {
     let mut k = start;
     let mut skipped = 0;
     while k > 0 && skipped < 4 && is_label_filler(t.chars[k - 1].1) {
@@ -1046,11 +1104,26 @@ fn after_lookalike_keyword(t: &Text<'_>, start: usize) -> bool {
         skipped += 1;
     }
     let before = t.slice(k.saturating_sub(9), k);
-    LOOKALIKE_KEYWORDS.iter().any(|kw| {
-        before
-            .strip_suffix(kw)
-            .is_some_and(|rest| !ID_DOCUMENTS.iter().any(|doc| rest.ends_with(doc)))
-    })
+    let labelled = |keywords: &[&str]| {
+        keywords.iter().any(|kw| {
+            before
+                .strip_suffix(kw)
+                .is_some_and(|rest| !ID_DOCUMENTS.iter().any(|doc| rest.ends_with(doc)))
+        })
+    };
+    if labelled(LOOKALIKE_KEYWORDS) {
+        Label::Identifier
+    } else if labelled(PRODUCT_CODE_LABELS) {
+        Label::ProductCode
+    } else {
+        Label::None
+    }
+}
+
+/// Whether the number starting at character `start` follows an identifier keyword or a
+/// product-code label.
+fn after_lookalike_keyword(t: &Text<'_>, start: usize) -> bool {
+    label_before(t, start) != Label::None
 }
 
 /// Whether the number `start..end` is an amount (currency sign before, unit after).
@@ -1241,6 +1314,23 @@ fn landline_area(d: &str) -> Option<usize> {
     }
 }
 
+/// Landline written with the country code and the area code without its trunk `0`:
+/// `+86-10-62345678`, `+86 755 8888 6666`, `0086 10 62345678` (`86` alone only right after a
+/// `+`). Returns how many leading digits stay visible (country and area code).
+fn international_landline(t: &Text<'_>, digits: &str, start: usize) -> Option<usize> {
+    let plus = start > 0 && matches!(t.chars[start - 1].1, '+' | '＋' | '加');
+    let (country, rest) = if let Some(rest) = digits.strip_prefix("0086") {
+        (4, rest)
+    } else {
+        (2, digits.strip_prefix("86").filter(|_| plus)?)
+    };
+    if rest.starts_with('0') {
+        return None;
+    }
+    let area = landline_area(&format!("0{rest}"))?;
+    Some(country + area - 1)
+}
+
 /// Bank card: 16–19 digits, a card-scheme first digit and a valid Luhn checksum.
 fn is_bank_card(d: &str) -> bool {
     let b = d.as_bytes();
@@ -1285,6 +1375,9 @@ fn classify_number(
     }
     if let Some(area) = landline_area(digits) {
         return Some((PiiKind::Landline, area, 0));
+    }
+    if let Some(kept) = international_landline(t, digits, start) {
+        return Some((PiiKind::Landline, kept, 0));
     }
     if is_bank_card(digits) {
         return Some((PiiKind::BankCard, 0, 4));
@@ -1387,8 +1480,12 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
         // (`工号1234 13812345678`); it is read as a mobile in any written form, or as another
         // kind written as one block (the tail of a grouped value, `订单号 2024 0315 1234 5678`,
         // is no landline). After a dash the run is one value (`2024-0315-001`).
-        let labelled = after_lookalike_keyword(t, run[0].start);
-        if labelled && !(run.len() > 1 && t.char(run[0].end).is_some_and(char::is_whitespace)) {
+        // After a product-code label, the label's own number is still read as a mobile.
+        let label = label_before(t, run[0].start);
+        let labelled = label == Label::Identifier;
+        let code = label == Label::ProductCode;
+        let spaced = run.len() > 1 && t.char(run[0].end).is_some_and(char::is_whitespace);
+        if labelled && !spaced {
             continue;
         }
         let groups: Vec<(usize, usize, usize)> = run
@@ -1435,7 +1532,16 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
                     let groups: Vec<usize> = run[i..=j].iter().map(|g| g.digits.len()).collect();
                     if let Some(class) = classify_number(t, &digits, &groups, start) {
                         let own_number = !labelled || class.0 == PiiKind::Mobile || i == j;
-                        if own_number && glue_allows(class.0, before, after) {
+                        // A product code's own number (its first group, or all its groups
+                        // when dashes join them) is read as a mobile only.
+                        let mobile = class.0 == PiiKind::Mobile;
+                        let code_ok = !code
+                            || if i == 0 {
+                                mobile
+                            } else {
+                                spaced && (mobile || i == j)
+                            };
+                        if own_number && code_ok && glue_allows(class.0, before, after) {
                             found = Some((j, class));
                             break;
                         }
@@ -1461,8 +1567,8 @@ fn detect_numbers(t: &Text<'_>) -> Vec<Hit> {
     hits
 }
 
-/// Masks the digits (and ID check character) of characters `start..end`, keeping the first
-/// `keep_head` and the last `keep_tail` digits and every separator.
+/// Masks the digits (written or words, and an ID check character) of characters `start..end`,
+/// keeping the first `keep_head` and the last `keep_tail` digits and every separator.
 fn number_hit(
     t: &Text<'_>,
     kind: PiiKind,
@@ -1472,14 +1578,12 @@ fn number_hit(
     keep_tail: usize,
 ) -> Hit {
     let chars = &t.chars[start..end];
-    let total = chars
-        .iter()
-        .filter(|&&(_, c)| digit_value(c).is_some() || is_x(c))
-        .count();
+    let is_digit = |c: char| any_digit(c).is_some() || is_spoken_x(c);
+    let total = chars.iter().filter(|&&(_, c)| is_digit(c)).count();
     let mut masked = String::with_capacity(t.byte(end) - t.byte(start));
     let mut seen = 0;
     for &(_, c) in chars {
-        if digit_value(c).is_some() || is_x(c) {
+        if is_digit(c) {
             let keep = seen < keep_head || seen >= total - keep_tail.min(total);
             masked.push(if keep { c } else { '*' });
             seen += 1;
@@ -1524,28 +1628,51 @@ fn is_spoken_separator(c: char) -> bool {
     )
 }
 
-/// Mobile numbers written as digit words (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`):
-/// 11 digit words, a first `一`/`幺` and a second digit 3–9, written as one block or grouped
-/// like a written number. The first word is kept and the others become `*`, one for one.
-fn detect_spoken_mobiles(t: &Text<'_>) -> Vec<Hit> {
+/// An ID check character `X` as written or read out (`叉`, "cross").
+fn is_spoken_x(c: char) -> bool {
+    is_x(c) || c == '叉'
+}
+
+/// A digit written (`0`–`9`, full-width) or as a word ([`spoken_digit`]): its ASCII value.
+fn any_digit(c: char) -> Option<char> {
+    digit_value(c).or_else(|| spoken_digit(c))
+}
+
+/// Numbers read out as digit words (ASR output), alone or mixed with written digits, classified
+/// as written numbers are ([`classify_number`]: the same check digits, the same relaxation
+/// after `身份证`): mobiles (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`, with a spoken
+/// prefix `加零零八六…`/`加八六…`, or mixed `一三八1234五六七八`), landlines, resident IDs
+/// (`四四零三零六一九九零…`, a last `X` or `叉` allowed) and bank cards. A candidate is a stretch of
+/// whole digit groups (joined by single separators) holding at least one digit word; pure
+/// written numbers are left to [`detect_numbers`]. A candidate mixing written digits and words
+/// is read only as a mobile, and only when every stretch of words in it has two or more (`第一`
+/// before a written number is no digit of it). Masked as written numbers are: the first word
+/// (and a prefix) of a mobile kept, the last four of a card, the others `*` one for one.
+fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
+    const MAX_DIGITS: usize = 19;
     let n = t.len();
-    let is_word = |k: usize| k < n && spoken_digit(t.chars[k].1).is_some();
+    let is_digit_at = |k: usize| k < n && any_digit(t.chars[k].1).is_some();
     let mut hits = Vec::new();
     let mut i = 0;
     while i < n {
-        if !is_word(i) {
+        if !is_digit_at(i) {
             i += 1;
             continue;
         }
-        // A maximal run of digit-word groups joined by single separators.
+        // A maximal run of digit groups joined by single separators; an ID check `X` ends it.
         let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut has_x = false;
         loop {
             let start = i;
-            while is_word(i) {
+            while is_digit_at(i) {
+                i += 1;
+            }
+            if t.char(i).is_some_and(is_spoken_x) && !t.char(i + 1).is_some_and(is_word_char) {
+                has_x = true;
                 i += 1;
             }
             groups.push((start, i));
-            if i < n && is_spoken_separator(t.chars[i].1) && is_word(i + 1) {
+            if !has_x && i < n && is_spoken_separator(t.chars[i].1) && is_digit_at(i + 1) {
                 i += 1;
             } else {
                 break;
@@ -1557,60 +1684,97 @@ fn detect_spoken_mobiles(t: &Text<'_>) -> Vec<Hit> {
         hits.extend(remnant_hits(t, &sized, &dead));
         let mut a = 0;
         while a < groups.len() {
-            let mut found = None;
-            let mut total = 0;
-            let mut lens = Vec::new();
-            for (b, &(s, e)) in groups.iter().enumerate().skip(a) {
-                if dead[b] {
-                    break;
-                }
-                total += e - s;
-                lens.push(e - s);
-                if total > 11 {
-                    break;
-                }
-                if total == 11 && mobile_shape(&lens) {
-                    found = Some(b);
-                    break;
-                }
-            }
-            let Some(b) = found else {
+            if dead[a] {
                 a += 1;
                 continue;
-            };
-            let (start, end) = (groups[a].0, groups[b].1);
-            let digits: String = t.chars[start..end]
-                .iter()
-                .filter_map(|&(_, c)| spoken_digit(c))
-                .collect();
-            let second = digits.as_bytes()[1];
-            if digits.starts_with('1')
-                && (b'3'..=b'9').contains(&second)
-                && !after_lookalike_keyword(t, start)
-                && !is_amount(t, start, end)
-            {
-                let span = t.byte(start)..t.byte(end);
-                let masked: String = t.chars[start..end]
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &(_, c))| {
-                        if k > 0 && spoken_digit(c).is_some() {
-                            '*'
-                        } else {
-                            c
-                        }
-                    })
-                    .collect();
-                hits.push(Hit {
-                    kind: Some(PiiKind::Mobile),
-                    span: span.clone(),
-                    edits: vec![(span, masked)],
-                });
             }
-            a = b + 1;
+            let mut last = a;
+            let mut total = sized[a].2;
+            while last + 1 < groups.len()
+                && !dead[last + 1]
+                && total + sized[last + 1].2 <= MAX_DIGITS
+            {
+                last += 1;
+                total += sized[last].2;
+            }
+            let mut found = None;
+            for b in (a..=last).rev() {
+                if let Some(hit) = spoken_candidate(t, &groups, a, b, a == 0, b + 1 == groups.len())
+                {
+                    found = Some((b, hit));
+                    break;
+                }
+            }
+            match found {
+                Some((b, hit)) => {
+                    hits.push(hit);
+                    a = b + 1;
+                }
+                None => a += 1,
+            }
         }
     }
     hits
+}
+
+/// The hit of [`detect_spoken_numbers`] for digit groups `a..=b` of `groups` (character ranges),
+/// if they form a number; `first` and `last` say whether they start and end their run.
+fn spoken_candidate(
+    t: &Text<'_>,
+    groups: &[(usize, usize)],
+    a: usize,
+    b: usize,
+    first: bool,
+    last: bool,
+) -> Option<Hit> {
+    let (start, end) = (groups[a].0, groups[b].1);
+    let chars = &t.chars[start..end];
+    let spoken = chars.iter().any(|&(_, c)| spoken_digit(c).is_some());
+    if !spoken {
+        return None; // written digits only: detect_numbers reads them
+    }
+    let written = chars.iter().any(|&(_, c)| digit_value(c).is_some());
+    let mut digits = String::with_capacity(chars.len());
+    for &(_, c) in chars {
+        if let Some(d) = any_digit(c) {
+            digits.push(d);
+        } else if is_spoken_x(c) {
+            digits.push('X');
+        }
+    }
+    let lens: Vec<usize> = groups[a..=b].iter().map(|&(s, e)| e - s).collect();
+    if digits.len() > 19 || is_amount(t, start, end) {
+        return None;
+    }
+    let label = label_before(t, start);
+    if label == Label::Identifier {
+        return None;
+    }
+    let before = if first {
+        glued_before(t, start)
+    } else {
+        Glue::Free
+    };
+    let after = if last {
+        glued_after(t, end)
+    } else {
+        Glue::Free
+    };
+    let (kind, keep_head, keep_tail) = classify_number(t, &digits, &lens, start)?;
+    if !glue_allows(kind, before, after) {
+        return None;
+    }
+    let mixed_ok = || {
+        let mut word_runs = chars
+            .split(|&(_, c)| spoken_digit(c).is_none())
+            .filter(|run| !run.is_empty());
+        word_runs.all(|run| run.len() >= 2)
+    };
+    let mobile_only = written || label == Label::ProductCode;
+    if mobile_only && kind != PiiKind::Mobile || written && !mixed_ok() {
+        return None;
+    }
+    Some(number_hit(t, kind, start, end, keep_head, keep_tail))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1618,7 +1782,11 @@ fn detect_spoken_mobiles(t: &Text<'_>) -> Vec<Hit> {
 // ---------------------------------------------------------------------------------------------
 
 /// Units that end the house-number part of an address, longest first.
-const ADDRESS_UNITS: &[&str] = &["号楼", "号院", "单元", "号", "栋", "幢", "室", "弄"];
+/// `楼`/`层` (a floor) count only inside an address, right after another house-number part
+/// (`1号楼5楼501`); alone (`我住3楼`) a floor identifies nobody.
+const ADDRESS_UNITS: &[&str] = &[
+    "号楼", "号院", "单元", "号", "栋", "幢", "室", "弄", "楼", "层",
+];
 
 /// Last characters of a road, lane, village or compound name, after which `88号` is a house
 /// number (`建国路88号`, `幸福里5号`, `张家村12号`).
@@ -1626,7 +1794,7 @@ const STREET_SUFFIXES: &str = "路街道巷弄里村同坊屯庄园苑区院湾�
 
 /// What may follow `N号` when it is not a house number (`3号线`, `2号口`, `5号床`, `8号桌`,
 /// `3号仓库`, `2号厂房`).
-const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆仓库厂";
+const NOT_HOUSE_AFTER_HAO: &str = "线口门店床窗桌机位台柜车键码厅场馆仓库厂档摊铺";
 
 /// Public institutions whose name ends like a compound (`院`): `人民医院3号楼` is a building of
 /// a hospital, not a home; it needs a unit or room after it, like a building number alone.
@@ -1654,6 +1822,101 @@ const QUANTITY_BEFORE: &[&str] = &[
 /// Verbs of study before `N单元`/`N栋` (optionally with `了`): a lesson reached, not an address
 /// (`学到了5单元`).
 const LESSON_BEFORE: &[&str] = &["学到", "讲到", "教到", "读到", "背到", "复习到", "考到"];
+
+/// Words that make a clause about a workplace, a shop, a venue or a lesson, where `N号`, `N室`,
+/// `N栋` name a stall, a meeting room or a lesson, not a home (`会议在301室开`,
+/// `商场B区12号`, `店铺在步行街3号`, `考试考第3单元和4单元`). A number right after another
+/// house-number part (`去人民医院3号楼201`) is read all the same.
+const NOT_HOME_CONTEXT: &[&str] = &[
+    "仓库",
+    "商场",
+    "商户",
+    "店铺",
+    "档口",
+    "摊位",
+    "停车场",
+    "车位",
+    "展会",
+    "展馆",
+    "会议",
+    "酒店",
+    "宾馆",
+    "考试",
+    "课程",
+    "课本",
+    "教材",
+];
+
+/// Zones of a workplace or a campus: right before a number (`坐到园区5号`, `我在仓储区12号`,
+/// `学校2栋宿舍楼`) they make it a building of that zone, not a home. Only right before:
+/// `苏州工业园区星湖街328号` is a street address in a district of that name.
+const NOT_HOME_ZONES: &[&str] = &[
+    "园区",
+    "仓储区",
+    "工业区",
+    "厂区",
+    "库区",
+    "景区",
+    "校区",
+    "学校",
+    "物流园",
+];
+
+/// Words that make a clause about a home or a delivery all the same (`我住在酒店对面的幸福小区3栋`,
+/// `店铺地址：建国路88号`): [`NOT_HOME_CONTEXT`] and [`NOT_HOME_ZONES`] do not apply there.
+const HOME_CONTEXT: &[&str] = &["住", "家", "小区", "地址", "寄到", "送到", "收货", "收件"];
+
+/// Whether the number starting at character `start` stands in a clause (back to the last
+/// clause punctuation) holding one of [`NOT_HOME_CONTEXT`], or right after one of
+/// [`NOT_HOME_ZONES`], and the clause names no home ([`HOME_CONTEXT`]).
+fn not_home_context(t: &Text<'_>, start: usize) -> bool {
+    let clause_start = (0..start)
+        .rev()
+        .find(|&k| "，,。！!？?；;\n".contains(t.chars[k].1))
+        .map_or(0, |k| k + 1);
+    let clause = t.slice(clause_start, start);
+    (NOT_HOME_CONTEXT.iter().any(|w| clause.contains(w))
+        || NOT_HOME_ZONES.iter().any(|w| clause.ends_with(w)))
+        && !HOME_CONTEXT.iter().any(|w| clause.contains(w))
+}
+
+/// Whether the token `start..end` is a building (and a unit) and a room joined by dashes
+/// (`12-1502`, `2-1-302`: 1–3 digits each, the room 3–4 digits), as written right after a
+/// compound's name (`幸福小区12-1502`).
+fn building_room_token(t: &Text<'_>, start: usize, end: usize) -> bool {
+    let token: String = t.chars[start..end]
+        .iter()
+        .map(|&(_, c)| digit_value(c).unwrap_or(c))
+        .collect();
+    let parts: Vec<&str> = token.split(['-', '－']).collect();
+    let digits = |s: &str, lens: std::ops::RangeInclusive<usize>| {
+        lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let Some((room, building)) = parts.split_last() else {
+        return false;
+    };
+    (1..=2).contains(&building.len())
+        && building.iter().all(|part| digits(part, 1..=3))
+        && digits(room, 3..=4)
+        && !t.char(end).is_some_and(|c| {
+            "年月日号点时分秒元块万天次个件期届岁%％".contains(c) || is_word_char(c)
+        })
+}
+
+/// Numerals of a house number in words (`八十八`, `五零一`).
+fn is_numeral(c: char) -> bool {
+    spoken_digit(c).is_some() || matches!(c, '十' | '百')
+}
+
+/// Whether character `start` follows the name of a road (`路`, `街`, `巷`, `弄` after a Han
+/// character that is not a classifier or a demonstrative: `建国路`, not `这条路`), where a
+/// number in words is a house number.
+fn after_road(t: &Text<'_>, start: usize) -> bool {
+    start >= 2
+        && "路街巷弄".contains(t.chars[start - 1].1)
+        && is_han(t.chars[start - 2].1)
+        && !"条这那该此每哪本上下前后马走".contains(t.chars[start - 2].1)
+}
 
 /// Whether the number starting at character `start` is a count or a lesson reached
 /// ([`QUANTITY_BEFORE`], [`LESSON_BEFORE`]).
@@ -1691,32 +1954,45 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
     let mut chain_end = usize::MAX;
     let mut i = 0;
     while i < n {
-        if !is_token_char(t.chars[i].1) {
+        let c = t.chars[i].1;
+        if !is_token_char(c) && !is_numeral(c) {
             i += 1;
             continue;
         }
-        // A maximal token of digits and letters, dashes allowed inside (`12-3`, `B1203`).
         let start = i;
-        while i < n
-            && (is_token_char(t.chars[i].1)
-                || (matches!(t.chars[i].1, '-' | '－')
-                    && i + 1 < n
-                    && is_token_char(t.chars[i + 1].1)))
-        {
-            i += 1;
+        // A number in words (`八十八号三栋二单元五零一室`), or a maximal token of digits and
+        // letters, dashes allowed inside (`12-3`, `B1203`).
+        let words = is_numeral(c);
+        if words {
+            while i < n && is_numeral(t.chars[i].1) {
+                i += 1;
+            }
+        } else {
+            while i < n
+                && (is_token_char(t.chars[i].1)
+                    || (matches!(t.chars[i].1, '-' | '－')
+                        && i + 1 < n
+                        && is_token_char(t.chars[i + 1].1)))
+            {
+                i += 1;
+            }
         }
         let end = i;
         if star_before(t, start) || star_after(t, end) {
             continue; // the visible digits of a masked number (`***************1234室`)
         }
         let token = &t.chars[start..end];
-        let digits = token
-            .iter()
-            .filter(|&&(_, c)| digit_value(c).is_some())
-            .count();
+        let digits = if words {
+            token.len()
+        } else {
+            token
+                .iter()
+                .filter(|&&(_, c)| digit_value(c).is_some())
+                .count()
+        };
         let letters = token
             .iter()
-            .filter(|&&(_, c)| c.is_alphabetic() && digit_value(c).is_none())
+            .filter(|&&(_, c)| !words && c.is_alphabetic() && digit_value(c).is_none())
             .count();
         if digits == 0 || digits > 6 || letters > 2 {
             continue;
@@ -1725,9 +2001,19 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
             .iter()
             .find(|u| t.starts_with_at(end, u))
             .copied();
-        // A room number right after a unit number or a block (`2单元1101`, `B座1203`), without `室`.
+        // A room number right after a unit number or a block (`2单元1101`, `B座1203`), without `室`;
+        // a building and a room after a compound (`幸福小区12-1502`).
         let after_block = start > 0 && t.chars[start - 1].1 == '座';
-        let bare_room = unit.is_none() && (chain_end == start || after_block) && digits >= 2;
+        let bare_room = unit.is_none()
+            && if words {
+                // `二单元五零一`: digit words only, three or more.
+                chain_end == start
+                    && digits >= 3
+                    && token.iter().all(|&(_, c)| spoken_digit(c).is_some())
+            } else {
+                ((chain_end == start || after_block) && digits >= 2)
+                    || (after_street(t, start) && building_room_token(t, start, end))
+            };
         let Some(unit) = unit.or(bare_room.then_some("")) else {
             continue;
         };
@@ -1742,6 +2028,10 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
             before.is_some_and(|c| matches!(c, '.' | '．' | ':' | '：' | '/' | '第' | '月' | '周'));
         let accepted = !glued
             && !after_lookalike_keyword(t, start)
+            && (chain_end == start || !not_home_context(t, start))
+            // A number in words starts an address only as a house number after a road
+            // (`建国路八十八号`); words are far more often counts (`小区两栋楼`, `下一单元`).
+            && (!words || chain_end == start || (unit == "号" && after_road(t, start)))
             && match unit {
                 "号" => {
                     let after_street = after_street(t, start)
@@ -1762,6 +2052,7 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
                     !after.is_some_and(|c| "房别".contains(c)) && !quantity_before(t, start)
                 }
                 "单元" => !quantity_before(t, start),
+                "楼" | "层" => chain_end == start,
                 _ => true,
             };
         if !accepted {
@@ -1769,7 +2060,7 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
         }
         let masked: String = token
             .iter()
-            .map(|&(_, c)| if is_token_char(c) { '*' } else { c })
+            .map(|&(_, c)| if words || is_token_char(c) { '*' } else { c })
             .collect();
         hits.push(Hit {
             kind: Some(PiiKind::Address),
@@ -1786,10 +2077,10 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
 // Names
 // ---------------------------------------------------------------------------------------------
 
-/// About 115 of the most common single-character surnames (by population).
+/// About 130 of the most common single-character surnames (by population).
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹彭曾肖田董潘\
 袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫阎段雷龙黎\
-史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文施洪辛柯庄葛温樊邢聂章鲁岳翟庞颜倪殷";
+史陶贺毛郝顾龚邵万覃武钱戴严欧莫孔向常汤康易乔赖文施洪辛柯庄葛温樊邢聂章鲁岳翟庞颜倪殷申甘单";
 
 /// Common compound surnames.
 const COMPOUND_SURNAMES: &[&str] = &[
@@ -1798,6 +2089,22 @@ const COMPOUND_SURNAMES: &[&str] = &[
 ];
 
 static SURNAME_SET: Lazy<HashSet<char>> = Lazy::new(|| SURNAMES.chars().collect());
+
+/// Everyday words that start with a surname of [`SURNAMES`] (mostly `单`, `申`, `甘`, which are
+/// far more common as word characters than as surnames): never read as surname + given name,
+/// whatever the trigger (`姓名单独填写`, `本人单身`, `我是申通的`, `甘肃人女士`).
+const SURNAME_WORDS: &[&str] = &[
+    "单独", "单位", "单身", "单亲", "单纯", "单号", "单据", "单价", "单次", "单日", "单笔", "单项",
+    "单品", "单词", "单元", "单车", "单程", "单方", "单向", "单面", "单子", "单人", "单间", "单张",
+    "单件", "单个", "单机", "单曲", "单打", "单页", "单只", "单边", "申请", "申诉", "申报", "申领",
+    "申办", "申通", "申购", "申明", "申述", "申辩", "甘心", "甘愿", "甘肃", "甘蔗", "甘甜", "甘草",
+    "甘拜", "甘于",
+];
+
+/// Whether one of [`SURNAME_WORDS`] starts at character `i`.
+fn surname_word_at(t: &Text<'_>, i: usize) -> bool {
+    SURNAME_WORDS.iter().any(|w| t.starts_with_at(i, w))
+}
 
 /// Surnames that are also everyday function words (`向`, `于`, `何` …): before another surname
 /// they are read as the function word (`向王明先生` → `向王先生`).
@@ -1846,9 +2153,9 @@ fn is_ambiguous_name_char(c: char) -> bool {
     AMBIGUOUS_NAME_CHARS.contains(c)
 }
 
-/// Given-name characters after `我是`/`本人` that make the phrase a role, not a name
-/// (`高中生`, `会员`, `用户`, `武汉人`).
-const ROLE_SUFFIX_CHARS: &str = "生员户主家师长工人客卡者友民商方级型族迷粉";
+/// Given-name characters after a weak trigger that make the phrase a role or a place, not a
+/// name (`高中生`, `会员`, `用户`, `武汉人`, `这边是高新区`, `这边是万达店`).
+const ROLE_SUFFIX_CHARS: &str = "生员户主家师长工人客卡者友民商方级型族迷粉区市县省镇乡路街店厅";
 
 /// Surname-initial words often found after `我是` that are not names.
 const NOT_NAMES_AFTER_WEAK: &[&str] = &[
@@ -1857,6 +2164,7 @@ const NOT_NAMES_AFTER_WEAK: &[&str] = &[
     "龙岗", "龙华", "唐山", "许昌", "韩国", "郑州", "于是", "何时", "史上", "康复", "文员", "文科",
     "常客", "易购", "汤圆", "罗湖", "孙子", "宋朝", "秦皇", "柯桥", "汪汪", "陆续", "曾经", "任何",
     "谢谢", "沈阳", "苏州", "杨浦", "林业", "田园", "程序", "范围", "叶子", "石油", "雷达", "贺卡",
+    "高速", "高铁", "高新", "高端", "高层", "黄色", "白色", "金色", "江边", "江湖", "常态",
 ];
 
 fn title_at(t: &Text<'_>, i: usize) -> bool {
@@ -1919,6 +2227,9 @@ fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
             None
         };
         if let Some((surname, given)) = reading {
+            if surname_word_at(t, surname) {
+                continue; // 甘肃人女士
+            }
             hits.push(Hit {
                 kind: Some(PiiKind::Name),
                 span: t.byte(surname)..t.byte(title),
@@ -1934,7 +2245,8 @@ fn detect_titled_names(t: &Text<'_>) -> Vec<Hit> {
 enum Trigger {
     /// `我叫`, `姓名`, `收货人` … : what follows is a name.
     Strong,
-    /// `我是`, `本人`: what follows may be a name, a role, a place or a verb.
+    /// `我是`, `本人`, `这边是` (`我这边是`), `我是用户`/`我是客户`/`我是机主`: what follows may
+    /// be a name, a role, a place or a verb.
     Weak,
     /// `姓X名Y`.
     SurnameGiven,
@@ -1942,14 +2254,16 @@ enum Trigger {
 
 static NAME_TRIGGER: Lazy<Regex> = Lazy::new(|| {
     Regex::new(
-        "我的名字叫|我的名字是|名字叫|名字是|我名叫|我叫|本人叫|本人名叫|姓名|联系人|收件人|收货人|持卡人|户名|我是|本人|姓",
+        "我的名字叫|我的名字是|名字叫|名字是|我名叫|我叫|本人叫|本人名叫|姓名|联系人|收件人|收货人|持卡人|户名|我是用户|我是客户|我是机主|这边是|我是|本人|姓",
     )
     .expect("name trigger regex")
 });
 
 fn trigger_kind(s: &str) -> Trigger {
     match s {
-        "我是" | "本人" => Trigger::Weak,
+        "我是" | "本人" | "这边是" | "我是用户" | "我是客户" | "我是机主" => {
+            Trigger::Weak
+        }
         "姓" => Trigger::SurnameGiven,
         _ => Trigger::Strong,
     }
@@ -2070,10 +2384,11 @@ fn following_word_at(t: &Text<'_>, i: usize) -> bool {
 /// Sentence-final (modal) particles: never part of a given name, and a name may end before them.
 const MODAL_PARTICLES: &str = "啊呀哈呢吧嘛哦啦噢喔哟咯嘞呗哇";
 
-/// After a weak trigger, the name must end at punctuation, the end of the text, `我` or a
-/// modal particle ([`MODAL_PARTICLES`]).
+/// After a weak trigger, the name must end at punctuation, the end of the text, a modal
+/// particle ([`MODAL_PARTICLES`]), `我`, or `要`/`想` starting a verb phrase
+/// (`我是王小明要投诉你们`).
 fn weak_boundary(t: &Text<'_>, i: usize) -> bool {
-    hard_name_end(t, i) || t.char(i) == Some('我')
+    hard_name_end(t, i) || matches!(t.char(i), Some('我' | '要' | '想'))
 }
 
 /// A hard end of a name: punctuation or another non-Han character (not `*`), the end of the
@@ -2150,18 +2465,30 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
         let Some(surname_len) = surname_at(t, p) else {
             continue;
         };
+        // `客户名单`, `用户名单`: the trigger `户名` inside a word.
+        if surname_word_at(t, p)
+            || (m.as_str() == "户名" && p == t.index_of(m.end()) && t.char(p) == Some('单'))
+        {
+            continue;
+        }
         let mut q = p + surname_len;
+        // `姓张，张伟`: the full name repeated after the surname must end clearly (`姓张，张飞的张`
+        // spells the surname out).
+        let mut repeated = false;
         if trigger == Trigger::SurnameGiven {
-            // 姓王名小明, 姓王，名小明, 姓王，叫王小明
+            // 姓王名小明, 姓王，名小明, 姓王，叫王小明, 姓王，王小明
             if t.char(q).is_some_and(|c| matches!(c, '，' | ',' | ' ')) {
                 q += 1;
             }
+            let surname = t.slice(p, p + surname_len);
             match t.char(q) {
                 Some('名') => q += 1,
-                Some('叫')
-                    if t.slice(q + 1, q + 1 + surname_len) == t.slice(p, p + surname_len) =>
-                {
+                Some('叫') if t.slice(q + 1, q + 1 + surname_len) == surname => {
                     q += 1 + surname_len;
+                }
+                Some(_) if t.slice(q, q + surname_len) == surname => {
+                    q += surname_len;
+                    repeated = true;
                 }
                 _ => continue,
             }
@@ -2210,6 +2537,9 @@ fn detect_introduced_names(t: &Text<'_>) -> Vec<Hit> {
             (Some(len), _) => len,
             (None, _) => continue,
         };
+        if repeated && !name_end(t, q + given_len) {
+            continue;
+        }
         let given = t.byte(q)..t.byte(q + given_len);
         hits.push(Hit {
             kind: Some(PiiKind::Name),
@@ -2975,6 +3305,221 @@ mod tests {
             ("王和李先生", "王和李先生"),
             ("我叫王和李", "我叫王和李"),
             ("我是来投诉的", "我是来投诉的"),
+        ]);
+    }
+
+    #[test]
+    fn more_name_triggers() {
+        check_cases(&[
+            ("我这边是李娜", "我这边是李*"),
+            ("这边是张伟", "这边是张*"),
+            ("您好，这边是王小明，我要投诉", "您好，这边是王**，我要投诉"),
+            ("我是用户李雪", "我是用户李*"),
+            ("我是客户王小明，宽带坏了", "我是客户王**，宽带坏了"),
+            ("我是王小明要投诉你们", "我是王**要投诉你们"),
+            ("本人李明想咨询一下", "本人李*想咨询一下"),
+            ("我姓张，张伟", "我姓张，张*"),
+            (
+                "我姓王，王小明，电话13812345678",
+                "我姓王，王**，电话1**********",
+            ),
+            // look-alikes: a place, a shop, a word after `这边是`; the surname spelled out
+            ("我们这边是高新区", "我们这边是高新区"),
+            ("这边是万达店", "这边是万达店"),
+            ("你们这边是怎么回事", "你们这边是怎么回事"),
+            ("这边是高速", "这边是高速"),
+            ("我是用户", "我是用户"),
+            ("我是用户，要投诉", "我是用户，要投诉"),
+            ("我是客户经理", "我是客户经理"),
+            ("我姓张，张飞的张", "我姓张，张飞的张"),
+            ("我是来要钱的", "我是来要钱的"),
+        ]);
+    }
+
+    #[test]
+    fn surnames_that_are_common_word_characters() {
+        check_cases(&[
+            ("我叫申雪", "我叫申*"),
+            ("我叫甘露露", "我叫甘**"),
+            ("我叫单雄信", "我叫单**"),
+            ("单雄信先生", "单先生"),
+            ("姓名：单雄信", "姓名：单**"),
+            // 申, 甘, 单 in everyday words
+            ("我要申请退款", "我要申请退款"),
+            ("本人申请退款", "本人申请退款"),
+            ("我不甘心", "我不甘心"),
+            ("订单号查不到", "订单号查不到"),
+            ("姓名单独填写", "姓名单独填写"),
+            ("客户名单里有我", "客户名单里有我"),
+            ("本人单身", "本人单身"),
+            ("我是申通快递的", "我是申通快递的"),
+            ("我是申通", "我是申通"),
+            ("我是单位派来的", "我是单位派来的"),
+            ("甘肃人女士", "甘肃人女士"),
+            ("下单小姐姐说", "下单小姐姐说"),
+        ]);
+    }
+
+    #[test]
+    fn numbers_read_out_in_digit_words() {
+        check_cases(&[
+            (
+                "身份证号是四四零三零六一九九零零一零一一二三六",
+                "身份证号是******************",
+            ),
+            (
+                "我的号码四四零三零六一九九零零一零一一二三六",
+                "我的号码******************",
+            ),
+            (
+                "身份证三一零一一五二零零零零二二九五六七X",
+                "身份证******************",
+            ),
+            (
+                "身份证号是幺幺零幺零五幺九四九幺二三幺零零二叉",
+                "身份证号是******************",
+            ),
+            // a mistyped check digit after 身份证, as for written IDs
+            (
+                "身份证号是四四零三零六一九九零零一零一一二三七",
+                "身份证号是******************",
+            ),
+            (
+                "银行卡号六二二二零二零二零零零零一二三四五六二",
+                "银行卡号***************四五六二",
+            ),
+            (
+                "卡号六二二二 零二零二 零零零零 一二三四 五六二",
+                "卡号**** **** **** ***四 五六二",
+            ),
+            ("加零零八六幺三八幺二三四五六七八", "加零零八六幺**********"),
+            ("加八六一三八一二三四五六七八", "加八六一**********"),
+            ("电话一三八1234五六七八", "电话一**********"),
+            ("电话138一二三四5678", "电话1**********"),
+            ("座机零幺零六二三四五六七八", "座机零幺零********"),
+            // look-alikes: a wrong check digit without 身份证, a card failing Luhn, counts
+            (
+                "号码四四零三零六一九九零零一零一一二三八",
+                "号码四四零三零六一九九零零一零一一二三八",
+            ),
+            (
+                "卡号六二二二零二零二零零零零一二三四五六三",
+                "卡号六二二二零二零二零零零零一二三四五六三",
+            ),
+            ("第一13812345678", "第一1**********"),
+            (
+                "订单号一三八一二三四五六七八",
+                "订单号一三八一二三四五六七八",
+            ),
+            (
+                "一二三四五六七八九十一二三四五六七八九",
+                "一二三四五六七八九十一二三四五六七八九",
+            ),
+            (
+                "打了三次2024031512345678一直没到账",
+                "打了三次2024031512345678一直没到账",
+            ),
+        ]);
+        let spans = find_pii("身份证号是四四零三零六一九九零零一零一一二三六");
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].kind, PiiKind::ResidentId);
+        let spans = find_pii("银行卡号六二二二零二零二零零零零一二三四五六二");
+        assert_eq!(spans[0].kind, PiiKind::BankCard);
+    }
+
+    #[test]
+    fn url_encoded_and_spaced_emails_and_international_landlines() {
+        check_cases(&[
+            ("邮箱zhangsan%40163.com", "邮箱z*******%40163.com"),
+            (
+                "邮箱 zhangsan @ 163.com 谢谢",
+                "邮箱 z******* @ 163.com 谢谢",
+            ),
+            ("邮箱zhangsan@ 163.com", "邮箱z*******@ 163.com"),
+            ("座机+86-10-62345678", "座机+86-10-********"),
+            ("座机 +86 755 8888 6666", "座机 +86 755 **** ****"),
+            ("座机0086 21 62345678", "座机0086 21 ********"),
+            // look-alikes: percentages, a bare 86 prefix, a lone @
+            ("满意度100%40分", "满意度100%40分"),
+            ("订单861062345678", "订单861062345678"),
+            ("编号 861062345678", "编号 861062345678"),
+            ("@ 客服 怎么没人回", "@ 客服 怎么没人回"),
+        ]);
+    }
+
+    #[test]
+    fn floors_and_dashed_rooms_inside_addresses() {
+        check_cases(&[
+            (
+                "杭州市西湖区文三路90号东部软件园1号楼5楼501",
+                "杭州市西湖区文三路**号东部软件园*号楼*楼***",
+            ),
+            ("住在幸福小区12-1502", "住在幸福小区**-****"),
+            (
+                "深圳南山区科技园南区R2-B栋12楼",
+                "深圳南山区科技园南区**-*栋**楼",
+            ),
+            // look-alikes: floors alone, workplaces, venues, lessons, dashes that are ranges
+            ("我住3楼", "我住3楼"),
+            ("会议在301室开", "会议在301室开"),
+            ("订的酒店房间是1208室", "订的酒店房间是1208室"),
+            ("去人民医院3号楼做检查", "去人民医院3号楼做检查"),
+            ("园区3号仓库发货", "园区3号仓库发货"),
+            ("坐到园区5号", "坐到园区5号"),
+            ("商场B区12号", "商场B区12号"),
+            ("店铺在步行街3号", "店铺在步行街3号"),
+            ("商户在美食城12号档口", "商户在美食城12号档口"),
+            ("学校2栋宿舍楼", "学校2栋宿舍楼"),
+            ("考试考第3单元和4单元", "考试考第3单元和4单元"),
+            ("3号窗口", "3号窗口"),
+            ("第3期课程学到了5单元", "第3期课程学到了5单元"),
+            ("小区12-15岁的孩子", "小区12-15岁的孩子"),
+            ("小区2023-2024年", "小区2023-2024年"),
+            ("住在阳光花园2-1-302", "住在阳光花园*-*-***"),
+            // a clause about a home is read all the same
+            (
+                "我住在酒店对面的幸福小区3栋201",
+                "我住在酒店对面的幸福小区*栋***",
+            ),
+            ("店铺地址：建国路88号", "店铺地址：建国路**号"),
+            ("会议室在3号楼501", "会议室在3号楼501"),
+        ]);
+    }
+
+    #[test]
+    fn house_numbers_in_words() {
+        check_cases(&[
+            (
+                "建国路八十八号三栋二单元五零一室",
+                "建国路***号*栋*单元***室",
+            ),
+            ("住在文三路九十号", "住在文三路**号"),
+            ("建国路八十八号三栋二单元五零一", "建国路***号*栋*单元***"),
+            // counts, lessons, dates and lines in words stay
+            ("小区两栋楼", "小区两栋楼"),
+            ("小区三栋楼都停电了", "小区三栋楼都停电了"),
+            ("下一单元的内容", "下一单元的内容"),
+            ("地铁三号线", "地铁三号线"),
+            ("我住三楼", "我住三楼"),
+            ("住在三单元", "住在三单元"),
+            ("三月五号到货", "三月五号到货"),
+            ("这条路三号封路", "这条路三号封路"),
+        ]);
+    }
+
+    #[test]
+    fn phone_after_a_product_code_label() {
+        check_cases(&[
+            ("快递柜 编码 13812345678", "快递柜 编码 1**********"),
+            ("货号13812345678", "货号1**********"),
+            ("编码 138-1234-5678", "编码 1**-****-****"),
+            (
+                "商品编码 6222020200001234562",
+                "商品编码 6222020200001234562",
+            ),
+            ("编码 2024-13812345678", "编码 2024-13812345678"),
+            ("货号 1234 13812345678", "货号 1234 1**********"),
+            ("工号 13812345678", "工号 13812345678"),
         ]);
     }
 
