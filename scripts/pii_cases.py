@@ -72,13 +72,15 @@ def luhn_ok(num):
     return total % 10 == 0
 
 
-def resident_id(region, year, month, day):
-    body = f"{region}{year:04d}{month:02d}{day:02d}{RNG.randrange(1000):03d}"
+def resident_id(region, year, month, day, rng=None):
+    rng = rng or RNG
+    body = f"{region}{year:04d}{month:02d}{day:02d}{rng.randrange(1000):03d}"
     return body + id_check(body)
 
 
-def bank_card(bin_, length):
-    body = bin_ + "".join(str(RNG.randrange(10)) for _ in range(length - 1 - len(bin_)))
+def bank_card(bin_, length, rng=None):
+    rng = rng or RNG
+    body = bin_ + "".join(str(rng.randrange(10)) for _ in range(length - 1 - len(bin_)))
     card = body + luhn_check(body)
     assert luhn_ok(card)
     return card
@@ -89,9 +91,10 @@ def wrong_check(num, alphabet="0123456789"):
     return num[:-1] + next(c for c in alphabet if c != last)
 
 
-def mobile():
-    second = RNG.choice("3456789")
-    return "1" + second + "".join(str(RNG.randrange(10)) for _ in range(9))
+def mobile(rng=None):
+    rng = rng or RNG
+    second = rng.choice("3456789")
+    return "1" + second + "".join(str(rng.randrange(10)) for _ in range(9))
 
 
 SPOKEN = {"0": "零洞", "1": "一幺", "2": "二", "3": "三", "4": "四", "5": "五", "6": "六",
@@ -542,19 +545,15 @@ def words(num):
 
 
 def mobile4():
-    return "1" + R4.choice("3456789") + "".join(str(R4.randrange(10)) for _ in range(9))
+    return mobile(R4)
 
 
 def resident_id4(region, year, month, day):
-    body = f"{region}{year:04d}{month:02d}{day:02d}{R4.randrange(1000):03d}"
-    return body + id_check(body)
+    return resident_id(region, year, month, day, R4)
 
 
 def bank_card4(bin_, length):
-    body = bin_ + "".join(str(R4.randrange(10)) for _ in range(length - 1 - len(bin_)))
-    card = body + luhn_check(body)
-    assert luhn_ok(card)
-    return card
+    return bank_card(bin_, length, R4)
 
 
 def stars_words(s, keep_head=0, keep_tail=0):
