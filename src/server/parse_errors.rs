@@ -109,8 +109,18 @@ fn error_for(status: u16) -> Option<ApiError> {
     }
 }
 
+/// The longest write taken for one of hyper's bare heads.
+const MAX_BARE_HEAD: usize = 512;
+
 /// `head` with a JSON error body, if it is one of hyper's bare parse-error replies written whole.
 fn with_json_body(head: &[u8]) -> Option<Vec<u8>> {
+    // This runs on every write of every reply: refuse on the first bytes and the length (hyper's bare
+    // heads are a status line, `content-length` and `date`, under 200 bytes) before reading the rest.
+    if head.len() > MAX_BARE_HEAD
+        || !(head.starts_with(b"HTTP/1.1 4") || head.starts_with(b"HTTP/1.0 4"))
+    {
+        return None;
+    }
     let text = std::str::from_utf8(head).ok()?;
     let lines = text.strip_suffix("\r\n\r\n")?;
     if lines.contains("\r\n\r\n") {
