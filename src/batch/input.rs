@@ -1,10 +1,11 @@
-//! Readers: `.jsonl`, `.csv` (delimiter sniffed, UTF-8 with or without BOM or GBK/GB18030) and `.xlsx`
+//! Readers: `.jsonl`, `.csv` (delimiter sniffed; UTF-8 with or without BOM, UTF-16 with BOM, GBK/GB18030 or
+//! Big5, detected) and `.xlsx`
 //! (streamed cell by cell). Every reader yields [`RawRow`]s in file order: the row's fields, unchanged, and
 //! the problem that makes it unusable (broken line, undecodable bytes), if any. A bad row never stops a run;
 //! only an unreadable file does.
 
 use super::BatchError;
-use encoding_rs::{DecoderResult, Encoding, GB18030, UTF_8};
+use encoding_rs::{DecoderResult, Encoding, BIG5, GB18030, UTF_8};
 use serde_json::{Map, Number, Value};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -68,14 +69,84 @@ pub trait RowSource: Send {
 }
 
 /// What one pass over the input file says: its size, a content hash (for the resume journal) and, for
-/// text files, how many malformed sequences it has as UTF-8 and as GB18030.
+/// text files, the evidence for its encoding: the byte-order mark, how many malformed sequences it has as
+/// UTF-8, and how GB18030 and Big5 read it ([`Reading`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scan {
     pub size: u64,
     pub hash: u64,
     pub utf8_errors: u64,
-    pub gb18030_errors: u64,
-    pub utf8_bom: bool,
+    /// The encoding a byte-order mark at the start names (UTF-8, UTF-16LE or UTF-16BE).
+    pub bom: Option<&'static Encoding>,
+    pub gb18030: Reading,
+    pub big5: Reading,
+}
+
+/// How a legacy Chinese encoding reads a file: its malformed sequences, and how many of the characters it
+/// decodes are common Chinese characters (`common`) or anything else beyond ASCII and common punctuation
+/// (`unusual`: rare characters, kana, Greek, private use …). A file read in the wrong one of GB18030 and
+/// Big5 decodes mostly without errors but into rare characters and symbols (`客服態度` in Big5 read as
+/// GB18030 is `狝篈び`), so the two are told apart by what they read, not by their errors.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Reading {
+    pub errors: u64,
+    pub common: u64,
+    pub unusual: u64,
+}
+
+impl Reading {
+    /// Common characters read, less unusual ones and malformed sequences.
+    fn score(&self) -> i64 {
+        self.common as i64 - self.unusual as i64 - self.errors as i64
+    }
+}
+
+/// The common Chinese characters, simplified and traditional: level 1 of GB2312 (3,755 characters) and level 1
+/// of Big5 (5,401), as a bit set over U+4E00..=U+9FFF, built once by decoding those code ranges.
+fn common_hanzi() -> &'static [u64] {
+    static SET: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut bits = vec![0u64; (0x9FFF - 0x4E00 + 1) / 64 + 1];
+        let mut add = |enc: &'static Encoding, lead: u8, trail: u8| {
+            let pair = [lead, trail];
+            let (text, had_errors) = enc.decode_without_bom_handling(&pair);
+            if had_errors {
+                return;
+            }
+            for c in text.chars() {
+                let u = c as usize;
+                if (0x4E00..=0x9FFF).contains(&u) {
+                    bits[(u - 0x4E00) / 64] |= 1 << ((u - 0x4E00) % 64);
+                }
+            }
+        };
+        for lead in 0xB0..=0xD7u8 {
+            for trail in 0xA1..=0xFEu8 {
+                add(GB18030, lead, trail);
+            }
+        }
+        for lead in 0xA4..=0xC6u8 {
+            for trail in (0x40..=0x7Eu8).chain(0xA1..=0xFE) {
+                if lead == 0xC6 && trail > 0x7E {
+                    break; // level 1 ends at C67E
+                }
+                add(BIG5, lead, trail);
+            }
+        }
+        bits
+    })
+}
+
+fn is_common_hanzi(c: char) -> bool {
+    let u = c as usize;
+    (0x4E00..=0x9FFF).contains(&u)
+        && common_hanzi()[(u - 0x4E00) / 64] >> ((u - 0x4E00) % 64) & 1 == 1
+}
+
+/// Punctuation and symbols ordinary Chinese text uses: CJK punctuation, full-width forms, quotes, dashes,
+/// the ellipsis and the middle dot.
+fn is_common_symbol(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x303F | 0xFF00..=0xFFEF | 0x2010..=0x2027 | 0x00B7)
 }
 
 /// FNV-1a, 64 bit: stable across Rust versions (the journal outlives the binary that wrote it).
@@ -97,32 +168,46 @@ impl Fnv {
     }
 }
 
-/// Counts malformed sequences a decoder finds in a stream fed block by block.
+/// Counts malformed sequences a decoder finds in a stream fed block by block, and (when `read` is set)
+/// what it decodes, as a [`Reading`].
 struct ErrorCounter {
     decoder: encoding_rs::Decoder,
     out: Vec<u8>,
-    errors: u64,
+    reading: Reading,
+    read: bool,
 }
 
 impl ErrorCounter {
-    fn new(enc: &'static Encoding) -> Self {
+    fn new(enc: &'static Encoding, read: bool) -> Self {
         Self {
             decoder: enc.new_decoder_without_bom_handling(),
             out: vec![0; 64 * 1024],
-            errors: 0,
+            reading: Reading::default(),
+            read,
         }
     }
 
     fn feed(&mut self, mut src: &[u8], last: bool) {
         loop {
-            let (res, read, _) =
+            let (res, read, written) =
                 self.decoder
                     .decode_to_utf8_without_replacement(src, &mut self.out, last);
             src = &src[read..];
+            if self.read {
+                // The decoder writes whole characters only.
+                for c in String::from_utf8_lossy(&self.out[..written]).chars() {
+                    if c.is_ascii() || is_common_symbol(c) {
+                    } else if is_common_hanzi(c) {
+                        self.reading.common += 1;
+                    } else {
+                        self.reading.unusual += 1;
+                    }
+                }
+            }
             match res {
                 DecoderResult::InputEmpty => return,
                 DecoderResult::OutputFull => {}
-                DecoderResult::Malformed(_, _) => self.errors += 1,
+                DecoderResult::Malformed(_, _) => self.reading.errors += 1,
             }
         }
     }
@@ -135,10 +220,11 @@ pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
     let mut buf = vec![0u8; 1 << 20];
     let mut hash = Fnv::default();
     let mut size = 0u64;
-    let mut utf8 = ErrorCounter::new(UTF_8);
-    let mut gb = ErrorCounter::new(GB18030);
+    let mut utf8 = ErrorCounter::new(UTF_8, false);
+    let mut gb = ErrorCounter::new(GB18030, true);
+    let mut big5 = ErrorCounter::new(BIG5, true);
     let mut first = true;
-    let mut utf8_bom = false;
+    let mut bom = None;
     loop {
         let n = file
             .read(&mut buf)
@@ -151,32 +237,38 @@ pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
         size += n as u64;
         if first {
             first = false;
-            if block.starts_with(&[0xEF, 0xBB, 0xBF]) {
-                utf8_bom = true;
-                block = &block[3..];
+            if let Some((enc, len)) = Encoding::for_bom(block) {
+                bom = Some(enc);
+                block = &block[len..];
             }
         }
-        if text {
+        // A file with a UTF-16 byte-order mark is UTF-16: the other readings would be noise.
+        if text && bom.is_none_or(|e| e == UTF_8) {
             utf8.feed(block, false);
             gb.feed(block, false);
+            big5.feed(block, false);
         }
     }
     if text {
         utf8.feed(&[], true);
         gb.feed(&[], true);
+        big5.feed(&[], true);
     }
     Ok(Scan {
         size,
         hash: hash.0,
-        utf8_errors: utf8.errors,
-        gb18030_errors: gb.errors,
-        utf8_bom,
+        utf8_errors: utf8.reading.errors,
+        bom,
+        gb18030: gb.reading,
+        big5: big5.reading,
     })
 }
 
-/// The encoding of a CSV file: the forced one, else UTF-8 when it decodes (or has a BOM), else GB18030
-/// (a superset of GBK and GB2312) when that decodes with fewer errors, else UTF-8 (the bad rows then
-/// get an error).
+/// The encoding of a CSV file: the forced one; else the one a byte-order mark names (UTF-8, UTF-16LE or
+/// UTF-16BE, as Excel's "Unicode text" writes); else UTF-8 when the whole file decodes as UTF-8; else
+/// whichever of GB18030 (a superset of GBK and GB2312) and Big5 reads it as more common Chinese characters
+/// ([`Reading`]; GB18030 on a tie), when that decodes with fewer errors than UTF-8; else UTF-8 (the bad rows
+/// then get an error).
 pub fn choose_encoding(forced: Option<&str>, scan: &Scan) -> Result<&'static Encoding, BatchError> {
     if let Some(label) = forced {
         let label = label.trim();
@@ -189,11 +281,22 @@ pub fn choose_encoding(forced: Option<&str>, scan: &Scan) -> Result<&'static Enc
                 ))
             });
     }
-    if scan.utf8_bom || scan.utf8_errors == 0 || scan.gb18030_errors >= scan.utf8_errors {
-        Ok(UTF_8)
-    } else {
-        Ok(GB18030)
+    if let Some(enc) = scan.bom {
+        return Ok(enc);
     }
+    if scan.utf8_errors == 0 {
+        return Ok(UTF_8);
+    }
+    let (enc, reading) = if scan.big5.score() > scan.gb18030.score() {
+        (BIG5, scan.big5)
+    } else {
+        (GB18030, scan.gb18030)
+    };
+    Ok(if reading.errors >= scan.utf8_errors {
+        UTF_8
+    } else {
+        enc
+    })
 }
 
 /// Counts bytes read from the file (the progress bar's position), shared with the source.
@@ -951,12 +1054,12 @@ mod tests {
         let p = dir.path().join("g.csv");
         std::fs::write(&p, &gbk).unwrap();
         let s = scan(&p, true).unwrap();
-        assert!(s.utf8_errors > 0 && s.gb18030_errors == 0);
+        assert!(s.utf8_errors > 0 && s.gb18030.errors == 0);
         assert_eq!(choose_encoding(None, &s).unwrap(), GB18030);
         let p2 = dir.path().join("u.csv");
         std::fs::write(&p2, format!("\u{feff}{text}")).unwrap();
         let s2 = scan(&p2, true).unwrap();
-        assert!(s2.utf8_bom);
+        assert_eq!(s2.bom, Some(UTF_8));
         assert_eq!(choose_encoding(None, &s2).unwrap(), UTF_8);
         assert_ne!(s.hash, s2.hash);
         assert_eq!(choose_encoding(Some("GBK"), &s2).unwrap(), GB18030);
@@ -968,6 +1071,112 @@ mod tests {
         let row = src.next_row().unwrap().unwrap();
         assert_eq!(row.fields["内容"], "客服态度太差了");
         assert!(row.problem.is_none());
+    }
+
+    /// Writes `bom` then `bytes` to `dir/name`, scans the file and returns the encoding chosen for it.
+    fn detect(dir: &Path, name: &str, bom: &[u8], bytes: &[u8]) -> &'static Encoding {
+        let p = dir.join(name);
+        std::fs::write(&p, [bom, bytes].concat()).unwrap();
+        choose_encoding(None, &scan(&p, true).unwrap()).unwrap()
+    }
+
+    fn utf16(text: &str, little: bool) -> Vec<u8> {
+        text.encode_utf16()
+            .flat_map(|u| {
+                if little {
+                    u.to_le_bytes()
+                } else {
+                    u.to_be_bytes()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn big5_and_utf16_are_detected_even_in_tiny_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Traditional text in Big5, as Excel in Taiwan or Hong Kong saves it: GB18030 decodes these bytes
+        // too, mostly without errors, into rare characters and kana.
+        for (i, text) in [
+            "id,text\n1,客服態度太差了，我要投訴\n",
+            "text\n等了一個星期都沒人處理\n",
+            "內容\n謝謝\n",
+            "編號,內容,日期\n1,物流很慢，包裝也破了，退貨還要自己付運費。\n2,服務很好，下次還會再來！\n",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let (big5, _, bad) = BIG5.encode(text);
+            assert!(!bad);
+            assert_eq!(detect(d, &format!("b{i}.csv"), &[], &big5), BIG5, "{text}");
+            // The same text in simplified characters, in GBK, stays GB18030.
+            let simplified = text
+                .replace("態", "态")
+                .replace("訴", "诉")
+                .replace("個", "个")
+                .replace("沒", "没")
+                .replace("處", "处")
+                .replace("謝", "谢")
+                .replace("內", "内")
+                .replace("編號", "编号")
+                .replace("裝", "装")
+                .replace("貨", "货")
+                .replace("運費", "运费")
+                .replace("務", "务")
+                .replace("還會", "还会")
+                .replace("還", "还")
+                .replace("來", "来")
+                .replace("內容", "内容");
+            let (gbk, _, _) = GB18030.encode(&simplified);
+            assert_eq!(detect(d, &format!("g{i}.csv"), &[], &gbk), GB18030, "{simplified}");
+            // Traditional characters written in GBK are GBK too.
+            let (gbk_trad, _, _) = GB18030.encode(text);
+            assert_eq!(detect(d, &format!("t{i}.csv"), &[], &gbk_trad), GB18030, "{text}");
+            // UTF-16 with its byte-order mark, as Excel's "Unicode text" writes it.
+            assert_eq!(
+                detect(d, &format!("le{i}.csv"), &[0xFF, 0xFE], &utf16(text, true)),
+                encoding_rs::UTF_16LE
+            );
+            assert_eq!(
+                detect(d, &format!("be{i}.csv"), &[0xFE, 0xFF], &utf16(text, false)),
+                encoding_rs::UTF_16BE
+            );
+        }
+        // A UTF-16 file reads back with its header and rows intact (tab-delimited, as Excel writes it).
+        let p = d.join("excel.txt");
+        let text = "编号\t客户评论\n1\t客服態度太差了\n2\t\"物流很快，谢谢\"\n";
+        std::fs::write(&p, [&[0xFF, 0xFE][..], &utf16(text, true)].concat()).unwrap();
+        let enc = choose_encoding(None, &scan(&p, true).unwrap()).unwrap();
+        let (mut src, delim) = CsvSource::open(&p, enc, None, 0).unwrap();
+        assert_eq!(delim, b'\t');
+        assert_eq!(src.columns(), ["编号", "客户评论"]);
+        let row = src.next_row().unwrap().unwrap();
+        assert_eq!(row.fields["客户评论"], "客服態度太差了");
+        let row = src.next_row().unwrap().unwrap();
+        assert_eq!(row.fields["客户评论"], "物流很快，谢谢");
+        assert!(row.problem.is_none());
+        assert!(src.next_row().unwrap().is_none());
+        // A Big5 file reads back as the text it holds.
+        let p = d.join("big5.csv");
+        let (big5, _, _) = BIG5.encode("id,text\n1,客服態度太差了\n");
+        std::fs::write(&p, &big5).unwrap();
+        let (mut src, _) = CsvSource::open(&p, BIG5, None, 0).unwrap();
+        assert_eq!(
+            src.next_row().unwrap().unwrap().fields["text"],
+            "客服態度太差了"
+        );
+    }
+
+    #[test]
+    fn common_characters_cover_both_scripts() {
+        for c in "的一是了我不人在他有这个们态度服务诉处没谢個們態務訴處沒謝".chars()
+        {
+            assert!(is_common_hanzi(c), "{c}");
+        }
+        for c in "狝篈畉璶禗びщ".chars() {
+            assert!(!is_common_hanzi(c), "{c}");
+        }
     }
 
     #[test]
