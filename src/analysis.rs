@@ -72,9 +72,17 @@ impl Request {
     pub fn from_cli_input(input: &str) -> Result<Self, String> {
         let trimmed = input.trim();
         if trimmed.starts_with('{') {
-            if let Ok(serde_json::Value::Object(fields)) =
-                serde_json::from_str::<serde_json::Value>(trimmed)
-            {
+            let parsed = serde_json::from_str::<serde_json::Value>(trimmed);
+            // A text may start with a brace (`{商品}很差`); broken JSON that names a request's fields is a
+            // broken request, not a text to analyze.
+            if let Err(e) = &parsed {
+                if trimmed.contains("\"text\"") || trimmed.contains("\"turns\"") {
+                    return Err(format!(
+                        "the input looks like a JSON request but is not valid JSON: {e}"
+                    ));
+                }
+            }
+            if let Ok(serde_json::Value::Object(fields)) = parsed {
                 if fields.contains_key("text") || fields.contains_key("turns") {
                     let r = serde_json::from_value::<Request>(serde_json::Value::Object(fields))
                         .map_err(|e| {
@@ -221,6 +229,25 @@ pub struct Analyzer {
 /// Scores are reported with four decimals (as f64, so JSON shows `0.9749`, not `0.9749000072479248`).
 fn round4(x: f32) -> f64 {
     (x as f64 * 10_000.0).round() / 10_000.0
+}
+
+/// A probability distribution with four decimals that still sums to exactly 1: each probability is rounded
+/// in ten-thousandths, and what rounding gained or lost goes to (or comes from) the largest one. Rounding
+/// each on its own made a quarter of the sentiment readings sum to 0.9999 or 1.0001.
+fn round4_distribution(p: &[f32]) -> Vec<f64> {
+    let mut units: Vec<i64> = p
+        .iter()
+        .map(|&x| (x as f64 * 10_000.0).round() as i64)
+        .collect();
+    let largest = p
+        .iter()
+        .enumerate()
+        .fold(0, |b, (i, &x)| if x > p[b] { i } else { b });
+    let residual = 10_000 - units.iter().sum::<i64>();
+    if let Some(u) = units.get_mut(largest) {
+        *u += residual;
+    }
+    units.into_iter().map(|u| u as f64 / 10_000.0).collect()
 }
 
 impl Analyzer {
@@ -448,14 +475,15 @@ impl Analyzer {
                     }
                     signals.negative = neg.map_or(p[0], |n| p[n]);
                     signals.positive = pos.map_or(0.0, |q| p[q]);
+                    let rounded = round4_distribution(&p);
                     a.sentiment = Some(Sentiment {
                         label: head.labels[best.0].clone(),
-                        score: round4(best.1),
+                        score: rounded[best.0],
                         scores: head
                             .labels
                             .iter()
-                            .zip(&p)
-                            .map(|(l, &x)| (l.clone(), round4(x).into()))
+                            .zip(&rounded)
+                            .map(|(l, &x)| (l.clone(), x.into()))
                             .collect(),
                         rule,
                     });
@@ -766,10 +794,44 @@ mod tests {
             r#"{"turns": "x"}"#,
             r#"{"text": 5}"#,
             r#"{"turns": [{"speaker": "customer"}]}"#,
+            // Broken JSON that names a request's fields (a truncated chatbot payload).
+            r#"{"turns": [{"speaker":"customer","text":"我要投诉"}"#,
+            r#"{"text": "太差了""#,
         ] {
             let e = Request::from_cli_input(bad).unwrap_err();
             assert!(e.contains("JSON request"), "{bad}: {e}");
         }
+        assert!(Request::from_cli_input(r#"{"text": "太差了""#)
+            .unwrap_err()
+            .contains("not valid JSON"));
+    }
+
+    #[test]
+    fn rounded_distributions_sum_to_one() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            let mut p: Vec<f32> = (0..3)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    (rng % 1_000_000) as f32 + 1.0
+                })
+                .collect();
+            let sum: f32 = p.iter().sum();
+            p.iter_mut().for_each(|x| *x /= sum);
+            let r = round4_distribution(&p);
+            let units: i64 = r.iter().map(|x| (x * 10_000.0).round() as i64).sum();
+            assert_eq!(units, 10_000, "{p:?} → {r:?}");
+            for (x, y) in p.iter().zip(&r) {
+                assert!((*x as f64 - y).abs() <= 0.00015, "{p:?} → {r:?}");
+            }
+        }
+        // Rounded one by one, these sum to 1.0001; the largest gives back the extra ten-thousandth.
+        assert_eq!(
+            round4_distribution(&[0.50006, 0.25006, 0.24988]),
+            vec![0.5, 0.2501, 0.2499]
+        );
     }
 
     #[test]

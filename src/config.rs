@@ -266,8 +266,9 @@ pub struct CustomerArgs {
 
 #[derive(Debug, Args)]
 pub struct CustomersArgs {
-    /// Only high-risk customers (required for now: the only listing).
-    #[arg(long, env = "XINSHENG_HIGH_RISK")]
+    /// Only high-risk customers (`history.high_risk_after` or more negative contacts in a row); without it,
+    /// every customer.
+    #[arg(long, env = "XINSHENG_HIGH_RISK", value_parser = clap::builder::BoolishValueParser::new())]
     pub high_risk: bool,
 }
 
@@ -280,21 +281,20 @@ pub struct EvalRiskArgs {
     #[arg(long, env = "XINSHENG_EVAL_CONVERSATIONS")]
     pub conversations: Option<PathBuf>,
     /// Also list every misclassified row (id, gold, predicted) under `misses`.
-    #[arg(long, env = "XINSHENG_EVAL_MISSES")]
+    #[arg(long, env = "XINSHENG_EVAL_MISSES", value_parser = clap::builder::BoolishValueParser::new())]
     pub misses: bool,
     /// Leave the learned models (risk_model.json, complaint_model.json) out: the rules alone.
-    #[arg(long, env = "XINSHENG_EVAL_RULES_ONLY")]
+    #[arg(long, env = "XINSHENG_EVAL_RULES_ONLY", value_parser = clap::builder::BoolishValueParser::new())]
     pub rules_only: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// The text. Read from standard input when absent. A JSON object with `turns` is analyzed as a
-    /// conversation.
-    #[arg(env = "XINSHENG_TEXT")]
+    /// conversation. (No environment variable: a stale one would silently replace piped input.)
     pub text: Option<String>,
     /// Print compact one-line JSON instead of indented JSON.
-    #[arg(long, env = "XINSHENG_COMPACT")]
+    #[arg(long, env = "XINSHENG_COMPACT", value_parser = clap::builder::BoolishValueParser::new())]
     pub compact: bool,
     /// Store this contact in the customer's history and add `customer` to the analysis.
     #[arg(long, env = "XINSHENG_CUSTOMER_ID")]
@@ -349,10 +349,10 @@ pub struct LabelArgs {
     )]
     pub window: usize,
     /// Start over, ignoring the journal of an earlier interrupted run (by default a rerun resumes).
-    #[arg(long, env = "XINSHENG_RESTART")]
+    #[arg(long, env = "XINSHENG_RESTART", value_parser = clap::builder::BoolishValueParser::new())]
     pub restart: bool,
     /// No progress bar.
-    #[arg(long, env = "XINSHENG_QUIET")]
+    #[arg(long, env = "XINSHENG_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
 }
 
@@ -433,7 +433,7 @@ pub struct TrainArgs {
     #[arg(long, env = "XINSHENG_CHECKPOINT_EVERY", default_value_t = 200)]
     pub checkpoint_every: usize,
     /// Continue from OUT/checkpoint (same options).
-    #[arg(long, env = "XINSHENG_RESUME")]
+    #[arg(long, env = "XINSHENG_RESUME", value_parser = clap::builder::BoolishValueParser::new())]
     pub resume: bool,
     /// Weight of the emotion loss (sentiment and categories weigh 1).
     #[arg(long, env = "XINSHENG_EMOTION_WEIGHT", default_value_t = 0.5)]
@@ -445,7 +445,7 @@ pub struct TrainArgs {
     #[arg(long, env = "XINSHENG_F32")]
     pub f32: bool,
     /// No progress bar.
-    #[arg(long, env = "XINSHENG_QUIET")]
+    #[arg(long, env = "XINSHENG_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
 }
 
@@ -458,7 +458,7 @@ pub struct EvalArgs {
     pub batch_size: usize,
     /// Mask PII (`xinsheng::text::mask`) in every text before evaluating, to measure what masking
     /// the model input would cost.
-    #[arg(long, env = "XINSHENG_MASK_INPUT")]
+    #[arg(long, env = "XINSHENG_MASK_INPUT", value_parser = clap::builder::BoolishValueParser::new())]
     pub mask_input: bool,
     /// Also report each group of rows on its own, grouped by this field of the input rows (a string or a
     /// number; e.g. `phenomenon` of the robustness dev set, or a channel column). Rows without it form the
@@ -495,7 +495,7 @@ pub struct ServeArgs {
     )]
     pub api_keys: Vec<String>,
     /// Require the API key on /health, /ready, /metrics, /openapi.json and /docs too.
-    #[arg(long, env = "XINSHENG_PROTECT_PROBES")]
+    #[arg(long, env = "XINSHENG_PROTECT_PROBES", value_parser = clap::builder::BoolishValueParser::new())]
     pub protect_probes: bool,
     /// Largest accepted request body, in bytes (larger → 413).
     #[arg(long, env = "XINSHENG_BODY_LIMIT", default_value_t = 1024 * 1024)]
@@ -540,7 +540,7 @@ pub struct ServeArgs {
     #[arg(long, env = "XINSHENG_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
     /// Log as JSON lines instead of text (logs go to standard error; filter with XINSHENG_LOG).
-    #[arg(long, env = "XINSHENG_LOG_JSON")]
+    #[arg(long, env = "XINSHENG_LOG_JSON", value_parser = clap::builder::BoolishValueParser::new())]
     pub log_json: bool,
 }
 

@@ -54,6 +54,15 @@ fn emit(args: std::fmt::Arguments) -> Result<(), Failure> {
     }
 }
 
+/// `eprintln!` that does not panic when standard error is gone (`xinsheng … 2>&1 | head -1`): a closed
+/// reader must not turn a usage error (2) into a panic (101).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let settings = Settings::parse();
     if settings.threads > 0 {
@@ -65,7 +74,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.msg.is_empty() {
-                eprintln!("error: {}", f.msg);
+                note!("error: {}", f.msg);
             }
             ExitCode::from(f.code)
         }
@@ -246,6 +255,15 @@ impl xinsheng::batch::CustomerHistory for BatchHistory {
     }
 }
 
+/// The SQLite history file when that is the store and it does not exist yet (reads then find nobody,
+/// and must not create it).
+fn missing_sqlite(s: &Settings) -> Option<std::path::PathBuf> {
+    match Backend::choose(&s.data_dir, s.database_url.as_deref()) {
+        Backend::Sqlite(path) if !path.exists() => Some(path),
+        _ => None,
+    }
+}
+
 fn history(s: &Settings, policy: &Policy) -> History {
     History::start(
         Backend::choose(&s.data_dir, s.database_url.as_deref()),
@@ -263,7 +281,13 @@ fn run(s: Settings) -> Result<(), Failure> {
                     let mut buf = String::new();
                     std::io::stdin()
                         .read_to_string(&mut buf)
-                        .map_err(|e| usage(format!("standard input is not UTF-8 text: {e}")))?;
+                        .map_err(|e| {
+                            usage(format!(
+                                "standard input is not UTF-8 text ({e}); if it is GBK, convert it \
+                                 (`iconv -f GBK -t UTF-8`), or put it in a file for `xinsheng label`, \
+                                 which detects GBK, GB18030, Big5 and UTF-16"
+                            ))
+                        })?;
                     buf
                 }
             };
@@ -325,7 +349,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                 _ => usage(e.to_string()),
             })?;
             if !l.quiet {
-                eprintln!(
+                note!(
                     "labeled {} rows ({} analyzed, {} bad) · this run {} rows in {:.1} s ({:.0} rows/s){}",
                     summary.rows,
                     summary.analyzed,
@@ -339,9 +363,9 @@ fn run(s: Settings) -> Result<(), Failure> {
                         String::new()
                     }
                 );
-                eprintln!("report: {}", summary.report);
+                note!("report: {}", summary.report);
                 if summary.history_skipped > 0 {
-                    eprintln!(
+                    note!(
                         "customer history: {} rows were labeled but not stored ({})",
                         summary.history_skipped,
                         summary
@@ -351,7 +375,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                     );
                 }
             }
-            eprintln!("{}", serde_json::to_string_pretty(&summary)?);
+            note!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
         Command::Train(t) => {
@@ -375,7 +399,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                     changed += usize::from(masked != ex.text);
                     ex.text = masked;
                 }
-                eprintln!(
+                note!(
                     "--mask-input: PII masked in {changed} of {} texts",
                     examples.len()
                 );
@@ -417,6 +441,14 @@ fn run(s: Settings) -> Result<(), Failure> {
         }
         Command::Customer(c) => {
             check_id(&c.id).map_err(|e| usage(e.to_string()))?;
+            // Reading must not create a store: with no SQLite file there is no customer.
+            if let Some(path) = missing_sqlite(&s) {
+                return Err(usage(format!(
+                    "unknown customer: {} (no history at {})",
+                    c.id,
+                    path.display()
+                )));
+            }
             let policy = load_policy(&s)?;
             match history(&s, &policy).customer(&c.id)? {
                 Some(state) => {
@@ -427,13 +459,17 @@ fn run(s: Settings) -> Result<(), Failure> {
             }
         }
         Command::Customers(c) => {
-            if !c.high_risk {
-                return Err(usage(
-                    "only `customers --high-risk` is available (use `customer ID` for one)",
-                ));
+            if missing_sqlite(&s).is_some() {
+                return Ok(());
             }
             let policy = load_policy(&s)?;
-            for state in history(&s, &policy).high_risk()? {
+            let h = history(&s, &policy);
+            let states = if c.high_risk {
+                h.high_risk()?
+            } else {
+                h.all()?
+            };
+            for state in states {
                 out!("{}", serde_json::to_string(&state)?)?;
             }
             Ok(())
@@ -504,7 +540,7 @@ fn run(s: Settings) -> Result<(), Failure> {
                     .extend(fit::evaluation_texts(dir, &groups).map_err(|e| usage(e.to_string()))?);
             }
             let excluded = fit::drop_near(&mut groups, &eval_texts);
-            eprintln!(
+            note!(
                 "{} training rows left out as copies of evaluation texts",
                 excluded.len()
             );

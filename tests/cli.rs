@@ -343,3 +343,114 @@ fn analyze_refuses_malformed_requests_and_invisible_only_text() {
         );
     }
 }
+
+/// Runs `analyze` with `stdin` piped in and `env` set.
+fn analyze_stdin(stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = command(&["analyze", "--compact"]);
+    cmd.env_remove("XINSHENG_TEXT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run xinsheng");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn piped_input_is_what_gets_analyzed_and_broken_requests_are_refused() {
+    // A truncated chatbot payload is an error, not a text about JSON.
+    let out = analyze_stdin(
+        r#"{"turns": [{"speaker":"customer","text":"我要投诉"}"#.as_bytes(),
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not valid JSON"), "{err}");
+    // A text that merely starts with a brace is still a text.
+    let out = analyze_stdin("{赠品}没收到".as_bytes(), &[]);
+    assert!(out.status.success());
+    // An environment variable named like the argument does not replace piped input.
+    let out = analyze_stdin(
+        "来自标准输入的文本".as_bytes(),
+        &[("XINSHENG_TEXT", "来自环境变量")],
+    );
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["masked_text"], "来自标准输入的文本");
+    // GBK on standard input: the error says what to do.
+    let out = analyze_stdin(&[0xBF, 0xCD, 0xB7, 0xFE, 0xCC, 0xAB, 0xB2, 0xEE], &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("not UTF-8") && err.contains("iconv"), "{err}");
+    // Boolean flags take the values shells use.
+    let out = analyze_stdin("你好".as_bytes(), &[("XINSHENG_COMPACT", "1")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn scores_have_four_decimals_and_sentiment_sums_to_one() {
+    for text in [
+        "没有送水没有送水没有送水",
+        "我卡里的三万块钱莫名其妙被转走了，你们银行必须给我个说法",
+        "我都打了五次电话了，每次都说会有人联系我，到现在都没有人管",
+        "你们客服几点下班",
+        "东西很好，物流也快，谢谢",
+    ] {
+        let a = analyze(text);
+        let scores = a["sentiment"]["scores"].as_object().unwrap();
+        let units: i64 = scores
+            .values()
+            .map(|v| (v.as_f64().unwrap() * 10_000.0).round() as i64)
+            .sum();
+        assert_eq!(units, 10_000, "{text}: {scores:?}");
+        let label = a["sentiment"]["label"].as_str().unwrap();
+        assert_eq!(a["sentiment"]["score"], scores[label], "{text}");
+        let four = |v: &Value| {
+            let x = v.as_f64().unwrap();
+            ((x * 10_000.0).round() / 10_000.0 - x).abs() < 1e-12
+        };
+        assert!(four(&a["risk"]["score"]), "{text}: {}", a["risk"]["score"]);
+        for e in a["risk"]["evidence"].as_array().unwrap() {
+            if !e["score"].is_null() {
+                assert!(four(&e["score"]), "{text}: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn model_directory_mistakes_get_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xinsheng(&["--model", "models/default/config.json", "analyze", "你好"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("not a directory"), "{err}");
+    let out = xinsheng(&["--model", "no/such/dir", "analyze", "你好"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such model directory"));
+    // A config that does not fit the weights, with backtraces switched on: the reason, no frames.
+    let m = dir.path();
+    for f in ["model.safetensors", "tokenizer.json"] {
+        std::fs::copy(root().join("models/default").join(f), m.join(f)).unwrap();
+    }
+    let mut config: Value =
+        serde_json::from_slice(&std::fs::read(root().join("models/default/config.json")).unwrap())
+            .unwrap();
+    config["vocab_size"] = 99_999.into();
+    std::fs::write(m.join("config.json"), config.to_string()).unwrap();
+    let out = command(&["--model", m.to_str().unwrap(), "analyze", "你好"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not match config.json"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

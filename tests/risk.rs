@@ -11,6 +11,18 @@ fn root() -> PathBuf {
 }
 
 fn run(args: &[&str], data_dir: Option<&Path>) -> Output {
+    command(args, data_dir).output().expect("run xinsheng")
+}
+
+/// `run` with one more environment variable.
+fn run_env(args: &[&str], data_dir: Option<&Path>, key: &str, value: &str) -> Output {
+    command(args, data_dir)
+        .env(key, value)
+        .output()
+        .expect("run xinsheng")
+}
+
+fn command(args: &[&str], data_dir: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
     cmd.args(args)
         .current_dir(root())
@@ -26,7 +38,7 @@ fn run(args: &[&str], data_dir: Option<&Path>) -> Output {
             std::env::temp_dir().join("xinsheng-unused"),
         ),
     };
-    cmd.output().expect("run xinsheng")
+    cmd
 }
 
 fn ok_json(out: &Output) -> Value {
@@ -551,4 +563,46 @@ fn a_calm_threat_keeps_the_negative_run_and_the_score_is_the_contacts_own() {
     let want = 0.5 * prev + 0.5 * own;
     let got = c["risk_score"].as_f64().unwrap();
     assert!((got - want).abs() < 1e-3, "{got} vs {want}: {c}");
+}
+
+#[test]
+fn reading_customers_creates_no_store_and_lists_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("not-yet");
+    let d = Some(data.as_path());
+    // Reads before any contact: nobody, and no store is created.
+    let out = run(&["customer", "客户-100"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown customer"));
+    let out = run(&["customers"], d);
+    assert!(out.status.success() && out.stdout.is_empty());
+    assert!(!data.exists(), "a read created {}", data.display());
+    // One calm and one negative customer: `customers` lists both, `--high-risk` neither.
+    ok_json(&run(
+        &["analyze", "--customer-id", "客户-100", "收到了，谢谢"],
+        d,
+    ));
+    ok_json(&run(
+        &["analyze", "--customer-id", "客户-101", "客服态度太差了"],
+        d,
+    ));
+    let lines = |out: Output| -> Vec<Value> {
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let all = lines(run(&["customers"], d));
+    let ids: Vec<&str> = all.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["客户-100", "客户-101"]);
+    assert_eq!(all[1]["consecutive_negative"], 1);
+    assert!(all.iter().all(|c| c["high_risk"] == false));
+    assert!(lines(run(&["customers", "--high-risk"], d)).is_empty());
+    // Boolean environment values as shells write them.
+    assert!(lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "1")).is_empty());
+    assert_eq!(
+        lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "0")).len(),
+        2
+    );
 }

@@ -678,7 +678,8 @@ fn prepare_and_finish_match_analyze_batch() {
             gr["score"].take().as_f64().unwrap(),
             wr["score"].take().as_f64().unwrap(),
         );
-        assert!((gs - ws).abs() < 1e-4, "risk score {gs} vs {ws}");
+        // Four decimals each: float noise may cross a rounding boundary, one ten-thousandth apart.
+        assert!((gs - ws).abs() < 1.5e-4, "risk score {gs} vs {ws}");
         assert_eq!(gr, wr);
         assert_eq!(got["keywords"], want["keywords"]);
         assert_eq!(got["masked_text"], want["masked_text"]);

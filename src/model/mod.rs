@@ -47,8 +47,17 @@ pub enum ModelError {
     Io { file: String, msg: String },
     #[error("device: {0}")]
     Device(String),
-    #[error("inference failed: {0}")]
+    #[error("inference failed: {}", candle_message(.0))]
     Compute(#[from] candle_core::Error),
+}
+
+/// A candle error's message without the stack trace candle attaches when `RUST_BACKTRACE` is set: the
+/// user needs the one-line reason, not candle's frames.
+pub fn candle_message(e: &candle_core::Error) -> String {
+    match e {
+        candle_core::Error::WithBacktrace { inner, .. } => candle_message(inner),
+        e => e.to_string(),
+    }
 }
 
 impl ModelError {
@@ -223,8 +232,15 @@ impl Model {
 
     fn load_parts(dir: &Path, device: &Device, with_ngrams: bool) -> Result<Self, ModelError> {
         if !dir.is_dir() {
-            return Err(ModelError::Missing {
+            return Err(ModelError::Invalid {
                 file: dir.display().to_string(),
+                msg: if dir.exists() {
+                    "not a directory; a model is a directory with config.json, model.safetensors and \
+                     tokenizer.json"
+                        .into()
+                } else {
+                    "no such model directory".into()
+                },
             });
         }
         let mut config = ModelConfig::load(dir)?;
@@ -242,9 +258,13 @@ impl Model {
         // SAFETY: the file is memory-mapped read-only; it must not be modified while the model lives,
         // which holds for model directories (training writes a new file and renames it into place).
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, device) }
-            .map_err(|e| invalid(format!("not a safetensors file: {e}")))?;
-        let network = Network::new(&config, vb)
-            .map_err(|e| invalid(format!("does not match config.json: {e}")))?;
+            .map_err(|e| invalid(format!("not a safetensors file: {}", candle_message(&e))))?;
+        let network = Network::new(&config, vb).map_err(|e| {
+            invalid(format!(
+                "does not match config.json: {}",
+                candle_message(&e)
+            ))
+        })?;
         let vocab = config.bert.vocab_size;
         let tokenizer_vocab = encoder.vocab_size();
         if tokenizer_vocab > vocab {

@@ -124,8 +124,17 @@ pub trait HistoryStore: Send {
     ) -> Result<CustomerState, HistoryError>;
     /// The customer's state, or `None` for an unknown customer.
     fn get(&mut self, id: &str) -> Result<Option<CustomerState>, HistoryError>;
+    /// Every customer with at least `min_negative` negative contacts in a row, by id (`high_risk` filled in
+    /// from `rules`).
+    fn list(
+        &mut self,
+        rules: &HistoryRules,
+        min_negative: u32,
+    ) -> Result<Vec<CustomerState>, HistoryError>;
     /// Every customer at or above `high_risk_after` negative contacts in a row, by id.
-    fn high_risk(&mut self, rules: &HistoryRules) -> Result<Vec<CustomerState>, HistoryError>;
+    fn high_risk(&mut self, rules: &HistoryRules) -> Result<Vec<CustomerState>, HistoryError> {
+        self.list(rules, rules.high_risk_after)
+    }
     /// A customer's contacts, oldest first.
     fn contacts(&mut self, id: &str) -> Result<Vec<Contact>, HistoryError>;
 }
@@ -289,17 +298,22 @@ impl HistoryStore for SqliteStore {
         SqliteStore::state_of(&self.conn, id, None)
     }
 
-    fn high_risk(&mut self, rules: &HistoryRules) -> Result<Vec<CustomerState>, HistoryError> {
+    fn list(
+        &mut self,
+        rules: &HistoryRules,
+        min_negative: u32,
+    ) -> Result<Vec<CustomerState>, HistoryError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, contacts, consecutive_negative, risk_score, last_contact_ms
              FROM customers WHERE consecutive_negative >= ?1 ORDER BY id",
         )?;
-        let rows = stmt.query_map([rules.high_risk_after as i64], |r| {
+        let rows = stmt.query_map([min_negative as i64], |r| {
+            let run = r.get::<_, i64>(2)? as u32;
             Ok(CustomerState {
                 id: r.get(0)?,
                 contacts: r.get::<_, i64>(1)? as u64,
-                consecutive_negative: r.get::<_, i64>(2)? as u32,
-                high_risk: true,
+                consecutive_negative: run,
+                high_risk: run >= rules.high_risk_after,
                 risk_score: r.get(3)?,
                 last_contact_ms: r.get(4)?,
             })
@@ -486,11 +500,15 @@ mod pg {
             Ok(row.map(|r| PostgresStore::row_state(&r, None)))
         }
 
-        fn high_risk(&mut self, rules: &HistoryRules) -> Result<Vec<CustomerState>, HistoryError> {
+        fn list(
+            &mut self,
+            rules: &HistoryRules,
+            min_negative: u32,
+        ) -> Result<Vec<CustomerState>, HistoryError> {
             let rows = self.client.query(
                 "SELECT id, contacts, consecutive_negative, risk_score, last_contact_ms
                  FROM xinsheng_customers WHERE consecutive_negative >= $1 ORDER BY id",
-                &[&(rules.high_risk_after as i32)],
+                &[&(min_negative as i32)],
             )?;
             Ok(rows
                 .iter()
@@ -668,6 +686,11 @@ impl History {
         self.call(|s, rules| s.high_risk(rules))
     }
 
+    /// Every customer, by id.
+    pub fn all(&self) -> Result<Vec<CustomerState>, HistoryError> {
+        self.call(|s, rules| s.list(rules, 0))
+    }
+
     pub fn record(&self, id: &str, c: Contact) -> Result<CustomerState, HistoryError> {
         let id = id.to_string();
         self.call(move |s, rules| s.record(&id, &c, rules))
@@ -706,7 +729,7 @@ impl HistoryStore for FailedStore {
     fn get(&mut self, _: &str) -> Result<Option<CustomerState>, HistoryError> {
         Err(HistoryError::Db(self.0.clone()))
     }
-    fn high_risk(&mut self, _: &HistoryRules) -> Result<Vec<CustomerState>, HistoryError> {
+    fn list(&mut self, _: &HistoryRules, _: u32) -> Result<Vec<CustomerState>, HistoryError> {
         Err(HistoryError::Db(self.0.clone()))
     }
     fn contacts(&mut self, _: &str) -> Result<Vec<Contact>, HistoryError> {
@@ -790,6 +813,12 @@ pub fn exercise_store(store: &mut dyn HistoryStore, prefix: &str) -> Result<(), 
     )?;
     let listed = store.high_risk(&rules).map_err(|e| e.to_string())?;
     check(!listed.iter().any(|c| c.id == id), "no longer high risk")?;
+    let all = store.list(&rules, 0).map_err(|e| e.to_string())?;
+    check(
+        all.iter()
+            .any(|c| c.id == id && !c.high_risk && c.contacts == 4),
+        "listed among all customers",
+    )?;
     // A contact replayed with the same source is stored once.
     let replayed = Contact {
         source: Some(format!("{prefix}-label:row-7")),

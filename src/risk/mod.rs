@@ -64,13 +64,29 @@ pub struct Learned<'a> {
     pub complaint: Option<&'a NgramModel>,
 }
 
+/// A score as JSON with four decimals (an f64, so that `0.7207` does not come out as `0.7206999659538269`
+/// once the analysis passes through `serde_json::Value`).
+fn serialize_round4<S: serde::Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((f64::from(*x) * 10_000.0).round() / 10_000.0)
+}
+
+fn serialize_option_round4<S: serde::Serializer>(x: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => serialize_round4(x, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Evidence for one reason: the matched phrase, or the model score (and what it is).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Evidence {
     pub reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phrase: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_option_round4"
+    )]
     pub score: Option<f32>,
     /// Where the evidence comes from when it is not a phrase of this text (`emotion.anger`,
     /// `customer_history`, `turn 3`, …).
@@ -82,6 +98,8 @@ pub struct Evidence {
 pub struct Risk {
     pub escalate: bool,
     pub priority: &'static str,
+    /// Written with four decimals, like the other scores.
+    #[serde(serialize_with = "serialize_round4")]
     pub score: f32,
     pub reasons: Vec<&'static str>,
     pub respond_within_minutes: u32,
