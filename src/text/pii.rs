@@ -757,8 +757,9 @@ fn detect(text: &str, options: &MaskOptions) -> Vec<Hit> {
     let scan = Scan::of(text);
     // Eleven digits at least, two of them words (a mobile read out, or mixed: `一三八1234五六七八`).
     let spoken = scan.spoken_digits >= 2 && scan.spoken_digits + scan.digit_count >= 11;
-    // House numbers: digits, or words before `号` (`建国路八十八号`).
-    let houses = scan.digits || (scan.spoken_digits > 0 && text.contains('号'));
+    // House numbers: digits, or words before `号`, `栋`, `单元` (`建国路八十八号`, `中山路三号楼`).
+    let houses = scan.digits
+        || (scan.spoken_digits > 0 && ["号", "栋", "幢", "单元"].iter().any(|u| text.contains(u)));
     if !(scan.digits || scan.at || spoken || scan.names || houses) {
         return Vec::new();
     }
@@ -1387,7 +1388,9 @@ fn classify_number(
 
 /// Separators that may stand between the visible digits of a masked number and its `*`s.
 fn is_remnant_separator(c: char) -> bool {
-    is_spoken_separator(c) || matches!(c, '(' | ')' | '（' | '）' | '+' | '＋')
+    is_spoken_separator(c)
+        || is_sentence_separator(c)
+        || matches!(c, '(' | ')' | '（' | '）' | '+' | '＋')
 }
 
 /// Whether a `*` stands right before character `start`, directly or across one separator.
@@ -1604,21 +1607,32 @@ fn number_hit(
 // ---------------------------------------------------------------------------------------------
 
 /// Value of a digit as speech recognition writes it in words: `零`/`〇`/`洞` 0, `一`/`幺` 1,
-/// `二` 2 … `九` 9, and `拐` 7 (the radio reading).
+/// `二` 2 … `九` 9, and `拐` 7 (the radio reading); also the formal (financial) digits of bank
+/// forms, `壹` 1, `贰` 2, `叁` 3, `肆` 4, `伍` 5, `陆` 6, `柒` 7, `捌` 8, `玖` 9 (traditional
+/// `貳`/`陸` are simplified before masking; `參`, which becomes the everyday `参`, is not read).
+/// Amounts in formal digits (`壹仟贰佰元整`) break every run with `拾`/`佰`/`仟`/`万` and are
+/// never read as numbers.
 fn spoken_digit(c: char) -> Option<char> {
     Some(match c {
         '零' | '〇' | '洞' => '0',
-        '一' | '幺' => '1',
-        '二' => '2',
-        '三' => '3',
-        '四' => '4',
-        '五' => '5',
-        '六' => '6',
-        '七' | '拐' => '7',
-        '八' => '8',
-        '九' => '9',
+        '一' | '幺' | '壹' => '1',
+        '二' | '贰' => '2',
+        '三' | '叁' => '3',
+        '四' | '肆' => '4',
+        '五' | '伍' => '5',
+        '六' | '陆' => '6',
+        '七' | '拐' | '柒' => '7',
+        '八' | '捌' => '8',
+        '九' | '玖' => '9',
         _ => return None,
     })
+}
+
+/// Sentence punctuation that speech recognition puts between the groups of a number read out
+/// (`一三八。一二三四。五六七八`): a separator only between digit words, and only where the
+/// groups together make a number ([`spoken_candidate`]).
+fn is_sentence_separator(c: char) -> bool {
+    matches!(c, '。' | '.' | '．')
 }
 
 fn is_spoken_separator(c: char) -> bool {
@@ -1660,7 +1674,9 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
             continue;
         }
         // A maximal run of digit groups joined by single separators; an ID check `X` ends it.
+        // `sentence[k]`: group `k` follows a sentence separator (`。`), not an ordinary one.
         let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut sentence: Vec<bool> = vec![false];
         let mut has_x = false;
         loop {
             let start = i;
@@ -1672,10 +1688,13 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
                 i += 1;
             }
             groups.push((start, i));
-            if !has_x && i < n && is_spoken_separator(t.chars[i].1) && is_digit_at(i + 1) {
-                i += 1;
-            } else {
-                break;
+            let sep = t.char(i).filter(|_| !has_x && is_digit_at(i + 1));
+            match sep {
+                Some(c) if is_spoken_separator(c) || is_sentence_separator(c) => {
+                    sentence.push(is_sentence_separator(c));
+                    i += 1;
+                }
+                _ => break,
             }
         }
         let sized: Vec<(usize, usize, usize)> =
@@ -1699,8 +1718,7 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
             }
             let mut found = None;
             for b in (a..=last).rev() {
-                if let Some(hit) = spoken_candidate(t, &groups, a, b, a == 0, b + 1 == groups.len())
-                {
+                if let Some(hit) = spoken_candidate(t, &groups, &sentence, a, b) {
                     found = Some((b, hit));
                     break;
                 }
@@ -1717,33 +1735,52 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
     hits
 }
 
+/// The digits (ASCII, and `X` for an ID check character) of characters `start..end`.
+fn candidate_digits(t: &Text<'_>, start: usize, end: usize) -> String {
+    t.chars[start..end]
+        .iter()
+        .filter_map(|&(_, c)| any_digit(c).or_else(|| is_spoken_x(c).then_some('X')))
+        .collect()
+}
+
 /// The hit of [`detect_spoken_numbers`] for digit groups `a..=b` of `groups` (character ranges),
-/// if they form a number; `first` and `last` say whether they start and end their run.
+/// if they form a number; `sentence[k]` says whether group `k` follows a sentence separator.
+///
+/// A candidate across a sentence separator (`一三八。一二三四。五六七八`) is read only in digit
+/// words, with groups of three or more, when no part of it before a sentence separator is a
+/// number already (a number that ended a sentence is not continued into the next one), and a
+/// landline only when its first group is the area code.
 fn spoken_candidate(
     t: &Text<'_>,
     groups: &[(usize, usize)],
+    sentence: &[bool],
     a: usize,
     b: usize,
-    first: bool,
-    last: bool,
 ) -> Option<Hit> {
     let (start, end) = (groups[a].0, groups[b].1);
+    // Glue is read on the sides of the run, and at a sentence separator as at a run's end.
+    let first = a == 0 || sentence[a];
+    let last = b + 1 == groups.len() || sentence[b + 1];
     let chars = &t.chars[start..end];
     let spoken = chars.iter().any(|&(_, c)| spoken_digit(c).is_some());
     if !spoken {
         return None; // written digits only: detect_numbers reads them
     }
     let written = chars.iter().any(|&(_, c)| digit_value(c).is_some());
-    let mut digits = String::with_capacity(chars.len());
-    for &(_, c) in chars {
-        if let Some(d) = any_digit(c) {
-            digits.push(d);
-        } else if is_spoken_x(c) {
-            digits.push('X');
-        }
-    }
+    let digits = candidate_digits(t, start, end);
     let lens: Vec<usize> = groups[a..=b].iter().map(|&(s, e)| e - s).collect();
     if digits.len() > 19 || is_amount(t, start, end) {
+        return None;
+    }
+    let across = (a + 1..=b).any(|k| sentence[k]);
+    if across
+        && (written
+            || lens.iter().any(|&len| len < 3)
+            || (a + 1..=b).filter(|&k| sentence[k]).any(|k| {
+                let before = candidate_digits(t, start, groups[k - 1].1);
+                classify_number(t, &before, &lens[..k - a], start).is_some()
+            }))
+    {
         return None;
     }
     let label = label_before(t, start);
@@ -1762,6 +1799,9 @@ fn spoken_candidate(
     };
     let (kind, keep_head, keep_tail) = classify_number(t, &digits, &lens, start)?;
     if !glue_allows(kind, before, after) {
+        return None;
+    }
+    if across && kind == PiiKind::Landline && keep_head != lens[0] {
         return None;
     }
     let mixed_ok = || {
@@ -1903,9 +1943,9 @@ fn building_room_token(t: &Text<'_>, start: usize, end: usize) -> bool {
         })
 }
 
-/// Numerals of a house number in words (`八十八`, `五零一`).
+/// Numerals of a house number in words (`八十八`, `五零一`, formal `捌拾捌`).
 fn is_numeral(c: char) -> bool {
-    spoken_digit(c).is_some() || matches!(c, '十' | '百')
+    spoken_digit(c).is_some() || matches!(c, '十' | '百' | '拾' | '佰')
 }
 
 /// Whether character `start` follows the name of a road (`路`, `街`, `巷`, `弄` after a Han
@@ -1916,6 +1956,27 @@ fn after_road(t: &Text<'_>, start: usize) -> bool {
         && "路街巷弄".contains(t.chars[start - 1].1)
         && is_han(t.chars[start - 2].1)
         && !"条这那该此每哪本上下前后马走".contains(t.chars[start - 2].1)
+}
+
+/// Names of housing estates (`幸福小区`, `阳光花园`, `翠苑`), after which a building or unit
+/// number in words is an address (`幸福小区三栋二单元`).
+const ESTATES: &[&str] = &["小区", "花园", "家园", "新村", "公寓", "社区", "大厦", "苑"];
+
+/// Whether a number in words at character `start`, before `unit` (and then `after`), starts an
+/// address: a house number (`号`) after a road (`建国路八十八号`); a building or unit number
+/// (`号楼`, `栋`, `幢`, `单元`) after a road or an estate (`中山路三号楼`, `幸福小区三栋`), but
+/// not `N栋楼` (`小区三栋楼都停电了`: a count).
+fn words_start_address(t: &Text<'_>, start: usize, unit: &str, after: Option<char>) -> bool {
+    let after_estate = || {
+        let before = t.slice(start.saturating_sub(2), start);
+        ESTATES.iter().any(|w| before.ends_with(w))
+    };
+    match unit {
+        "号" => after_road(t, start),
+        "号楼" | "单元" => after_road(t, start) || after_estate(),
+        "栋" | "幢" => after != Some('楼') && (after_road(t, start) || after_estate()),
+        _ => false,
+    }
 }
 
 /// Whether the number starting at character `start` is a count or a lesson reached
@@ -2030,8 +2091,10 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
             && !after_lookalike_keyword(t, start)
             && (chain_end == start || !not_home_context(t, start))
             // A number in words starts an address only as a house number after a road
-            // (`建国路八十八号`); words are far more often counts (`小区两栋楼`, `下一单元`).
-            && (!words || chain_end == start || (unit == "号" && after_road(t, start)))
+            // (`建国路八十八号`), or a building or unit after a road or an estate
+            // (`中山路三号楼`, `幸福小区三栋`); words are far more often counts (`小区两栋楼`,
+            // `小区三栋楼都停电了`, `下一单元`).
+            && (!words || chain_end == start || words_start_address(t, start, unit, after))
             && match unit {
                 "号" => {
                     let after_street = after_street(t, start)
@@ -3504,6 +3567,121 @@ mod tests {
             ("住在三单元", "住在三单元"),
             ("三月五号到货", "三月五号到货"),
             ("这条路三号封路", "这条路三号封路"),
+        ]);
+    }
+
+    #[test]
+    fn formal_digits_are_read_like_digit_words() {
+        check_cases(&[
+            (
+                "卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆贰",
+                "卡号***************肆伍陆贰",
+            ),
+            ("手机壹叁捌壹贰叁肆伍陆柒捌", "手机壹**********"),
+            ("手機壹叁捌壹貳叁肆伍陸柒捌", "手機壹**********"),
+            ("手机壹叁捌 壹贰叁肆 伍陆柒捌", "手机壹** **** ****"),
+            ("电话壹叁捌一二三四五六七八", "电话壹**********"),
+            (
+                "身份证号肆肆零叁零陆壹玖玖〇〇壹〇壹壹贰叁陆",
+                "身份证号******************",
+            ),
+            ("座机零壹零陆贰叁肆伍陆柒捌", "座机零壹零********"),
+            ("住中山路捌拾捌号", "住中山路***号"),
+            // look-alikes: amounts in formal digits, failed checks, a wrong prefix, a label
+            ("人民币壹仟贰佰元整", "人民币壹仟贰佰元整"),
+            (
+                "金额壹拾贰万叁仟肆佰伍拾陆元柒角捌分，手机号码待补",
+                "金额壹拾贰万叁仟肆佰伍拾陆元柒角捌分，手机号码待补",
+            ),
+            (
+                "大写：壹万贰仟叁佰肆拾伍元陆角柒分捌厘玖毫",
+                "大写：壹万贰仟叁佰肆拾伍元陆角柒分捌厘玖毫",
+            ),
+            (
+                "卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆叁",
+                "卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆叁",
+            ),
+            ("手机贰叁捌壹贰叁肆伍陆柒捌", "手机贰叁捌壹贰叁肆伍陆柒捌"),
+            (
+                "订单号壹叁捌壹贰叁肆伍陆柒捌",
+                "订单号壹叁捌壹贰叁肆伍陆柒捌",
+            ),
+            (
+                "金额壹贰叁肆伍陆柒捌玖零壹元",
+                "金额壹贰叁肆伍陆柒捌玖零壹元",
+            ),
+        ]);
+        let spans = find_pii("卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆贰");
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].kind, PiiKind::BankCard);
+    }
+
+    #[test]
+    fn sentence_punctuation_between_read_out_groups() {
+        check_cases(&[
+            ("电话一三八。一二三四。五六七八", "电话一**。****。****"),
+            ("电话幺三八。幺二三四。五六七八", "电话幺**。****。****"),
+            ("电话一三八.一二三四.五六七八", "电话一**.****.****"),
+            ("电话一三八．一二三四．五六七八", "电话一**．****．****"),
+            ("电话一三八一二三四。五六七八。", "电话一******。****。"),
+            (
+                "电话幺三八。嗯。幺二三四。五六七八",
+                "电话幺**。嗯。****。****",
+            ),
+            ("手机壹叁捌。壹贰叁肆。伍陆柒捌", "手机壹**。****。****"),
+            (
+                "身份证号四四零三零六。一九九零零一零一。一二三六",
+                "身份证号******。********。****",
+            ),
+            (
+                "卡号六二二二。零二零二。零零零零。一二三五",
+                "卡号****。****。****。一二三五",
+            ),
+            ("座机零一零。六二三四五六七八", "座机零一零。********"),
+            ("座机零一零。六二三四。五六七八", "座机零一零。****。****"),
+            // look-alikes: a number ending a sentence is not continued into the next one,
+            // short groups are counts, written digits around `.` are decimals
+            ("我买了三个。一二三楼都有", "我买了三个。一二三楼都有"),
+            ("买了三。一二三四。五六七八", "买了三。一二三四。五六七八"),
+            (
+                "电话一三八一二三四五六七八。一二三楼都有人",
+                "电话一**********。一二三楼都有人",
+            ),
+            (
+                "卡号六二二二。零二零二。零零零零。一二三五。五六七",
+                "卡号****。****。****。一二三五。五六七",
+            ),
+            ("共三。一三八一二三四五六七八", "共三。一**********"),
+            (
+                "第一。二三。四五六七八九十。一二",
+                "第一。二三。四五六七八九十。一二",
+            ),
+            ("价格12.5元，一三八", "价格12.5元，一三八"),
+            ("电话138。1234五六七八", "电话138。1234五六七八"),
+        ]);
+    }
+
+    #[test]
+    fn building_and_unit_numbers_in_words_after_a_road_or_estate() {
+        check_cases(&[
+            ("我住中山路三号楼二单元", "我住中山路*号楼*单元"),
+            ("我住中山路3号楼2单元", "我住中山路*号楼*单元"),
+            ("中山路三号楼", "中山路*号楼"),
+            ("中山路三栋二单元五零一", "中山路*栋*单元***"),
+            ("幸福小区三栋二单元五零一", "幸福小区*栋*单元***"),
+            ("阳光花园十二号楼三单元", "阳光花园**号楼*单元"),
+            ("幸福小区三单元的电梯坏了", "幸福小区*单元的电梯坏了"),
+            ("中山路叁号楼贰单元", "中山路*号楼*单元"),
+            // counts, lessons, demonstratives and bare units stay
+            ("小区两栋楼", "小区两栋楼"),
+            ("小区三栋楼都停电了", "小区三栋楼都停电了"),
+            ("中山路三栋楼都停电了", "中山路三栋楼都停电了"),
+            ("下一单元的内容", "下一单元的内容"),
+            ("住在三单元", "住在三单元"),
+            ("这条路三号楼", "这条路三号楼"),
+            ("小区一共三栋", "小区一共三栋"),
+            ("学到了第三单元", "学到了第三单元"),
+            ("马路三号楼下有家店", "马路三号楼下有家店"),
         ]);
     }
 
