@@ -1294,10 +1294,11 @@ fn phone_shaped(groups: &[usize], prefix: usize) -> bool {
     mobile_shape(&lens)
 }
 
-/// Digit-group lengths of a written mobile number: one block, `3-4-4`, `3-8`, `7-4`, or eleven
-/// single digits (`1 3 8 1 2 …`, as some ASR systems write digits).
+/// Digit-group lengths of a written mobile number: one block, `3-4-4`, `3-8`, `7-4`, `3-4-2-2`
+/// (the last four read in pairs: `138 1234 56 78`), or eleven single digits (`1 3 8 1 2 …`, as
+/// some ASR systems write digits).
 fn mobile_shape(lens: &[usize]) -> bool {
-    matches!(lens, [11] | [3, 4, 4] | [3, 8] | [7, 4])
+    matches!(lens, [11] | [3, 4, 4] | [3, 8] | [7, 4] | [3, 4, 2, 2])
         || (lens.len() == 11 && lens.iter().all(|&l| l == 1))
 }
 
@@ -3209,6 +3210,19 @@ mod tests {
             assert_eq!(mask(&got), got, "not idempotent on {input:?}");
         }
         assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn mobile_with_its_last_four_digits_in_pairs() {
+        check_cases(&[
+            ("电话138 1234 56 78", "电话1** **** ** **"),
+            ("电话138-1234-56-78", "电话1**-****-**-**"),
+            ("电话一三八，一二三四，五六，七八", "电话一**，****，**，**"),
+            // look-alikes: other pairings, a date and time
+            ("电话13 81 23 45 67 8", "电话13 81 23 45 67 8"),
+            ("2024 0315 12 30", "2024 0315 12 30"),
+            ("订单号 138 1234 56 78", "订单号 138 1234 56 78"),
+        ]);
     }
 
     #[test]
