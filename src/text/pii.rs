@@ -13,8 +13,8 @@
 //!
 //! | kind | recognised | masked form |
 //! |---|---|---|
-//! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
-//! | numbers in words (ASR) | digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — one block or grouped as above (separators also `，`/`、`), read by the rules of the written kinds (prefixes, check digits, the relaxation after `身份证`): mobiles (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`, a spoken prefix `加零零八六…`/`加八六…`), landlines, resident IDs (`四四零三零六一九九零零一零一一二三六`), bank cards (`六二二二零二…`); words mixed with written digits only as a mobile, every stretch of words at least two long (`一三八1234五六七八`) | as written numbers, one for one: `幺**********`, `加零零八六幺**********`, `******************`, `***************四五六二` |
+//! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, the last four in pairs `138 1234 56 78`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
+//! | numbers in words (ASR) | digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7, and the formal (financial) digits of bank forms `壹 贰 叁 肆 伍 陆 柒 捌 玖` (`陆贰贰贰零贰…`, `壹叁捌…`) — one block or grouped as above (separators also `，`/`、`; and `。`/`.`/`．`, which speech recognition puts between the groups of a number read out, `一三八。一二三四。五六七八`, only between groups of three or more digit words and when no part before such a separator is a number by itself), read by the rules of the written kinds (prefixes, check digits, the relaxation after `身份证`): mobiles (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`, a spoken prefix `加零零八六…`/`加八六…`), landlines, resident IDs (`四四零三零六一九九零零一零一一二三六`), bank cards (`六二二二零二…`); words mixed with written digits only as a mobile, every stretch of words at least two long (`一三八1234五六七八`) | as written numbers, one for one: `幺**********`, `加零零八六幺**********`, `******************`, `***************四五六二` |
 //! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken; with the country code and the area code without its `0` after `+86`/`0086` (`+86-10-62345678`) | area code kept: `010-********`, `+86-10-********` |
 //! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); right after `身份证`/`证件` also a mistyped one (a real birth date, a wrong check character: `身份证号440306199001011237`), and a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) | fully masked: `******************` |
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
@@ -23,7 +23,7 @@
 //! | name after `我是` / `本人` / `这边是` (`我这边是`) / `我是用户`, `我是客户`, `我是机主` | as above, but only when the name is followed by punctuation, the end of the text, `我`, `要`/`想` (`我是王小明要投诉你们`), a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的`, `这边是高新区` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
 //! | given names with a function-word character | `刚`, `和`, `来` are words as well as common given-name characters (`王志刚`, `李和平`, `张来福`): they count as given-name characters only where the name is clearly delimited — before `先生`/`女士`/`小姐` (but `和`/`来` never right before the title: `我和先生`), or after any trigger above when the name is followed by punctuation, the end of the text, a particle, a title, `我`, `要` or a following word; a name ending in `和`/`来` (which also start clauses: `我是张伟来投诉的`) only before punctuation, the end, a particle or a title; one of them before a surname is the word (`我叫王和李`, `王和李先生`). `我是王刚来的`, `我叫王刚来修` are left alone | `我叫王志刚` → `我叫王**`, `王志刚先生` → `王先生`, `我叫王刚` → `我叫王*` |
-//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part or the clause names a home (`住`, `地址`, `寄到` …: [`HOME_CONTEXT`]); building, unit and room joined by dashes also `2-1-302` | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
+//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). A number in words (`八十八`, `五零一`, formal `捌拾捌`) only right after another part, as a house number (`号`) after a road (`建国路八十八号`), or as a building or unit (`号楼`, `栋`, `幢`, `单元`) after a road or an estate (`小区`, `花园`, `家园`, `新村`, `公寓`, `社区`, `大厦`, `苑`: `中山路三号楼二单元`, `幸福小区三栋`), never as `N栋楼` (`小区三栋楼都停电了`, a count). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part or the clause names a home (`住`, `地址`, `寄到` …: [`HOME_CONTEXT`]); building, unit and room joined by dashes also `2-1-302` | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
 //! number is masked one character for one character, so the shape of the text survives.
@@ -49,7 +49,12 @@
 //!   in any written form or another kind written as one block (the tail of a grouped value,
 //!   `订单号 2024 0315 1234 5678`, stays);
 //! * amounts (`¥`, `￥`, `$`, `RMB` before, `元`, `块`, `万`, `亿` after), decimals, dates and
-//!   times (`2024-03-15`, `10:30`);
+//!   times (`2024-03-15`, `10:30`); amounts in formal digits (`人民币壹仟贰佰元整`,
+//!   `壹拾贰万叁仟…`), whose `拾`/`佰`/`仟`/`万` break every run of digits;
+//! * digit words in two sentences: a `。` joins groups of digit words only when each has three
+//!   or more (`我买了三个。一二三楼都有`, `买了三。一二三四。五六七八` stay) and a number that
+//!   ended a sentence is not continued into the next (`…五六七八。一二三楼` masks the mobile
+//!   only); written digits around `.`/`。` are never joined (`12.5`);
 //! * service numbers such as `10086`, `95588`, `12315`, `400-810-8888`: they fail every pattern,
 //!   and [`DEFAULT_ALLOW`] lists them (`400*`, `800*` as prefixes) so that a caller's allow-list
 //!   ([`MaskOptions::allow`]) extends it;
@@ -57,7 +62,8 @@
 //!   (`第2单元`), layouts (`3室1厅`), `N号` not after a street name or followed by `线`, `口`,
 //!   `门`, `床`, `窗`, `仓` … (`地铁2号线`, `3号窗口`, `3号仓库`), quantities (`2栋房子`, and
 //!   `N栋`/`N单元` after `一共`, `有`, `约`, `这` … or a verb of study: `小区一共12栋楼`,
-//!   `学到了5单元`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
+//!   `学到了5单元`; in words anywhere but after a road or an estate: `小区两栋楼`, `下一单元`,
+//!   `住在三单元`, `这条路三号楼`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
 //!   needs a unit or room number after it); floors (`3楼`) are kept;
 //! * time words after a surname that is also a preposition: a given name never starts with a
 //!   time word (`上月`, `近日`, `周末`, `日前`, `三月` …), so `本人于上月购买` is a date after `于`;
