@@ -692,6 +692,102 @@ lookalike("高铁 G1234 次晚点")
 lookalike("住院 8 号床")
 lookalike("发票代码 044031900111")
 
+# ----------------------------------------------------------------------------- fifth batch
+# Gaps left open by the fourth: formal (financial) digits 壹贰叁肆伍陆柒捌玖 as on bank forms,
+# sentence punctuation (`。`, `.`, `．`) between the groups of a number read out, building and
+# unit numbers in words after a road or an estate (`中山路三号楼二单元`), and a mobile whose last
+# four digits are written in pairs (`138 1234 56 78`). Written with the rules (no held-out
+# check); numbers from their own generator, so that the rows above stay as they were.
+R5 = random.Random(20261205)
+FORMAL = dict(zip("0123456789", "零壹贰叁肆伍陆柒捌玖"))
+TRADITIONAL = {"贰": "貳", "陆": "陸"}
+
+
+def formal(num):
+    """num in formal (financial) digits (`壹`, `零`)."""
+    return "".join(FORMAL.get(d, d) for d in num)
+
+
+def stars_any(s, keep_head=0, keep_tail=0):
+    """Masks digits, digit words and formal digits of s, keeping the first keep_head and the
+    last keep_tail of them; everything else (separators, punctuation) stays."""
+    digit_chars = (set(DIGIT_WORD.values()) | set(FORMAL.values()) | set(TRADITIONAL.values())
+                   | set("幺洞〇0123456789Xx"))
+    idx = [i for i, c in enumerate(s) if c in digit_chars]
+    keep = set(idx[:keep_head]) | (set(idx[len(idx) - keep_tail :]) if keep_tail else set())
+    return "".join("*" if (i in idx and i not in keep) else c for i, c in enumerate(s))
+
+
+# formal digits
+m5 = mobile(R5)
+pii(f"手机{formal(m5)}", f"手机{stars_any(formal(m5), 1)}", ["mobile"])
+s5 = grp(formal(mobile(R5)), [3, 4, 4])
+pii(f"电话 {s5} 谢谢", f"电话 {stars_any(s5, 1)} 谢谢", ["mobile"])
+s5 = "".join(TRADITIONAL.get(c, c) for c in formal(mobile(R5)))
+pii(f"手機號碼{s5}", f"手機號碼{stars_any(s5, 1)}", ["mobile"])
+card5 = bank_card("622848", 19, R5)
+pii(f"卡号{formal(card5)}", f"卡号{stars_any(formal(card5), 0, 4)}", ["bank_card"])
+s5 = grp(formal(bank_card("621700", 16, R5)), [4, 4, 4, 4])
+pii(f"收款账号 {s5}", f"收款账号 {stars_any(s5, 0, 4)}", ["bank_card"])
+id5 = resident_id("320102", 1978, 11, 30, R5)
+pii(f"身份证号码：{formal(id5)}", f"身份证号码：{stars_any(formal(id5))}", ["resident_id"])
+l5 = "010" + "".join(str(R5.randrange(10)) for _ in range(8))
+l5 = l5[:3] + str(R5.randrange(2, 10)) + l5[4:]
+pii(f"座机{formal(l5)}", f"座机{stars_any(formal(l5), 3)}", ["landline"])
+pii("家住中山路捌拾捌号", "家住中山路***号", ["address"])
+lookalike("人民币壹仟贰佰元整")
+lookalike("大写金额：壹拾贰万叁仟肆佰伍拾陆元柒角捌分")
+lookalike("支票金额壹佰贰拾叁万肆仟伍佰陆拾柒元整")
+lookalike(f"卡号{formal(wrong_check(bank_card('622848', 19, R5)))}")
+lookalike(f"号码{formal(wrong_check(resident_id('320102', 1978, 11, 30, R5)))}")
+lookalike(f"订单号{formal(mobile(R5))}")
+lookalike("贰零贰肆年叁月拾伍日")
+# sentence punctuation between groups read out
+m5 = mobile(R5)
+s5 = grp(words(m5), [3, 4, 4], "。")
+pii(f"电话{s5}", f"电话{stars_any(s5, 1)}", ["mobile"])
+s5 = grp(spoken(mobile(R5), 1), [3, 4, 4], "。")
+pii(f"我的手机是{s5}，谢谢", f"我的手机是{stars_any(s5, 1)}，谢谢", ["mobile"])
+s5 = grp(words(mobile(R5)), [3, 4, 4], ".")
+pii(f"号码{s5}", f"号码{stars_any(s5, 1)}", ["mobile"])
+s5 = grp(words(mobile(R5)), [7, 4], "。")
+pii(f"回拨{s5}。", f"回拨{stars_any(s5, 1)}。", ["mobile"])
+s5 = grp(formal(mobile(R5)), [3, 4, 4], "。")
+pii(f"手机{s5}", f"手机{stars_any(s5, 1)}", ["mobile"])
+s5 = grp(words(resident_id("440301", 1988, 2, 29, R5)), [6, 8, 4], "。")
+pii(f"身份证号{s5}", f"身份证号{stars_any(s5)}", ["resident_id"])
+s5 = grp(words(bank_card("621226", 16, R5)), [4, 4, 4, 4], "。")
+pii(f"卡号{s5}", f"卡号{stars_any(s5, 0, 4)}", ["bank_card"])
+s5 = "零一零。" + words("6" + "".join(str(R5.randrange(10)) for _ in range(7)))
+pii(f"座机{s5}", f"座机{stars_any(s5, 3)}", ["landline"])
+m5 = mobile(R5)
+pii(f"电话{words(m5)}。一二三楼都有人", f"电话{stars_any(words(m5), 1)}。一二三楼都有人", ["mobile"])
+lookalike("我买了三个。一二三楼都有")
+lookalike("买了三。一二三四。五六七八")
+lookalike("一楼。二楼。三楼")
+lookalike("一二三。一二三。一二三。一二三")
+lookalike("价格12.5元，一三八")
+s5 = grp(words(bank_card("621226", 16, R5)), [4, 4, 4, 4], "。")
+pii(f"卡号{s5}。五六七号来办的", f"卡号{stars_any(s5, 0, 4)}。五六七号来办的", ["bank_card"])
+# building and unit numbers in words after a road or an estate
+pii("我住中山路三号楼二单元", "我住中山路*号楼*单元", ["address"])
+pii("我住中山路3号楼2单元", "我住中山路*号楼*单元", ["address"])
+pii("家在幸福小区三栋二单元五零一", "家在幸福小区*栋*单元***", ["address"])
+pii("送到阳光花园十二号楼三单元", "送到阳光花园**号楼*单元", ["address"])
+pii("地址是人民路叁号楼贰单元", "地址是人民路*号楼*单元", ["address"])
+lookalike("小区三栋楼都停电了")
+lookalike("中山路三栋楼都停电了")
+lookalike("下一单元再讲")
+lookalike("住在三单元")
+lookalike("这条路三号楼")
+lookalike("马路三号楼下有家店")
+lookalike("小区一共三栋")
+# a mobile with its last four digits in pairs
+m5 = mobile(R5)
+s5 = grp(m5, [3, 4, 2, 2])
+pii(f"电话 {s5}", f"电话 {mask_digits(s5, 1)}", ["mobile"])
+lookalike("2024 0315 12 30")
+
 OUT.parent.mkdir(parents=True, exist_ok=True)
 with OUT.open("w", encoding="utf-8") as f:
     for row in rows:

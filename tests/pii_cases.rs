@@ -7,7 +7,7 @@
 //! Figures (printed as a table):
 //! * **recall** — PII items masked / PII items. An item is a group of characters that the
 //!   expected text masks (replaced by `*` or removed), contiguous up to single separators
-//!   (`138 1234 5678` is one item; the parts of an address `**号*栋` are items each). An item
+//!   (`138 1234 5678` and `一三八。一二三四。五六七八` are one item each; the parts of an address `**号*栋` are items each). An item
 //!   counts as masked when the output masks every one of its characters.
 //! * **look-alikes kept** — rows marked `lookalike` (order and tracking numbers, amounts, dates,
 //!   codes, 工号, hotlines, numbers failing their check digit, words that look like names)
@@ -92,7 +92,19 @@ fn items(text: &str, masked: &[bool]) -> Vec<Vec<usize>> {
     let is_sep = |c: char| {
         matches!(
             c,
-            ' ' | '-' | '－' | '，' | ',' | '、' | '\u{3000}' | '(' | ')' | '（' | '）'
+            ' ' | '-'
+                | '－'
+                | '，'
+                | ','
+                | '、'
+                | '\u{3000}'
+                | '('
+                | ')'
+                | '（'
+                | '）'
+                | '。'
+                | '.'
+                | '．'
         )
     };
     let mut out: Vec<Vec<usize>> = Vec::new();

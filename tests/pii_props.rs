@@ -10,7 +10,9 @@
 //!   replaced by a string of the same length whose characters are the span's own or `*`, or —
 //!   for a name before `先生`/`女士`/`小姐` only — by a non-empty proper prefix of the span (the
 //!   surname), whose characters a later masking pass may have turned into `*`.
-//! * Generated phone numbers, IDs and card numbers in plain context are always masked.
+//! * Generated phone numbers, IDs and card numbers in plain context are always masked; so are
+//!   mobiles and IDs read out in digit words or formal digits (`壹叁捌…`), mobiles grouped
+//!   `3-4-4` with `。`, `.`, `．`, `，` or a space between the groups.
 
 use proptest::prelude::*;
 use xinsheng::text::pii::{
@@ -149,6 +151,18 @@ const PIECES: &[&str] = &[
     "编码",
     "订单号",
     "*",
+    "壹",
+    "叁",
+    "陆",
+    "捌",
+    "拾",
+    "仟",
+    "元",
+    "。",
+    ".",
+    "号楼",
+    "中山路",
+    "花园",
 ];
 
 fn pieces_text() -> impl Strategy<Value = String> {
@@ -162,6 +176,18 @@ fn context() -> impl Strategy<Value = String> {
         .collect();
     prop::collection::vec(prop::sample::select(alphabet), 0..8)
         .prop_map(|v| v.into_iter().collect())
+}
+
+/// The digit words of `d` (an ASCII digit or `X`) in one of three spellings: everyday words
+/// (`一`, `零`), formal digits (`壹`, `零`), or the radio reading (`幺`, `洞`, `拐`).
+fn digit_word(d: char, style: u8) -> char {
+    let i = d.to_digit(10).map_or(usize::MAX, |i| i as usize);
+    let table: [&str; 3] = [
+        "零一二三四五六七八九",
+        "零壹贰叁肆伍陆柒捌玖",
+        "洞幺二三四五六拐八九",
+    ];
+    table[usize::from(style % 3)].chars().nth(i).unwrap_or(d)
 }
 
 proptest! {
@@ -236,6 +262,38 @@ proptest! {
             ..MaskOptions::default()
         };
         prop_assert_eq!(mask_with(&x, &no_names).chars().count(), x.chars().count());
+    }
+
+    #[test]
+    fn read_out_mobiles_and_ids_in_plain_context_are_masked(
+        pre in context(),
+        post in context(),
+        second in 3u8..10,
+        rest in digits(9..10),
+        styles in prop::collection::vec(0u8..3, 18),
+        sep in prop::sample::select(vec!["", "。", ".", "．", "，", " "]),
+        id in id_body(),
+    ) {
+        let mobile = format!("1{second}{rest}");
+        let words: Vec<char> = mobile.chars().zip(&styles).map(|(d, &s)| digit_word(d, s)).collect();
+        let group = |w: &[char], masked: bool| -> String {
+            w.iter().enumerate().map(|(k, &c)| if masked && k > 0 { '*' } else { c }).collect()
+        };
+        let spelled = [&words[..3], &words[3..7], &words[7..]];
+        let text: Vec<String> = spelled.iter().map(|g| group(g, false)).collect();
+        let masked: Vec<String> = spelled
+            .iter()
+            .enumerate()
+            .map(|(k, g)| if k == 0 { group(g, true) } else { "*".repeat(g.len()) })
+            .collect();
+        prop_assert_eq!(
+            mask(&format!("{pre}{}{post}", text.join(sep))),
+            format!("{pre}{}{post}", masked.join(sep))
+        );
+
+        let id = format!("{id}{}", id_check(&id));
+        let words: String = id.chars().zip(&styles).map(|(d, &s)| digit_word(d, s)).collect();
+        prop_assert_eq!(mask(&format!("{pre}{words}{post}")), format!("{pre}{}{post}", "*".repeat(18)));
     }
 
     #[test]

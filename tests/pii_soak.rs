@@ -25,7 +25,7 @@ use xinsheng::text::pii::{
 const ALPHABET: &str =
     "0123456789０１３８ -+()（）Xx@._abcmzAZ*王李张欧阳小明伟娜先生女士小姐我叫是本人\
 姓名联系收件号楼栋幢单元室弄路街村区座一二三四五六七八九十幺洞零拐，、：:订单号工验证码元¥￥月日第\
-投诉热线１０086９5588\u{3000}\u{00A0}\u{200B}\n\t。！？繁體電話";
+投诉热线１０086９5588\u{3000}\u{00A0}\u{200B}\n\t。！？繁體電話壹贰叁肆伍陆柒捌玖〇拾佰仟貳陸．花园";
 
 fn seeds() -> Vec<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/pii_cases.jsonl");

@@ -13,8 +13,8 @@
 //!
 //! | kind | recognised | masked form |
 //! |---|---|---|
-//! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
-//! | numbers in words (ASR) | digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7 — one block or grouped as above (separators also `，`/`、`), read by the rules of the written kinds (prefixes, check digits, the relaxation after `身份证`): mobiles (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`, a spoken prefix `加零零八六…`/`加八六…`), landlines, resident IDs (`四四零三零六一九九零零一零一一二三六`), bank cards (`六二二二零二…`); words mixed with written digits only as a mobile, every stretch of words at least two long (`一三八1234五六七八`) | as written numbers, one for one: `幺**********`, `加零零八六幺**********`, `******************`, `***************四五六二` |
+//! | mobile | `1[3-9]` + 9 digits, optionally prefixed by `86`, `+86`, `0086` or a trunk `0`, digits optionally grouped with spaces or dashes (`138 1234 5678`, `+86-138-1234-5678`, the last four in pairs `138 1234 56 78`, or eleven single digits `1 3 8 1 …`) | only the leading `1` (and the prefix) kept: `13812345678` → `1**********`, `+86 138 1234 5678` → `+86 1** **** ****` |
+//! | numbers in words (ASR) | digit words — `零`/`〇`/`洞` 0, `一`/`幺` 1, `二` … `九`, `拐` 7, and the formal (financial) digits of bank forms `壹 贰 叁 肆 伍 陆 柒 捌 玖` (`陆贰贰贰零贰…`, `壹叁捌…`) — one block or grouped as above (separators also `，`/`、`; and `。`/`.`/`．`, which speech recognition puts between the groups of a number read out, `一三八。一二三四。五六七八`, only between groups of three or more digit words and when no part before such a separator is a number by itself), read by the rules of the written kinds (prefixes, check digits, the relaxation after `身份证`): mobiles (`幺三八一二三四五六七八`, `一三八 一二三四 五六七八`, a spoken prefix `加零零八六…`/`加八六…`), landlines, resident IDs (`四四零三零六一九九零零一零一一二三六`), bank cards (`六二二二零二…`); words mixed with written digits only as a mobile, every stretch of words at least two long (`一三八1234五六七八`) | as written numbers, one for one: `幺**********`, `加零零八六幺**********`, `******************`, `***************四五六二` |
 //! | landline | area code + number: `010`/`02x` + 8 digits, `0[3-9]xx` + 7–8 digits, written `010-62345678`, `(0755)88886666`, `0571 8888 6666` or unbroken; with the country code and the area code without its `0` after `+86`/`0086` (`+86-10-62345678`) | area code kept: `010-********`, `+86-10-********` |
 //! | resident ID | 18 characters with a valid GB 11643 check character ([`is_valid_resident_id`]); right after `身份证`/`证件` also a mistyped one (a real birth date, a wrong check character: `身份证号440306199001011237`), and a 15-digit legacy ID ([`is_valid_legacy_resident_id`]) | fully masked: `******************` |
 //! | bank card | 16–19 digits (spaces or dashes allowed) passing [`luhn_valid`], with a card-scheme first digit (`3`–`6`, or `2221`–`2720`) | last 4 digits kept: `**** **** **** ***0 123` |
@@ -23,7 +23,7 @@
 //! | name after `我是` / `本人` / `这边是` (`我这边是`) / `我是用户`, `我是客户`, `我是机主` | as above, but only when the name is followed by punctuation, the end of the text, `我`, `要`/`想` (`我是王小明要投诉你们`), a modal particle (`啊`, `呀`, `啦`, `噢` …, never part of the name: `我是张伟啦` → `我是张*啦`) or one of those following words, and does not look like a role or a place (`我是高中生`, `我是黄金会员`, `我是武汉的`, `我是来投诉的`, `这边是高新区` are left alone) | `我是王小明，` → `我是王**，` |
 //! | name before `先生` / `女士` / `小姐` | common surname + 1–2 character given name | given name removed: `王小明先生` → `王先生`, `欧阳娜娜女士` → `欧阳女士` |
 //! | given names with a function-word character | `刚`, `和`, `来` are words as well as common given-name characters (`王志刚`, `李和平`, `张来福`): they count as given-name characters only where the name is clearly delimited — before `先生`/`女士`/`小姐` (but `和`/`来` never right before the title: `我和先生`), or after any trigger above when the name is followed by punctuation, the end of the text, a particle, a title, `我`, `要` or a following word; a name ending in `和`/`来` (which also start clauses: `我是张伟来投诉的`) only before punctuation, the end, a particle or a title; one of them before a surname is the word (`我叫王和李`, `王和李先生`). `我是王刚来的`, `我叫王刚来修` are left alone | `我叫王志刚` → `我叫王**`, `王志刚先生` → `王先生`, `我叫王刚` → `我叫王*` |
-//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part or the clause names a home (`住`, `地址`, `寄到` …: [`HOME_CONTEXT`]); building, unit and room joined by dashes also `2-1-302` | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
+//! | address, house-number level | a number (digits, letters, inner dashes: `88`, `B1203`, `12-3`) followed by `号院`, `单元`, `栋`, `幢`, `室`, `弄`; or by `号` / `号楼` right after a street, lane, village or compound name (`路 街 道 巷 弄 里 村 区 园 苑 院 段 …`) or another house-number part (`号楼` also when a unit or room number follows: `住的8号楼` alone is kept); a bare room number right after such a part or after `座` (`2单元1101`, `B座1203`); a floor (`楼`, `层`) right after such a part (`1号楼5楼501`); building and room joined by a dash right after a compound (`幸福小区12-1502`). A number in words (`八十八`, `五零一`, formal `捌拾捌`) only right after another part, as a house number (`号`) after a road (`建国路八十八号`), or as a building or unit (`号楼`, `栋`, `幢`, `单元`) after a road or an estate (`小区`, `花园`, `家园`, `新村`, `公寓`, `社区`, `大厦`, `苑`: `中山路三号楼二单元`, `幸福小区三栋`), never as `N栋楼` (`小区三栋楼都停电了`, a count). Not in a clause about a workplace, shop, venue or lesson (`会议在301室开`, `园区5号`, `店铺在步行街3号`: [`NOT_HOME_CONTEXT`]) unless right after another part or the clause names a home (`住`, `地址`, `寄到` …: [`HOME_CONTEXT`]); building, unit and room joined by dashes also `2-1-302` | the number's characters `*`, the unit and everything above it (province, city, district, street) kept: `北京市朝阳区建国路88号3栋2单元501室` → `北京市朝阳区建国路**号*栋*单元***室` |
 //!
 //! Separators and prefixes inside a masked number (`+`, spaces, dashes, brackets) are kept, and a
 //! number is masked one character for one character, so the shape of the text survives.
@@ -49,7 +49,12 @@
 //!   in any written form or another kind written as one block (the tail of a grouped value,
 //!   `订单号 2024 0315 1234 5678`, stays);
 //! * amounts (`¥`, `￥`, `$`, `RMB` before, `元`, `块`, `万`, `亿` after), decimals, dates and
-//!   times (`2024-03-15`, `10:30`);
+//!   times (`2024-03-15`, `10:30`); amounts in formal digits (`人民币壹仟贰佰元整`,
+//!   `壹拾贰万叁仟…`), whose `拾`/`佰`/`仟`/`万` break every run of digits;
+//! * digit words in two sentences: a `。` joins groups of digit words only when each has three
+//!   or more (`我买了三个。一二三楼都有`, `买了三。一二三四。五六七八` stay) and a number that
+//!   ended a sentence is not continued into the next (`…五六七八。一二三楼` masks the mobile
+//!   only); written digits around `.`/`。` are never joined (`12.5`);
 //! * service numbers such as `10086`, `95588`, `12315`, `400-810-8888`: they fail every pattern,
 //!   and [`DEFAULT_ALLOW`] lists them (`400*`, `800*` as prefixes) so that a caller's allow-list
 //!   ([`MaskOptions::allow`]) extends it;
@@ -57,7 +62,8 @@
 //!   (`第2单元`), layouts (`3室1厅`), `N号` not after a street name or followed by `线`, `口`,
 //!   `门`, `床`, `窗`, `仓` … (`地铁2号线`, `3号窗口`, `3号仓库`), quantities (`2栋房子`, and
 //!   `N栋`/`N单元` after `一共`, `有`, `约`, `这` … or a verb of study: `小区一共12栋楼`,
-//!   `学到了5单元`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
+//!   `学到了5单元`; in words anywhere but after a road or an estate: `小区两栋楼`, `下一单元`,
+//!   `住在三单元`, `这条路三号楼`), buildings of a public institution (`人民医院3号楼`, which like `住的8号楼`
 //!   needs a unit or room number after it); floors (`3楼`) are kept;
 //! * time words after a surname that is also a preposition: a given name never starts with a
 //!   time word (`上月`, `近日`, `周末`, `日前`, `三月` …), so `本人于上月购买` is a date after `于`;
@@ -757,8 +763,9 @@ fn detect(text: &str, options: &MaskOptions) -> Vec<Hit> {
     let scan = Scan::of(text);
     // Eleven digits at least, two of them words (a mobile read out, or mixed: `一三八1234五六七八`).
     let spoken = scan.spoken_digits >= 2 && scan.spoken_digits + scan.digit_count >= 11;
-    // House numbers: digits, or words before `号` (`建国路八十八号`).
-    let houses = scan.digits || (scan.spoken_digits > 0 && text.contains('号'));
+    // House numbers: digits, or words before `号`, `栋`, `单元` (`建国路八十八号`, `中山路三号楼`).
+    let houses = scan.digits
+        || (scan.spoken_digits > 0 && ["号", "栋", "幢", "单元"].iter().any(|u| text.contains(u)));
     if !(scan.digits || scan.at || spoken || scan.names || houses) {
         return Vec::new();
     }
@@ -1293,10 +1300,11 @@ fn phone_shaped(groups: &[usize], prefix: usize) -> bool {
     mobile_shape(&lens)
 }
 
-/// Digit-group lengths of a written mobile number: one block, `3-4-4`, `3-8`, `7-4`, or eleven
-/// single digits (`1 3 8 1 2 …`, as some ASR systems write digits).
+/// Digit-group lengths of a written mobile number: one block, `3-4-4`, `3-8`, `7-4`, `3-4-2-2`
+/// (the last four read in pairs: `138 1234 56 78`), or eleven single digits (`1 3 8 1 2 …`, as
+/// some ASR systems write digits).
 fn mobile_shape(lens: &[usize]) -> bool {
-    matches!(lens, [11] | [3, 4, 4] | [3, 8] | [7, 4])
+    matches!(lens, [11] | [3, 4, 4] | [3, 8] | [7, 4] | [3, 4, 2, 2])
         || (lens.len() == 11 && lens.iter().all(|&l| l == 1))
 }
 
@@ -1387,7 +1395,9 @@ fn classify_number(
 
 /// Separators that may stand between the visible digits of a masked number and its `*`s.
 fn is_remnant_separator(c: char) -> bool {
-    is_spoken_separator(c) || matches!(c, '(' | ')' | '（' | '）' | '+' | '＋')
+    is_spoken_separator(c)
+        || is_sentence_separator(c)
+        || matches!(c, '(' | ')' | '（' | '）' | '+' | '＋')
 }
 
 /// Whether a `*` stands right before character `start`, directly or across one separator.
@@ -1604,21 +1614,32 @@ fn number_hit(
 // ---------------------------------------------------------------------------------------------
 
 /// Value of a digit as speech recognition writes it in words: `零`/`〇`/`洞` 0, `一`/`幺` 1,
-/// `二` 2 … `九` 9, and `拐` 7 (the radio reading).
+/// `二` 2 … `九` 9, and `拐` 7 (the radio reading); also the formal (financial) digits of bank
+/// forms, `壹` 1, `贰` 2, `叁` 3, `肆` 4, `伍` 5, `陆` 6, `柒` 7, `捌` 8, `玖` 9 (traditional
+/// `貳`/`陸` are simplified before masking; `參`, which becomes the everyday `参`, is not read).
+/// Amounts in formal digits (`壹仟贰佰元整`) break every run with `拾`/`佰`/`仟`/`万` and are
+/// never read as numbers.
 fn spoken_digit(c: char) -> Option<char> {
     Some(match c {
         '零' | '〇' | '洞' => '0',
-        '一' | '幺' => '1',
-        '二' => '2',
-        '三' => '3',
-        '四' => '4',
-        '五' => '5',
-        '六' => '6',
-        '七' | '拐' => '7',
-        '八' => '8',
-        '九' => '9',
+        '一' | '幺' | '壹' => '1',
+        '二' | '贰' => '2',
+        '三' | '叁' => '3',
+        '四' | '肆' => '4',
+        '五' | '伍' => '5',
+        '六' | '陆' => '6',
+        '七' | '拐' | '柒' => '7',
+        '八' | '捌' => '8',
+        '九' | '玖' => '9',
         _ => return None,
     })
+}
+
+/// Sentence punctuation that speech recognition puts between the groups of a number read out
+/// (`一三八。一二三四。五六七八`): a separator only between digit words, and only where the
+/// groups together make a number ([`spoken_candidate`]).
+fn is_sentence_separator(c: char) -> bool {
+    matches!(c, '。' | '.' | '．')
 }
 
 fn is_spoken_separator(c: char) -> bool {
@@ -1660,7 +1681,9 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
             continue;
         }
         // A maximal run of digit groups joined by single separators; an ID check `X` ends it.
+        // `sentence[k]`: group `k` follows a sentence separator (`。`), not an ordinary one.
         let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut sentence: Vec<bool> = vec![false];
         let mut has_x = false;
         loop {
             let start = i;
@@ -1672,10 +1695,13 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
                 i += 1;
             }
             groups.push((start, i));
-            if !has_x && i < n && is_spoken_separator(t.chars[i].1) && is_digit_at(i + 1) {
-                i += 1;
-            } else {
-                break;
+            let sep = t.char(i).filter(|_| !has_x && is_digit_at(i + 1));
+            match sep {
+                Some(c) if is_spoken_separator(c) || is_sentence_separator(c) => {
+                    sentence.push(is_sentence_separator(c));
+                    i += 1;
+                }
+                _ => break,
             }
         }
         let sized: Vec<(usize, usize, usize)> =
@@ -1699,8 +1725,7 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
             }
             let mut found = None;
             for b in (a..=last).rev() {
-                if let Some(hit) = spoken_candidate(t, &groups, a, b, a == 0, b + 1 == groups.len())
-                {
+                if let Some(hit) = spoken_candidate(t, &groups, &sentence, a, b) {
                     found = Some((b, hit));
                     break;
                 }
@@ -1717,33 +1742,52 @@ fn detect_spoken_numbers(t: &Text<'_>) -> Vec<Hit> {
     hits
 }
 
+/// The digits (ASCII, and `X` for an ID check character) of characters `start..end`.
+fn candidate_digits(t: &Text<'_>, start: usize, end: usize) -> String {
+    t.chars[start..end]
+        .iter()
+        .filter_map(|&(_, c)| any_digit(c).or_else(|| is_spoken_x(c).then_some('X')))
+        .collect()
+}
+
 /// The hit of [`detect_spoken_numbers`] for digit groups `a..=b` of `groups` (character ranges),
-/// if they form a number; `first` and `last` say whether they start and end their run.
+/// if they form a number; `sentence[k]` says whether group `k` follows a sentence separator.
+///
+/// A candidate across a sentence separator (`一三八。一二三四。五六七八`) is read only in digit
+/// words, with groups of three or more, when no part of it before a sentence separator is a
+/// number already (a number that ended a sentence is not continued into the next one), and a
+/// landline only when its first group is the area code.
 fn spoken_candidate(
     t: &Text<'_>,
     groups: &[(usize, usize)],
+    sentence: &[bool],
     a: usize,
     b: usize,
-    first: bool,
-    last: bool,
 ) -> Option<Hit> {
     let (start, end) = (groups[a].0, groups[b].1);
+    // Glue is read on the sides of the run, and at a sentence separator as at a run's end.
+    let first = a == 0 || sentence[a];
+    let last = b + 1 == groups.len() || sentence[b + 1];
     let chars = &t.chars[start..end];
     let spoken = chars.iter().any(|&(_, c)| spoken_digit(c).is_some());
     if !spoken {
         return None; // written digits only: detect_numbers reads them
     }
     let written = chars.iter().any(|&(_, c)| digit_value(c).is_some());
-    let mut digits = String::with_capacity(chars.len());
-    for &(_, c) in chars {
-        if let Some(d) = any_digit(c) {
-            digits.push(d);
-        } else if is_spoken_x(c) {
-            digits.push('X');
-        }
-    }
+    let digits = candidate_digits(t, start, end);
     let lens: Vec<usize> = groups[a..=b].iter().map(|&(s, e)| e - s).collect();
     if digits.len() > 19 || is_amount(t, start, end) {
+        return None;
+    }
+    let across = (a + 1..=b).any(|k| sentence[k]);
+    if across
+        && (written
+            || lens.iter().any(|&len| len < 3)
+            || (a + 1..=b).filter(|&k| sentence[k]).any(|k| {
+                let before = candidate_digits(t, start, groups[k - 1].1);
+                classify_number(t, &before, &lens[..k - a], start).is_some()
+            }))
+    {
         return None;
     }
     let label = label_before(t, start);
@@ -1762,6 +1806,9 @@ fn spoken_candidate(
     };
     let (kind, keep_head, keep_tail) = classify_number(t, &digits, &lens, start)?;
     if !glue_allows(kind, before, after) {
+        return None;
+    }
+    if across && kind == PiiKind::Landline && keep_head != lens[0] {
         return None;
     }
     let mixed_ok = || {
@@ -1903,9 +1950,9 @@ fn building_room_token(t: &Text<'_>, start: usize, end: usize) -> bool {
         })
 }
 
-/// Numerals of a house number in words (`八十八`, `五零一`).
+/// Numerals of a house number in words (`八十八`, `五零一`, formal `捌拾捌`).
 fn is_numeral(c: char) -> bool {
-    spoken_digit(c).is_some() || matches!(c, '十' | '百')
+    spoken_digit(c).is_some() || matches!(c, '十' | '百' | '拾' | '佰')
 }
 
 /// Whether character `start` follows the name of a road (`路`, `街`, `巷`, `弄` after a Han
@@ -1916,6 +1963,27 @@ fn after_road(t: &Text<'_>, start: usize) -> bool {
         && "路街巷弄".contains(t.chars[start - 1].1)
         && is_han(t.chars[start - 2].1)
         && !"条这那该此每哪本上下前后马走".contains(t.chars[start - 2].1)
+}
+
+/// Names of housing estates (`幸福小区`, `阳光花园`, `翠苑`), after which a building or unit
+/// number in words is an address (`幸福小区三栋二单元`).
+const ESTATES: &[&str] = &["小区", "花园", "家园", "新村", "公寓", "社区", "大厦", "苑"];
+
+/// Whether a number in words at character `start`, before `unit` (and then `after`), starts an
+/// address: a house number (`号`) after a road (`建国路八十八号`); a building or unit number
+/// (`号楼`, `栋`, `幢`, `单元`) after a road or an estate (`中山路三号楼`, `幸福小区三栋`), but
+/// not `N栋楼` (`小区三栋楼都停电了`: a count).
+fn words_start_address(t: &Text<'_>, start: usize, unit: &str, after: Option<char>) -> bool {
+    let after_estate = || {
+        let before = t.slice(start.saturating_sub(2), start);
+        ESTATES.iter().any(|w| before.ends_with(w))
+    };
+    match unit {
+        "号" => after_road(t, start),
+        "号楼" | "单元" => after_road(t, start) || after_estate(),
+        "栋" | "幢" => after != Some('楼') && (after_road(t, start) || after_estate()),
+        _ => false,
+    }
 }
 
 /// Whether the number starting at character `start` is a count or a lesson reached
@@ -2030,8 +2098,10 @@ fn detect_addresses(t: &Text<'_>) -> Vec<Hit> {
             && !after_lookalike_keyword(t, start)
             && (chain_end == start || !not_home_context(t, start))
             // A number in words starts an address only as a house number after a road
-            // (`建国路八十八号`); words are far more often counts (`小区两栋楼`, `下一单元`).
-            && (!words || chain_end == start || (unit == "号" && after_road(t, start)))
+            // (`建国路八十八号`), or a building or unit after a road or an estate
+            // (`中山路三号楼`, `幸福小区三栋`); words are far more often counts (`小区两栋楼`,
+            // `小区三栋楼都停电了`, `下一单元`).
+            && (!words || chain_end == start || words_start_address(t, start, unit, after))
             && match unit {
                 "号" => {
                     let after_street = after_street(t, start)
@@ -3149,6 +3219,19 @@ mod tests {
     }
 
     #[test]
+    fn mobile_with_its_last_four_digits_in_pairs() {
+        check_cases(&[
+            ("电话138 1234 56 78", "电话1** **** ** **"),
+            ("电话138-1234-56-78", "电话1**-****-**-**"),
+            ("电话一三八，一二三四，五六，七八", "电话一**，****，**，**"),
+            // look-alikes: other pairings, a date and time
+            ("电话13 81 23 45 67 8", "电话13 81 23 45 67 8"),
+            ("2024 0315 12 30", "2024 0315 12 30"),
+            ("订单号 138 1234 56 78", "订单号 138 1234 56 78"),
+        ]);
+    }
+
+    #[test]
     fn mobiles_listed_with_ascii_comma_or_slash() {
         check_cases(&[
             ("请打13812345678,13912345678", "请打1**********,1**********"),
@@ -3504,6 +3587,121 @@ mod tests {
             ("住在三单元", "住在三单元"),
             ("三月五号到货", "三月五号到货"),
             ("这条路三号封路", "这条路三号封路"),
+        ]);
+    }
+
+    #[test]
+    fn formal_digits_are_read_like_digit_words() {
+        check_cases(&[
+            (
+                "卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆贰",
+                "卡号***************肆伍陆贰",
+            ),
+            ("手机壹叁捌壹贰叁肆伍陆柒捌", "手机壹**********"),
+            ("手機壹叁捌壹貳叁肆伍陸柒捌", "手機壹**********"),
+            ("手机壹叁捌 壹贰叁肆 伍陆柒捌", "手机壹** **** ****"),
+            ("电话壹叁捌一二三四五六七八", "电话壹**********"),
+            (
+                "身份证号肆肆零叁零陆壹玖玖〇〇壹〇壹壹贰叁陆",
+                "身份证号******************",
+            ),
+            ("座机零壹零陆贰叁肆伍陆柒捌", "座机零壹零********"),
+            ("住中山路捌拾捌号", "住中山路***号"),
+            // look-alikes: amounts in formal digits, failed checks, a wrong prefix, a label
+            ("人民币壹仟贰佰元整", "人民币壹仟贰佰元整"),
+            (
+                "金额壹拾贰万叁仟肆佰伍拾陆元柒角捌分，手机号码待补",
+                "金额壹拾贰万叁仟肆佰伍拾陆元柒角捌分，手机号码待补",
+            ),
+            (
+                "大写：壹万贰仟叁佰肆拾伍元陆角柒分捌厘玖毫",
+                "大写：壹万贰仟叁佰肆拾伍元陆角柒分捌厘玖毫",
+            ),
+            (
+                "卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆叁",
+                "卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆叁",
+            ),
+            ("手机贰叁捌壹贰叁肆伍陆柒捌", "手机贰叁捌壹贰叁肆伍陆柒捌"),
+            (
+                "订单号壹叁捌壹贰叁肆伍陆柒捌",
+                "订单号壹叁捌壹贰叁肆伍陆柒捌",
+            ),
+            (
+                "金额壹贰叁肆伍陆柒捌玖零壹元",
+                "金额壹贰叁肆伍陆柒捌玖零壹元",
+            ),
+        ]);
+        let spans = find_pii("卡号陆贰贰贰零贰零贰零零零零壹贰叁肆伍陆贰");
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].kind, PiiKind::BankCard);
+    }
+
+    #[test]
+    fn sentence_punctuation_between_read_out_groups() {
+        check_cases(&[
+            ("电话一三八。一二三四。五六七八", "电话一**。****。****"),
+            ("电话幺三八。幺二三四。五六七八", "电话幺**。****。****"),
+            ("电话一三八.一二三四.五六七八", "电话一**.****.****"),
+            ("电话一三八．一二三四．五六七八", "电话一**．****．****"),
+            ("电话一三八一二三四。五六七八。", "电话一******。****。"),
+            (
+                "电话幺三八。嗯。幺二三四。五六七八",
+                "电话幺**。嗯。****。****",
+            ),
+            ("手机壹叁捌。壹贰叁肆。伍陆柒捌", "手机壹**。****。****"),
+            (
+                "身份证号四四零三零六。一九九零零一零一。一二三六",
+                "身份证号******。********。****",
+            ),
+            (
+                "卡号六二二二。零二零二。零零零零。一二三五",
+                "卡号****。****。****。一二三五",
+            ),
+            ("座机零一零。六二三四五六七八", "座机零一零。********"),
+            ("座机零一零。六二三四。五六七八", "座机零一零。****。****"),
+            // look-alikes: a number ending a sentence is not continued into the next one,
+            // short groups are counts, written digits around `.` are decimals
+            ("我买了三个。一二三楼都有", "我买了三个。一二三楼都有"),
+            ("买了三。一二三四。五六七八", "买了三。一二三四。五六七八"),
+            (
+                "电话一三八一二三四五六七八。一二三楼都有人",
+                "电话一**********。一二三楼都有人",
+            ),
+            (
+                "卡号六二二二。零二零二。零零零零。一二三五。五六七",
+                "卡号****。****。****。一二三五。五六七",
+            ),
+            ("共三。一三八一二三四五六七八", "共三。一**********"),
+            (
+                "第一。二三。四五六七八九十。一二",
+                "第一。二三。四五六七八九十。一二",
+            ),
+            ("价格12.5元，一三八", "价格12.5元，一三八"),
+            ("电话138。1234五六七八", "电话138。1234五六七八"),
+        ]);
+    }
+
+    #[test]
+    fn building_and_unit_numbers_in_words_after_a_road_or_estate() {
+        check_cases(&[
+            ("我住中山路三号楼二单元", "我住中山路*号楼*单元"),
+            ("我住中山路3号楼2单元", "我住中山路*号楼*单元"),
+            ("中山路三号楼", "中山路*号楼"),
+            ("中山路三栋二单元五零一", "中山路*栋*单元***"),
+            ("幸福小区三栋二单元五零一", "幸福小区*栋*单元***"),
+            ("阳光花园十二号楼三单元", "阳光花园**号楼*单元"),
+            ("幸福小区三单元的电梯坏了", "幸福小区*单元的电梯坏了"),
+            ("中山路叁号楼贰单元", "中山路*号楼*单元"),
+            // counts, lessons, demonstratives and bare units stay
+            ("小区两栋楼", "小区两栋楼"),
+            ("小区三栋楼都停电了", "小区三栋楼都停电了"),
+            ("中山路三栋楼都停电了", "中山路三栋楼都停电了"),
+            ("下一单元的内容", "下一单元的内容"),
+            ("住在三单元", "住在三单元"),
+            ("这条路三号楼", "这条路三号楼"),
+            ("小区一共三栋", "小区一共三栋"),
+            ("学到了第三单元", "学到了第三单元"),
+            ("马路三号楼下有家店", "马路三号楼下有家店"),
         ]);
     }
 
