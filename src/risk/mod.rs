@@ -304,6 +304,19 @@ fn excepted(
     unless.iter().any(|u| near.contains(u.as_str()))
 }
 
+/// Whether the phrase at byte `pos` of `clause` names a service the customer orders: one of the reason's
+/// `requested` words ends at most `matching.requested_gap` characters before it ("我想办个停机", "申请暂时
+/// 停气", "办理停水") and is not negated in the three characters before it ("我根本没办过停机" is a failure).
+fn requested(clause: &str, pos: usize, words: &[String], p: &Policy) -> bool {
+    let before = &clause[..pos];
+    words.iter().any(|w| {
+        before.match_indices(w.as_str()).any(|(i, _)| {
+            before[i + w.len()..].chars().count() <= p.matching.requested_gap
+                && !chars_before(before, i, 3).contains(GAP_NEGATORS)
+        })
+    })
+}
+
 /// Phrase rules over (normalized) text: each reason once, with the first matching phrase, in the order
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
@@ -325,6 +338,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                         .find(|&(pos, last)| {
                             standalone(clause, pos, p.split('*').next().unwrap_or(p))
                                 && !excepted(clause, pos, last, p, &rule.unless, policy)
+                                && !requested(clause, pos, &rule.requested, policy)
                                 && !suppressed(clause, pos, asked, policy)
                                 && (last == pos || !suppressed(clause, last, asked, policy))
                                 && !policy
@@ -581,10 +595,11 @@ fn assess_rules(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
     let mut grade = Grade::C;
     let mut score: f32 = 0.0;
     for (reason, g, phrase) in phrase_reasons(text, policy) {
-        if policy
-            .reason(reason)
-            .is_some_and(|r| m.negative < r.min_negative && !firm(text, r, &phrase, policy))
-            && !conditional(text, &phrase, policy)
+        if policy.reason(reason).is_some_and(|r| {
+            m.negative < r.min_negative
+                && !firm(text, r, &phrase, policy)
+                && !r.cues.iter().any(|c| text.contains(c.as_str()))
+        }) && !conditional(text, &phrase, policy)
         {
             continue;
         }
