@@ -676,6 +676,16 @@ mod tests {
         // (replace this, with this, the error must name all of these)
         let cases: &[(&str, &str, &[&str])] = &[
             (
+                "requested = [\"办\"",
+                "requested = [\"\"",
+                &["my.toml", "reasons.service_outage.requested", "empty phrase"],
+            ),
+            (
+                "\ncues = [\"还没\"",
+                "\ncues = [\" \"",
+                &["my.toml", "reasons.repeat_contact.cues", "empty phrase"],
+            ),
+            (
                 "[reasons.safety]\ngrade = \"A\"",
                 "[reasons.safety]\ngrade = \"Z\"",
                 &["my.toml", "reasons.safety.grade"],
