@@ -1389,7 +1389,11 @@ mod tests {
         assert_eq!(r.reasons, vec!["repeat_contact"], "{r:?}");
         assert!(r.escalate);
         // without `cues` it needs the negative reading
-        let q = Policy::parse(&BUILTIN_TEXT.replacen("\ncues = ", "\n# cues = ", 1), "t.toml").unwrap();
+        let q = Policy::parse(
+            &BUILTIN_TEXT.replacen("\ncues = ", "\n# cues = ", 1),
+            "t.toml",
+        )
+        .unwrap();
         assert!(assess("上周就反映过里程没累积，到现在还是没加上", calm, &q)
             .reasons
             .is_empty());

@@ -678,7 +678,11 @@ mod tests {
             (
                 "requested = [\"办\"",
                 "requested = [\"\"",
-                &["my.toml", "reasons.service_outage.requested", "empty phrase"],
+                &[
+                    "my.toml",
+                    "reasons.service_outage.requested",
+                    "empty phrase",
+                ],
             ),
             (
                 "\ncues = [\"还没\"",
