@@ -605,4 +605,57 @@ fn reading_customers_creates_no_store_and_lists_everyone() {
         lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "0")).len(),
         2
     );
+
+/// Calm requests that name a service action, an institution or a second visit are not escalated, while
+/// look-alikes written the same way are (rows of tests/data/risk_calm and its brief).
+#[test]
+fn calm_requests_stay_calm_and_their_look_alikes_escalate() {
+    for text in [
+        "我上周已经在营业厅办过停机了",
+        "我想办理停水，房子卖了要过户",
+        "家里要装修，想申请暂时停气，需要找谁",
+        "我要寄一份材料给法院，能不能今天寄出",
+        "派出所让我打印一份近三个月的通话记录，怎么弄",
+        "我第二次来交燃气费了，上次的卡没带，能用身份证查吗",
+        "工号1023的柜员特别耐心，帮我表扬一下",
+    ] {
+        let a = analyze(text);
+        assert!(reasons(&a).is_empty(), "{text}: {}", a["risk"]);
+        assert_eq!(a["risk"]["escalate"], false, "{text}: {}", a["risk"]);
+        assert_eq!(a["risk"]["priority"], "C", "{text}: {}", a["risk"]);
+    }
+    let cases = [
+        (
+            "我根本没办过停机，你们凭什么把我的号停了，现在电话都打不出去",
+            "service_outage",
+            "A",
+        ),
+        ("我要报修，家里停水了", "service_outage", "A"),
+        (
+            "办停机保号的时候你们收了我钱，结果号码还是被停了，现在什么电话都打不进来",
+            "service_outage",
+            "A",
+        ),
+        (
+            "派出所已经立案了，你们的快递员冒领了我的包裹",
+            "legal_threat",
+            "A",
+        ),
+        ("法院见吧，合同你们单方面改了还不认账", "legal_threat", "A"),
+        (
+            "我第二次来办这个业务了，上次你们说材料齐了，结果又让我白跑一趟",
+            "repeat_contact",
+            "B",
+        ),
+    ];
+    for (text, reason, priority) in cases {
+        let a = analyze(text);
+        assert!(
+            reasons(&a).contains(&reason.to_string()),
+            "{text}: {}",
+            a["risk"]
+        );
+        assert_eq!(a["risk"]["escalate"], true, "{text}: {}", a["risk"]);
+        assert_eq!(a["risk"]["priority"], priority, "{text}: {}", a["risk"]);
+    }
 }

@@ -11,12 +11,16 @@
 //!    entry; a question followed by '！' is rhetorical, and a reason with `in_questions = true` counts in
 //!    questions too). A phrase of digits (12315) must stand alone, not inside a longer number. Nor does a
 //!    phrase count in a clause that says the problem is over (`matching.resolved`: 已经修好了, 退回来了), or
-//!    with one of its reason's `unless` words within `matching.unless_window` characters (计划停电, 停水通知).
+//!    with one of its reason's `unless` words within `matching.unless_window` characters (计划停电, 停水通知),
+//!    or at most `matching.requested_gap` characters after one of its reason's `requested` words that is not
+//!    negated (a service the customer orders: "我想办个停机", "申请暂时停气"; "我根本没办过停机" still counts).
+//!    Question words used as "any" (什么电话都打不进来) do not make a question.
 //!    A phrase `A*B` is a proximity phrase: A, then B after at most `matching.proximity_gap`
 //!    characters of the same clause with no negation (不, 没, 未, 别, 无) between them ("宽带*断" matches
 //!    "宽带从昨晚开始就断了"). A reason's `min_negative` (the model must read the text negative) is waived for a conditional threat: a
 //!    `matching.conditions` marker (再不, 不然, 否则…) in the `condition_window` characters before the phrase,
-//!    and for a reason's `firm` phrases ("我要销户", "把我的*销户") in a text that asks nothing.
+//!    for a reason's `firm` phrases ("我要销户", "把我的*销户") in a text that asks nothing, and in a text with
+//!    one of the reason's `cues` (the problem is still there: "到现在还是没加上").
 //! 2. **Model scores.** `strong_anger` also fires when emotion anger ≥ `scores.strong_anger` (and negative ≥
 //!    `scores.strong_anger_min_negative`, an optional key, 0 by default), or negative ≥
 //!    `scores.strong_negative_exclaim` in a text with `!`/`！`. `service_outage` is graded A when negative ≥
@@ -231,10 +235,8 @@ fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool 
     if in_questions {
         return false;
     }
-    // "什么都买不了" / "怎么也打不通" use the question word as "any", not to ask.
-    let asked = ["什么都", "什么也", "怎么都", "怎么也", "啥都", "啥也"]
-        .iter()
-        .fold(clause.to_string(), |c, w| c.replace(w, ""));
+    // "什么都买不了" / "怎么也打不通" / "什么电话都打不进来" use the question word as "any", not to ask.
+    let asked = indefinite(clause);
     let question = m.question_words.iter().any(|q| asked.contains(q.as_str()));
     // "就是问一下" / "就想问问" are "just asking", and the 要 of "需要" is no intent.
     let plain = clause
@@ -243,6 +245,35 @@ fn suppressed(clause: &str, pos: usize, in_questions: bool, p: &Policy) -> bool 
         .replace("就想", "")
         .replace("需要", "");
     question && !m.intent_words.iter().any(|w| plain.contains(w.as_str()))
+}
+
+/// The clause without the question words used as "any": 什么, 怎么 or 啥 followed by 都 or 也 within
+/// three characters ("什么都买不了", "怎么也打不通", "什么电话都打不进来", "啥东西也没收到").
+fn indefinite(clause: &str) -> String {
+    let chars: Vec<char> = clause.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let word = match chars[i] {
+            '什' if chars.get(i + 1) == Some(&'么') => 2,
+            '怎' if chars.get(i + 1) == Some(&'么') => 2,
+            '啥' => 1,
+            _ => 0,
+        };
+        let any = word > 0
+            && chars[i + word..]
+                .iter()
+                .take(4)
+                .take_while(|c| !matches!(c, '？' | '?'))
+                .any(|c| matches!(c, '都' | '也'));
+        if any {
+            i += word;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// A number phrase (12315) only counts when it is not part of a longer digit run (a phone number).
@@ -322,6 +353,19 @@ fn excepted(
     unless.iter().any(|u| near.contains(u.as_str()))
 }
 
+/// Whether the phrase at byte `pos` of `clause` names a service the customer orders: one of the reason's
+/// `requested` words ends at most `matching.requested_gap` characters before it ("我想办个停机", "申请暂时
+/// 停气", "办理停水") and is not negated in the three characters before it ("我根本没办过停机" is a failure).
+fn requested(clause: &str, pos: usize, words: &[String], p: &Policy) -> bool {
+    let before = &clause[..pos];
+    words.iter().any(|w| {
+        before.match_indices(w.as_str()).any(|(i, _)| {
+            before[i + w.len()..].chars().count() <= p.matching.requested_gap
+                && !chars_before(before, i, 3).contains(GAP_NEGATORS)
+        })
+    })
+}
+
 /// Phrase rules over (normalized) text: each reason once, with the first matching phrase, in the order
 /// the clauses are read.
 pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, String)> {
@@ -343,6 +387,7 @@ pub fn phrase_reasons(text: &str, policy: &Policy) -> Vec<(&'static str, Grade, 
                         .find(|&(pos, last)| {
                             standalone(clause, pos, p.split('*').next().unwrap_or(p))
                                 && !excepted(clause, pos, last, p, &rule.unless, policy)
+                                && !requested(clause, pos, &rule.requested, policy)
                                 && !suppressed(clause, pos, asked, policy)
                                 && (last == pos || !suppressed(clause, last, asked, policy))
                                 && !policy
@@ -599,10 +644,11 @@ fn assess_rules(text: &str, m: ModelSignals, policy: &Policy) -> Risk {
     let mut grade = Grade::C;
     let mut score: f32 = 0.0;
     for (reason, g, phrase) in phrase_reasons(text, policy) {
-        if policy
-            .reason(reason)
-            .is_some_and(|r| m.negative < r.min_negative && !firm(text, r, &phrase, policy))
-            && !conditional(text, &phrase, policy)
+        if policy.reason(reason).is_some_and(|r| {
+            m.negative < r.min_negative
+                && !firm(text, r, &phrase, policy)
+                && !r.cues.iter().any(|c| text.contains(c.as_str()))
+        }) && !conditional(text, &phrase, policy)
         {
             continue;
         }
@@ -1277,6 +1323,116 @@ mod tests {
         ] {
             assert_eq!(reasons(t), vec!["media_threat"], "{t}");
         }
+    }
+
+    #[test]
+    fn a_stop_the_customer_orders_is_no_outage() {
+        for t in [
+            "我上周已经在营业厅办过停机了",
+            "我爸那张副卡用不着了，想给他办个停机",
+            "家里要装修，想申请暂时停气",
+            "我想办理停水，房子卖了要过户",
+            "办理停机的时候没人说要扣违约金",
+        ] {
+            assert!(reasons(t).is_empty(), "{t}: {:?}", reasons(t));
+        }
+        // not ordered: negated, or the verb is about something else further away
+        for t in [
+            "我根本没办过停机，号怎么就停机了",
+            "不是我申请的停机，现在停机了打不了电话",
+            "我办的宽带停机了",
+            "我要报修，家里停水了",
+        ] {
+            assert_eq!(reasons(t), vec!["service_outage"], "{t}");
+        }
+        // the key is optional
+        let q = Policy::parse(&without_line("requested = "), "t.toml").unwrap();
+        assert_eq!(
+            phrase_reasons("我想办个停机", &q)[0].0,
+            "service_outage",
+            "without `requested`"
+        );
+    }
+
+    #[test]
+    fn courts_and_police_count_only_as_where_the_customer_takes_the_company() {
+        for t in [
+            "法院寄来的材料上要我这个号码的实名证明",
+            "我要寄一份材料给法院",
+            "法院的判决书下来了，需要你们配合解冻",
+            "派出所让我打印一份近三个月的通话记录",
+            "我是派出所的，想核实一个快递单号",
+        ] {
+            assert!(reasons(t).is_empty(), "{t}: {:?}", reasons(t));
+        }
+        for t in [
+            "咱们法院见",
+            "这事我一定要去法院讨个说法",
+            "我已经在法院立案了",
+            "派出所已经立案了，你们的快递员冒领了我的包裹",
+            "我现在就去派出所",
+        ] {
+            assert_eq!(reasons(t), vec!["legal_threat"], "{t}");
+        }
+    }
+
+    #[test]
+    fn a_calm_returning_customer_is_no_repeat_contact_and_a_calm_title_no_demand() {
+        let p = Policy::builtin();
+        let calm = ModelSignals {
+            negative: 0.05,
+            ..Default::default()
+        };
+        let cross = ModelSignals {
+            negative: 0.6,
+            ..Default::default()
+        };
+        for t in [
+            "我第二次来交燃气费了，上次的卡没带",
+            "上周就约好今天上门装燃气表，师傅几点到",
+            "我再次确认一下收货地址",
+            "工号1023的柜员特别耐心，帮我表扬一下",
+            "负责我们小区的快递站长电话能给我一下吗",
+        ] {
+            let r = assess(t, calm, &p);
+            assert!(r.reasons.is_empty() && !r.escalate, "{t}: {r:?}");
+        }
+        // read negative, the same words are a repeat contact / a demand
+        let r = assess("我第二次来办这个业务了，又让我白跑一趟", cross, &p);
+        assert_eq!(r.reasons, vec!["repeat_contact"]);
+        let r = assess("工号1023的柜员态度太差了", cross, &p);
+        assert_eq!(r.reasons, vec!["supervisor_demand"]);
+        // read calm, a cue that the problem is still there keeps the repeat contact (`cues`)
+        let r = assess("上周就反映过里程没累积，到现在还是没加上", calm, &p);
+        assert_eq!(r.reasons, vec!["repeat_contact"], "{r:?}");
+        assert!(r.escalate);
+        // without `cues` it needs the negative reading
+        let q = Policy::parse(
+            &BUILTIN_TEXT.replacen("\ncues = ", "\n# cues = ", 1),
+            "t.toml",
+        )
+        .unwrap();
+        assert!(assess("上周就反映过里程没累积，到现在还是没加上", calm, &q)
+            .reasons
+            .is_empty());
+        // a staff member who sent the customer somewhere is named, not demanded (`unless`)
+        let r = assess("大堂经理让我来这个窗口办的，请问是在这排队吗", cross, &p);
+        assert!(r.reasons.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn question_words_used_as_any_do_not_make_a_question() {
+        assert_eq!(indefinite("现在什么电话都打不进来"), "现在电话都打不进来");
+        assert_eq!(indefinite("什么都买不了"), "都买不了");
+        assert_eq!(indefinite("啥东西也没收到"), "东西也没收到");
+        assert_eq!(indefinite("什么时候能恢复？"), "什么时候能恢复？");
+        assert_eq!(
+            reasons("结果号码还是被停了，现在什么电话都打不进来"),
+            vec!["service_outage"]
+        );
+        assert!(reasons("宽带什么时候能装好？").is_empty());
+        // a platform as the source of what someone said is no media threat
+        assert!(reasons("小红书上有人说你们的校园卡很划算").is_empty());
     }
 
     #[test]

@@ -108,6 +108,14 @@ pub struct Matching {
     /// The most characters between the parts of a proximity phrase `A*B` (optional key, 8 by default).
     #[serde(default = "default_proximity_gap")]
     pub proximity_gap: usize,
+    /// The most characters between a reason's `requested` word and its phrase ("办个停机": 1) (optional
+    /// key, 2 by default).
+    #[serde(default = "default_requested_gap")]
+    pub requested_gap: usize,
+}
+
+fn default_requested_gap() -> usize {
+    2
 }
 
 fn default_condition_window() -> usize {
@@ -209,6 +217,10 @@ struct ReasonFile {
     unless: Vec<String>,
     #[serde(default)]
     firm: Vec<String>,
+    #[serde(default)]
+    requested: Vec<String>,
+    #[serde(default)]
+    cues: Vec<String>,
 }
 
 /// One reason code's rule.
@@ -231,6 +243,15 @@ pub struct ReasonRule {
     /// (`min_negative` does not apply to them) — but only in a text with no question word and no inquiry
     /// marker (optional key, none by default). Matched before `phrases`.
     pub firm: Vec<String>,
+    /// Words of a service the customer orders ("办", "申请"): a phrase at most `matching.requested_gap`
+    /// characters after one of them is that service, not a failure ("我想办个停机", "申请暂时停气"), unless
+    /// a negation (不/没/未/别/无) stands in the three characters before the word ("我根本没办过停机").
+    /// Optional key, none by default.
+    pub requested: Vec<String>,
+    /// Words saying the problem is still there ("还没", "到现在"): in a text with one of these the reason's
+    /// `min_negative` does not apply (a calm "上周就反映过，到现在还是没加上" is a repeat contact; a calm "我第二次
+    /// 来交燃气费了" is not). Optional key, none by default.
+    pub cues: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -478,6 +499,8 @@ impl Policy {
                 let g = grade(&format!("reasons.{c}.grade"), &r.grade)?;
                 unit(&format!("reasons.{c}.weight"), r.weight)?;
                 unit(&format!("reasons.{c}.min_negative"), r.min_negative)?;
+                nonempty(&format!("reasons.{c}.requested"), &r.requested)?;
+                nonempty(&format!("reasons.{c}.cues"), &r.cues)?;
                 for (key, list) in [("phrases", &r.phrases), ("firm", &r.firm)] {
                     nonempty(&format!("reasons.{c}.{key}"), list)?;
                     if let Some(p) = list
@@ -506,6 +529,8 @@ impl Policy {
                     in_questions: r.in_questions,
                     unless: r.unless.clone(),
                     firm: r.firm.clone(),
+                    requested: r.requested.clone(),
+                    cues: r.cues.clone(),
                 });
             }
         }
@@ -650,6 +675,20 @@ mod tests {
     fn errors_name_the_file_and_the_key() {
         // (replace this, with this, the error must name all of these)
         let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "requested = [\"办\"",
+                "requested = [\"\"",
+                &[
+                    "my.toml",
+                    "reasons.service_outage.requested",
+                    "empty phrase",
+                ],
+            ),
+            (
+                "\ncues = [\"还没\"",
+                "\ncues = [\" \"",
+                &["my.toml", "reasons.repeat_contact.cues", "empty phrase"],
+            ),
             (
                 "[reasons.safety]\ngrade = \"A\"",
                 "[reasons.safety]\ngrade = \"Z\"",
