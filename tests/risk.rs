@@ -605,6 +605,7 @@ fn reading_customers_creates_no_store_and_lists_everyone() {
         lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "0")).len(),
         2
     );
+}
 
 /// Calm requests that name a service action, an institution or a second visit are not escalated, while
 /// look-alikes written the same way are (rows of tests/data/risk_calm and its brief).
