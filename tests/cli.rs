@@ -418,6 +418,15 @@ fn scores_have_four_decimals_and_sentiment_sums_to_one() {
             ((x * 10_000.0).round() / 10_000.0 - x).abs() < 1e-12
         };
         assert!(four(&a["risk"]["score"]), "{text}: {}", a["risk"]["score"]);
+        // Why an A or an escalation: evidence, even when `reasons` has no code for it (large_loss,
+        // escalation_model).
+        if a["risk"]["priority"] == "A" || a["risk"]["escalate"] == true {
+            assert!(
+                !a["risk"]["evidence"].as_array().unwrap().is_empty(),
+                "{text}: {}",
+                a["risk"]
+            );
+        }
         for e in a["risk"]["evidence"].as_array().unwrap() {
             if !e["score"].is_null() {
                 assert!(four(&e["score"]), "{text}: {e}");
