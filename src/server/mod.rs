@@ -53,7 +53,7 @@ pub struct AppState {
     max_concurrent: usize,
     body_limit: usize,
     max_batch_items: usize,
-    /// Most characters in one request's texts and turns together.
+    /// Most characters the model reads for one request (`--max-request-chars`).
     max_request_chars: usize,
     /// Most turns in one conversation of `/v1/analyze` or a batch item.
     max_turns: usize,
