@@ -33,6 +33,8 @@ pub enum AnalyzeError {
     TooLong(usize),
     #[error("request needs `text` or a non-empty `turns` list")]
     NoInput,
+    #[error("request has both `text` and `turns`; send one of them (a text, or a conversation)")]
+    TextAndTurns,
     #[error("turn {0}: speaker must be \"customer\" or \"agent\"")]
     BadSpeaker(usize),
     #[error(transparent)]
@@ -91,6 +93,10 @@ impl Request {
                     if r.text.is_none() && r.turns.is_none() {
                         return Err("the JSON request has neither `text` nor `turns`".into());
                     }
+                    // Refused before the model loads, with the message the server gives.
+                    if r.text.is_some() && r.turns.as_ref().is_some_and(|t| !t.is_empty()) {
+                        return Err(AnalyzeError::TextAndTurns.to_string());
+                    }
                     return Ok(r);
                 }
             }
@@ -99,6 +105,42 @@ impl Request {
             return Err("no text given (pass it as an argument or on standard input)".into());
         }
         Ok(Self::text(trimmed))
+    }
+}
+
+impl Request {
+    /// Characters the model reads for this request, the measure of the server's `--max-request-chars`:
+    /// the text, or a conversation's turns (see [`conversation_chars`]).
+    pub fn model_chars(&self) -> usize {
+        match self.turns.as_deref().filter(|t| !t.is_empty()) {
+            Some(turns) => conversation_chars(turns),
+            None => self.text.as_deref().map_or(0, chars_for_model),
+        }
+    }
+}
+
+/// Characters the model reads for a conversation: every turn, and the customer's turns once more (the
+/// model also reads them joined, for the customer's overall mood; all turns when none is the customer's).
+pub fn conversation_chars(turns: &[Turn]) -> usize {
+    let (mut all, mut customer, mut any_customer) = (0, 0, false);
+    for t in turns {
+        let n = chars_for_model(&t.text);
+        all += n;
+        if t.speaker == "customer" {
+            customer += n;
+            any_customer = true;
+        }
+    }
+    all + if any_customer { customer } else { all }
+}
+
+/// A text's characters; one over [`MAX_TEXT_CHARS`] counts nothing (it is refused before the model).
+fn chars_for_model(text: &str) -> usize {
+    let n = text.chars().count();
+    if n > MAX_TEXT_CHARS {
+        0
+    } else {
+        n
     }
 }
 
@@ -719,6 +761,10 @@ fn check_text(t: &str) -> Result<(), AnalyzeError> {
 }
 
 fn plan(r: &Request, texts: &mut Vec<String>) -> Result<Plan, AnalyzeError> {
+    // Analyzing one and ignoring the other would silently drop the caller's input.
+    if r.text.is_some() && r.turns.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(AnalyzeError::TextAndTurns);
+    }
     if let Some(turns) = r.turns.as_ref().filter(|t| !t.is_empty()) {
         for (i, t) in turns.iter().enumerate() {
             if t.speaker != "customer" && t.speaker != "agent" {
@@ -804,6 +850,18 @@ mod tests {
         assert!(Request::from_cli_input(r#"{"text": "太差了""#)
             .unwrap_err()
             .contains("not valid JSON"));
+        // Both `text` and `turns`: refused (as by the server), not one of them silently dropped.
+        let both = r#"{"text": "退款", "turns": [{"speaker": "customer", "text": "在吗"}]}"#;
+        let e = Request::from_cli_input(both).unwrap_err();
+        assert_eq!(e, AnalyzeError::TextAndTurns.to_string());
+        let r: Request = serde_json::from_str(both).unwrap();
+        assert!(matches!(
+            plan(&r, &mut Vec::new()),
+            Err(AnalyzeError::TextAndTurns)
+        ));
+        // An empty `turns` list next to a text is no conversation: the text is analyzed.
+        let r = Request::from_cli_input(r#"{"text": "退款", "turns": []}"#).unwrap();
+        assert!(plan(&r, &mut Vec::new()).is_ok());
     }
 
     #[test]
@@ -832,6 +890,34 @@ mod tests {
             round4_distribution(&[0.50006, 0.25006, 0.24988]),
             vec![0.5, 0.2501, 0.2499]
         );
+    }
+
+    #[test]
+    fn model_chars_count_what_the_model_reads() {
+        let turn = |speaker: &str, text: &str| Turn {
+            speaker: speaker.into(),
+            text: text.into(),
+        };
+        assert_eq!(Request::text("你好吗").model_chars(), 3);
+        assert_eq!(
+            Request::text("差".repeat(MAX_TEXT_CHARS + 1)).model_chars(),
+            0
+        );
+        // The customer's turns twice (each, and joined); the agent's once.
+        let conv = [
+            turn("customer", "在吗"),
+            turn("agent", "您好"),
+            turn("customer", "退款"),
+        ];
+        assert_eq!(conversation_chars(&conv), 6 + 4);
+        // No customer turn: all turns are joined, so all count twice.
+        assert_eq!(conversation_chars(&[turn("agent", "您好")]), 4);
+        let r = Request {
+            text: None,
+            turns: Some(conv.to_vec()),
+            customer_id: None,
+        };
+        assert_eq!(r.model_chars(), 10);
     }
 
     #[test]

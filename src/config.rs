@@ -290,8 +290,9 @@ pub struct EvalRiskArgs {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// The text. Read from standard input when absent. A JSON object with `turns` is analyzed as a
-    /// conversation. (No environment variable: a stale one would silently replace piped input.)
+    /// The text (at most 20,000 characters). Read from standard input when absent. A JSON object with
+    /// `turns` is analyzed as a conversation (each turn at most 20,000 characters; not both `text` and
+    /// `turns`). (No environment variable: a stale one would silently replace piped input.)
     pub text: Option<String>,
     /// Print compact one-line JSON instead of indented JSON.
     #[arg(long, env = "XINSHENG_COMPACT", value_parser = clap::builder::BoolishValueParser::new())]
@@ -503,12 +504,26 @@ pub struct ServeArgs {
     /// Analysis requests served at once; more → 429 with Retry-After.
     #[arg(long, env = "XINSHENG_MAX_CONCURRENT", default_value_t = 64)]
     pub max_concurrent: usize,
-    /// A request that takes longer is answered 503 (milliseconds).
+    /// A request that takes longer is answered 503 (milliseconds, counted once its body has arrived).
     #[arg(long, env = "XINSHENG_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
-    /// Most items in one `/v1/analyze/batch` request (more → 413).
+    /// A request body that has not fully arrived this long after its headers is answered 408
+    /// (milliseconds). Bodies are read before a `--max-concurrent` slot is taken, so stalled uploads
+    /// cannot hold the slots.
+    #[arg(long, env = "XINSHENG_BODY_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub body_timeout_ms: u64,
+    /// Most texts in one `/v1/analyze/batch` request, a conversation counting as its number of turns
+    /// (more → 413).
     #[arg(long, env = "XINSHENG_MAX_BATCH_ITEMS", default_value_t = 256)]
     pub max_batch_items: usize,
+    /// Most characters the model reads for one request: every text and turn, a conversation's customer
+    /// turns twice (also read joined, for the overall mood), a batch's items added up (more → 413
+    /// `too_much_text`); also for one chatbot conversation (more → 422 `conversation_full`). Bounds a
+    /// request's model time well within `--request-timeout-ms`.
+    #[arg(long, env = "XINSHENG_MAX_REQUEST_CHARS", default_value_t = 40_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_request_chars: u64,
     /// Most padded tokens (texts × longest text) in one model batch.
     #[arg(long, env = "XINSHENG_MAX_BATCH_TOKENS", default_value_t = 8192)]
     pub max_batch_tokens: usize,
@@ -530,7 +545,8 @@ pub struct ServeArgs {
     /// Forget a chatbot conversation after this many seconds without a new turn.
     #[arg(long, env = "XINSHENG_CONVERSATION_TTL_SECS", default_value_t = 1800)]
     pub conversation_ttl_secs: u64,
-    /// Most turns in one chatbot conversation.
+    /// Most turns in one chatbot conversation, and in the `turns` of one `/v1/analyze` request or batch
+    /// item (more → 413 `too_many_turns`).
     #[arg(long, env = "XINSHENG_CONVERSATION_MAX_TURNS", default_value_t = 200)]
     pub conversation_max_turns: usize,
     /// Most chatbot conversations held in memory (the least recently used is dropped).

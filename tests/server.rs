@@ -355,6 +355,17 @@ fn endpoints_answer_with_the_contract() {
         !d.2.contains("src=\"http"),
         "docs page must not load from a CDN"
     );
+    // The example uses the page's own address, and Markdown `code` in descriptions is rendered.
+    assert!(
+        !d.2.contains("localhost:8080"),
+        "a fixed port in the example"
+    );
+    assert!(d.2.contains("location.origin"));
+    assert!(d.2.contains("<code>$1</code>"));
+    assert!(
+        d.2.contains("conversation_changed"),
+        "retry advice for the 409"
+    );
 }
 
 #[test]
@@ -381,6 +392,37 @@ fn bad_input_is_a_4xx_with_error_and_kind() {
         "bad_speaker",
     );
     assert_error(&post(b"{\"text\": \"\xff\xfe\xe5\"}"), 400, "invalid_utf8");
+    // Both a text and a conversation: refused, not one of them silently dropped.
+    let both = json!({"text": "退款", "turns": [{"speaker": "customer", "text": "在吗"}]});
+    let v = assert_error(&s.post("/v1/analyze", &both), 422, "text_and_turns");
+    assert!(v["error"].as_str().unwrap().contains("both"), "{v}");
+    // Not JSON: a multipart upload or a form is 415, saying JSON is expected. A JSON body is read
+    // whatever its content type (`curl -d` sends application/x-www-form-urlencoded).
+    let multipart =
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--XyZ--\r\n";
+    let ct = |v: &'static str| [("Content-Type", v)];
+    for (body, content_type) in [
+        (&multipart[..], "multipart/form-data; boundary=XyZ"),
+        (
+            &b"{\"text\": \"hi\"}"[..],
+            "multipart/form-data; boundary=XyZ",
+        ),
+        (
+            &b"text=%E4%BD%A0%E5%A5%BD"[..],
+            "application/x-www-form-urlencoded",
+        ),
+        (&b"hello"[..], "text/plain"),
+    ] {
+        let r = s.post_bytes("/v1/analyze", body, &ct(content_type));
+        let v = assert_error(&r, 415, "unsupported_media_type");
+        assert!(v["error"].as_str().unwrap().contains("must be JSON"), "{v}");
+    }
+    let form_json = s.post_bytes(
+        "/v1/analyze",
+        r#"{"text": "你好"}"#.as_bytes(),
+        &ct("application/x-www-form-urlencoded"),
+    );
+    assert_eq!(form_json.0, 200, "{}", form_json.2);
     // Over the body limit: 413 naming the limit.
     let big = format!("{{\"text\": \"{}\"}}", "差".repeat(3000));
     let v = assert_error(&post(big.as_bytes()), 413, "payload_too_large");
@@ -512,7 +554,11 @@ fn conversations_expire_after_their_ttl() {
 
 #[test]
 fn saturation_gives_429_with_retry_after_and_timeouts_503() {
-    let s = Server::start(&["--max-concurrent", "1"], &[]);
+    // 128 × 500 characters: over the default --max-request-chars, raised to keep the request slow.
+    let s = Server::start(
+        &["--max-concurrent", "1", "--max-request-chars", "100000"],
+        &[],
+    );
     let url = s.url("/v1/analyze/batch");
     let body = slow_batch(128);
     let slow = std::thread::spawn(move || {
@@ -547,7 +593,15 @@ fn saturation_gives_429_with_retry_after_and_timeouts_503() {
     assert_eq!(s.post("/v1/analyze", &json!({"text": "你好"})).0, 200);
     drop(s);
 
-    let s = Server::start(&["--request-timeout-ms", "50"], &[]);
+    let s = Server::start(
+        &[
+            "--request-timeout-ms",
+            "50",
+            "--max-request-chars",
+            "100000",
+        ],
+        &[],
+    );
     let r = s.post_bytes("/v1/analyze/batch", &slow_batch(128), &[]);
     assert_error(&r, 503, "timeout");
     assert_eq!(s.get("/ready").0, 200);
@@ -565,6 +619,16 @@ fn api_keys_protect_the_api_but_not_the_probes() {
     );
     assert_error(
         &s.post_bytes("/v1/analyze", body, &[("Authorization", "k1")]),
+        401,
+        "unauthorized",
+    );
+    // The scheme is case-insensitive (RFC 7235); the key is not.
+    for auth in ["bearer k1", "BEARER k2"] {
+        let r = s.post_bytes("/v1/analyze", body, &[("Authorization", auth)]);
+        assert_eq!(r.0, 200, "{auth}: {}", r.2);
+    }
+    assert_error(
+        &s.post_bytes("/v1/analyze", body, &[("Authorization", "Bearer K1")]),
         401,
         "unauthorized",
     );
@@ -596,7 +660,7 @@ fn api_keys_protect_the_api_but_not_the_probes() {
 #[cfg(unix)]
 #[test]
 fn sigterm_drains_in_flight_requests() {
-    let mut s = Server::start(&[], &[]);
+    let mut s = Server::start(&["--max-request-chars", "100000"], &[]);
     let url = s.url("/v1/analyze/batch");
     let body = slow_batch(128);
     let started = Instant::now();
@@ -879,4 +943,230 @@ fn requests_hyper_cannot_parse_get_the_json_error_body() {
     assert_error(&r, 400, "malformed_json");
     let r = server.post("/v1/analyze", &json!({"text": "等了一个星期都没人处理"}));
     assert_eq!(r.0, 200, "{}", r.2);
+}
+
+/// Clients that send headers and part of a body, then stall, hold no concurrency slot: the body is read
+/// before a slot is taken, and a body that does not arrive within --body-timeout-ms gets 408.
+#[test]
+fn stalled_bodies_hold_no_slot_and_time_out_with_408() {
+    use std::io::{Read, Write};
+    let s = Server::start(&["--max-concurrent", "2", "--body-timeout-ms", "1500"], &[]);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    // Three times the slots: each promises 100 bytes and sends 10.
+    let stalled: Vec<std::net::TcpStream> = (0..6)
+        .map(|_| {
+            let mut c = std::net::TcpStream::connect(&addr).unwrap();
+            c.write_all(
+                b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                  Content-Length: 100\r\n\r\n{\"text\":\"x",
+            )
+            .unwrap();
+            c
+        })
+        .collect();
+    // Another client is served while they stall (before, every slot was held: 429 for everyone).
+    for _ in 0..3 {
+        let r = s.post("/v1/analyze", &json!({"text": "等了一个星期都没人处理"}));
+        assert_eq!(r.0, 200, "{}", r.2);
+    }
+    // Each stalled request is answered 408 `body_timeout` and its connection closed.
+    for mut c in stalled {
+        c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut reply = Vec::new();
+        let _ = c.read_to_end(&mut reply);
+        let reply = String::from_utf8(reply).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+        let body: Value = serde_json::from_str(reply.split_once("\r\n\r\n").unwrap().1).unwrap();
+        assert_eq!(body["kind"], "body_timeout", "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("1500 ms"),
+            "{body}"
+        );
+    }
+    // A body that is declared over the limit is refused before it is read.
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    c.write_all(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reply = Vec::new();
+    let _ = c.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(reply.contains("payload_too_large"), "{reply}");
+}
+
+/// The work of one request is capped: turns per conversation (as for chatbot conversations), texts per
+/// batch, and the characters the model reads, so no request within the limits is bound to time out.
+#[test]
+fn the_work_of_one_request_is_capped() {
+    let s = Server::start(
+        &[
+            "--conversation-max-turns",
+            "3",
+            "--max-request-chars",
+            "100",
+            "--max-batch-items",
+            "5",
+        ],
+        &[],
+    );
+    let turns = |n: usize, text: &str| -> Value {
+        (0..n)
+            .map(|_| json!({"speaker": "customer", "text": text}))
+            .collect()
+    };
+    let v = assert_error(
+        &s.post("/v1/analyze", &json!({ "turns": turns(4, "在吗") })),
+        413,
+        "too_many_turns",
+    );
+    assert!(v["error"].as_str().unwrap().contains("limit is 3"), "{v}");
+    assert_eq!(
+        s.post("/v1/analyze", &json!({ "turns": turns(3, "在吗") }))
+            .0,
+        200
+    );
+    // Characters: a text of 101; a conversation whose customer turns (counted twice) make 120.
+    let v = assert_error(
+        &s.post("/v1/analyze", &json!({ "text": "差".repeat(101) })),
+        413,
+        "too_much_text",
+    );
+    assert!(v["error"].as_str().unwrap().contains("101"), "{v}");
+    assert_error(
+        &s.post(
+            "/v1/analyze",
+            &json!({ "turns": turns(2, &"慢".repeat(30)) }),
+        ),
+        413,
+        "too_much_text",
+    );
+    assert_eq!(
+        s.post("/v1/analyze", &json!({ "text": "差".repeat(100) }))
+            .0,
+        200
+    );
+    // A text over the per-text limit is still `text_too_long`, whatever the request cap.
+    assert_error(
+        &s.post("/v1/analyze", &json!({ "text": "差".repeat(20_001) })),
+        422,
+        "text_too_long",
+    );
+    // Batches: characters added up over the items; texts counted with a conversation's turns.
+    let items = |v: Vec<Value>| json!({ "items": v });
+    assert_error(
+        &s.post(
+            "/v1/analyze/batch",
+            &items(vec![
+                json!({"text": "差".repeat(60)}),
+                json!({"text": "差".repeat(60)}),
+            ]),
+        ),
+        413,
+        "too_much_text",
+    );
+    assert_error(
+        &s.post(
+            "/v1/analyze/batch",
+            &items(vec![
+                json!({"turns": turns(3, "好")}),
+                json!({"turns": turns(3, "好")}),
+            ]),
+        ),
+        413,
+        "too_many_items",
+    );
+    // An item over the turn cap, or with both text and turns, gets the error in its slot.
+    let r = s.post(
+        "/v1/analyze/batch",
+        &items(vec![
+            json!({"turns": turns(4, "好")}),
+            json!({"text": "好", "turns": turns(1, "好")}),
+            json!({"text": "太慢了"}),
+        ]),
+    );
+    assert_eq!(r.0, 200, "{}", r.2);
+    let v = json_of(&r);
+    assert_eq!(v["results"][0]["kind"], "too_many_turns", "{v}");
+    assert_eq!(v["results"][1]["kind"], "text_and_turns", "{v}");
+    assert!(v["results"][2]["sentiment"].is_object(), "{v}");
+    // A chatbot conversation is capped the same way: each turn re-analyzes all of it.
+    let turn = |text: &str| {
+        s.post(
+            "/v1/conversations/cap/turns",
+            &json!({"speaker": "customer", "text": text}),
+        )
+    };
+    assert_eq!(turn(&"慢".repeat(30)).0, 200);
+    let v = assert_error(&turn(&"慢".repeat(30)), 422, "conversation_full");
+    assert!(
+        v["error"].as_str().unwrap().contains("120 characters"),
+        "{v}"
+    );
+    assert_eq!(turn("好").0, 200, "a shorter turn still fits");
+    drop(s);
+
+    // The defaults refuse a request the model could not finish in time, before running it: three texts
+    // at the 20,000-character limit.
+    let s = Server::start(&[], &[]);
+    let items: Vec<Value> = (0..3)
+        .map(|_| json!({"text": "我很生气".repeat(5000)}))
+        .collect();
+    let v = assert_error(
+        &s.post("/v1/analyze/batch", &json!({ "items": items })),
+        413,
+        "too_much_text",
+    );
+    assert!(v["error"].as_str().unwrap().contains("40000"), "{v}");
+}
+
+/// The inference thread takes one text of each waiting request in turn, so a short request is answered
+/// while a large one that arrived first is still being worked through.
+#[test]
+fn a_short_request_is_not_held_behind_a_large_one() {
+    let s = Server::start(&[], &[]);
+    let url = s.url("/v1/analyze/batch");
+    // 64 × 500 characters (256 windows), within the default caps.
+    let body = slow_batch(64);
+    let large = std::thread::spawn(move || {
+        finish(
+            agent()
+                .post(&url)
+                .set("Content-Type", "application/json")
+                .send_bytes(&body),
+        )
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !s
+        .get("/metrics")
+        .2
+        .contains("xinsheng_in_flight_requests 1")
+    {
+        assert!(!large.is_finished(), "the large request ended early");
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let short = s.post("/v1/analyze", &json!({"text": "你好"}));
+    assert_eq!(short.0, 200, "{}", short.2);
+    assert!(
+        !large.is_finished(),
+        "the short request waited for the whole large one"
+    );
+    let done = large.join().unwrap();
+    assert_eq!(done.0, 200, "{}", &done.2[..done.2.len().min(300)]);
+    assert_eq!(json_of(&done)["results"].as_array().unwrap().len(), 64);
+}
+
+/// A port that is taken: the error names the address.
+#[test]
+fn a_bind_error_names_the_address() {
+    let s = Server::start(&[], &[]);
+    let port: u16 = s.base.rsplit(':').next().unwrap().parse().unwrap();
+    let out = Server::command(port, Stdio::piped()).output().unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
 }

@@ -1,4 +1,4 @@
-//! Optional API keys: `Authorization: Bearer <key>`. With no keys configured every request passes.
+//! Optional API keys: `Authorization: Bearer <key>` (the scheme in any case). With no keys configured every request passes.
 
 use crate::server::error::ApiError;
 use axum::extract::{Request, State};
@@ -35,10 +35,14 @@ impl ApiKeys {
             return true;
         }
         let Some(h) = header else { return false };
-        let token = match h.strip_prefix(b"Bearer ") {
-            Some(t) => t,
-            None => return false,
+        // The scheme is case-insensitive (RFC 7235 § 2.1): `Bearer`, `bearer` and `BEARER` are one.
+        let Some(space) = h.iter().position(|&b| b == b' ') else {
+            return false;
         };
+        if !h[..space].eq_ignore_ascii_case(b"bearer") {
+            return false;
+        }
+        let token = h[space..].trim_ascii_start();
         // Compare with every key, in time that does not depend on where a key differs.
         self.keys
             .iter()
@@ -75,6 +79,14 @@ mod tests {
         let keys = ApiKeys::new(&["k1".into(), "secret-2".into()]);
         assert!(keys.allows(Some(b"Bearer k1")));
         assert!(keys.allows(Some(b"Bearer secret-2")));
+        assert!(keys.allows(Some(b"bearer k1")));
+        assert!(keys.allows(Some(b"BEARER  k1")));
+        assert!(
+            !keys.allows(Some(b"Bearer K1")),
+            "the key itself is case-sensitive"
+        );
+        assert!(!keys.allows(Some(b"Bearerk1")));
+        assert!(!keys.allows(Some(b"Bearer ")));
         assert!(!keys.allows(Some(b"Bearer k2")));
         assert!(!keys.allows(Some(b"k1")));
         assert!(!keys.allows(Some(b"Basic k1")));

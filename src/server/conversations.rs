@@ -1,7 +1,7 @@
 //! Chatbot conversations held in memory: turns posted one at a time, forgotten after a TTL without a new
 //! turn. Holds at most `max_conversations`; when full, the least recently used one is dropped.
 
-use crate::analysis::{Turn, MAX_TEXT_CHARS};
+use crate::analysis::{conversation_chars, Turn, MAX_TEXT_CHARS};
 use crate::server::error::ApiError;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -34,15 +34,23 @@ pub struct Conversations {
     map: Mutex<HashMap<String, Conversation>>,
     ttl: Duration,
     max_turns: usize,
+    /// Most characters in all turns of one conversation (each new turn re-analyzes all of them).
+    max_chars: usize,
     max_conversations: usize,
 }
 
 impl Conversations {
-    pub fn new(ttl: Duration, max_turns: usize, max_conversations: usize) -> Self {
+    pub fn new(
+        ttl: Duration,
+        max_turns: usize,
+        max_chars: usize,
+        max_conversations: usize,
+    ) -> Self {
         Self {
             map: Mutex::new(HashMap::new()),
             ttl,
             max_turns: max_turns.max(1),
+            max_chars: max_chars.max(1),
             max_conversations: max_conversations.max(1),
         }
     }
@@ -75,11 +83,22 @@ impl Conversations {
             .map(|c| c.turns.clone())
             .unwrap_or_default();
         if turns.len() >= self.max_turns {
-            return Err(ApiError::ConversationFull {
-                limit: self.max_turns,
-            });
+            return Err(ApiError::ConversationFull(format!(
+                "conversation has {} turns, the most one conversation may have \
+                 (--conversation-max-turns); start a new one",
+                self.max_turns
+            )));
         }
         turns.push(turn);
+        // Every turn re-analyzes the whole conversation: the work of one request, capped the same way.
+        let chars = conversation_chars(&turns);
+        if chars > self.max_chars {
+            return Err(ApiError::ConversationFull(format!(
+                "with this turn the model would read {chars} characters of this conversation (the \
+                 customer's turns count twice); the limit is {} (--max-request-chars); start a new one",
+                self.max_chars
+            )));
+        }
         Ok(turns)
     }
 
@@ -175,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_turn_is_stored_only_when_committed_and_only_onto_what_it_read() {
-        let c = Conversations::new(Duration::from_secs(60), 10, 10);
+        let c = Conversations::new(Duration::from_secs(60), 10, 100, 10);
         c.push("a", turn("customer", "你好")).unwrap();
         // Prepared but never committed (its analysis failed or timed out): not stored.
         assert_eq!(c.prepare("a", turn("customer", "在吗")).unwrap().len(), 2);
@@ -203,12 +222,12 @@ mod tests {
 
     #[test]
     fn turns_accumulate_expire_and_are_bounded() {
-        let c = Conversations::new(Duration::from_millis(50), 2, 2);
+        let c = Conversations::new(Duration::from_millis(50), 2, 10, 2);
         assert_eq!(c.push("a", turn("customer", "你好")).unwrap().len(), 1);
         assert_eq!(c.push("a", turn("agent", "您好")).unwrap().len(), 2);
         assert!(matches!(
             c.push("a", turn("customer", "还在吗")),
-            Err(ApiError::ConversationFull { limit: 2 })
+            Err(ApiError::ConversationFull(ref m)) if m.contains("2 turns")
         ));
         assert!(matches!(
             c.push("b", turn("bot", "x")),
@@ -219,6 +238,11 @@ mod tests {
             Err(ApiError::EmptyText)
         ));
         c.push("b", turn("customer", "在吗")).unwrap();
+        // 2 customer characters (counted twice) + 7 agent ones: over the limit of 10, within the turns.
+        assert!(matches!(
+            c.push("b", turn("agent", "一二三四五六七")),
+            Err(ApiError::ConversationFull(ref m)) if m.contains("11 characters")
+        ));
         c.push("c", turn("customer", "在吗")).unwrap();
         assert_eq!(c.len(), 2, "the least recently used one is dropped");
         std::thread::sleep(Duration::from_millis(80));

@@ -4,7 +4,8 @@
 //! worker threads → **queue** (a channel to the inference thread) → **inference** on one dedicated thread,
 //! the single owner of the queue, which packs the waiting texts of all requests into batches under a token
 //! budget (`max_batch_tokens` padded tokens and `max_batch_size` texts), collecting requests that arrive
-//! within `batch_wait` of the first → **postprocess** (keywords, masking, risk: [`Analyzer::finish`]) back
+//! within `batch_wait` of the first, and taking one text of each waiting request in turn (round robin), so a
+//! short request is not held behind every window of a large one → **postprocess** (keywords, masking, risk: [`Analyzer::finish`]) back
 //! on the worker pool. Each stage's time is reported per request ([`Timings`]) and in the metrics.
 
 use crate::analysis::{Analysis, AnalyzeError, Analyzer, Prepared, Request};
@@ -306,22 +307,12 @@ fn inference_loop(
             !gone
         });
 
-        // The next batch: texts in arrival order while the padded size stays within the budget.
-        let mut batch: Vec<(usize, usize)> = Vec::new();
-        let mut longest = 0usize;
-        'fill: for (j, a) in jobs.iter().enumerate() {
-            for t in a.next..a.job.ids.len() {
-                let len = a.job.ids[t].len();
-                let l = longest.max(len);
-                if !batch.is_empty()
-                    && (batch.len() + 1 > max_size || (batch.len() + 1) * l > max_tokens)
-                {
-                    break 'fill;
-                }
-                batch.push((j, t));
-                longest = l;
-            }
-        }
+        let batch = next_batch(&jobs, max_size, max_tokens);
+        let longest = batch
+            .iter()
+            .map(|&(j, t)| jobs[j].job.ids[t].len())
+            .max()
+            .unwrap_or(0);
         if batch.is_empty() {
             continue;
         }
@@ -359,11 +350,89 @@ fn inference_loop(
                 }
             }
         }
-        // Texts are batched in arrival order, so finished jobs are at the front.
-        while jobs.front().is_some_and(Active::done) {
-            if let Some(a) = jobs.pop_front() {
-                a.finish(metrics);
+        // Round robin finishes a short request before a large one that arrived earlier.
+        let mut i = 0;
+        while i < jobs.len() {
+            if jobs[i].done() {
+                if let Some(a) = jobs.remove(i) {
+                    a.finish(metrics);
+                }
+            } else {
+                i += 1;
             }
         }
+    }
+}
+
+/// The next batch, as (job, text) pairs: one text of each waiting job in turn (round robin, jobs in
+/// arrival order, each job's texts in order), while the batch stays within `max_size` texts and
+/// `max_tokens` padded tokens (texts × longest text). A job of thousands of windows thus shares every
+/// batch with the jobs that arrive after it instead of making them wait for all of it.
+fn next_batch(jobs: &VecDeque<Active>, max_size: usize, max_tokens: usize) -> Vec<(usize, usize)> {
+    let mut batch: Vec<(usize, usize)> = Vec::new();
+    let mut longest = 0usize;
+    for round in 0.. {
+        let mut took = false;
+        for (j, a) in jobs.iter().enumerate() {
+            let t = a.next + round;
+            let Some(ids) = a.job.ids.get(t) else {
+                continue;
+            };
+            let l = longest.max(ids.len());
+            if !batch.is_empty()
+                && (batch.len() + 1 > max_size || (batch.len() + 1) * l > max_tokens)
+            {
+                return batch;
+            }
+            batch.push((j, t));
+            longest = l;
+            took = true;
+        }
+        if !took {
+            break;
+        }
+    }
+    batch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn active(lens: &[usize], next: usize) -> Active {
+        let (reply, _rx) = oneshot::channel();
+        Active {
+            job: Job {
+                ids: lens.iter().map(|&n| vec![0; n]).collect(),
+                reply,
+                enqueued: Instant::now(),
+            },
+            next,
+            probs: Vec::new(),
+            started: None,
+            failed: None,
+        }
+    }
+
+    #[test]
+    fn a_short_request_shares_the_next_batch_with_a_large_one() {
+        // A large request (10 windows, 2 done) arrived first, then a one-text request.
+        let jobs: VecDeque<Active> = [active(&[100; 10], 2), active(&[5], 0)].into();
+        assert_eq!(
+            next_batch(&jobs, 4, 10_000),
+            [(0, 2), (1, 0), (0, 3), (0, 4)],
+            "round robin: the short one is in the next batch, each job's texts in order"
+        );
+        // The padded budget (texts × longest) is kept: a third text of 100 tokens would make 300.
+        assert_eq!(next_batch(&jobs, 64, 250), [(0, 2), (1, 0)]);
+        // A text over the budget on its own still makes a batch of one.
+        assert_eq!(next_batch(&jobs, 64, 50), [(0, 2)]);
+        // Every text of every job once, when they all fit.
+        let jobs: VecDeque<Active> = [active(&[3, 3], 0), active(&[3, 3, 3], 1)].into();
+        assert_eq!(
+            next_batch(&jobs, 64, 10_000),
+            [(0, 0), (1, 1), (0, 1), (1, 2)]
+        );
+        assert!(next_batch(&VecDeque::new(), 64, 10_000).is_empty());
     }
 }

@@ -22,16 +22,35 @@ pub enum ApiError {
     TextTooLong(String),
     #[error("request needs `text` or a non-empty `turns` list")]
     NoInput,
+    #[error("request has both `text` and `turns`; send one of them (a text, or a conversation)")]
+    TextAndTurns,
     #[error("{0}")]
     BadSpeaker(String),
-    #[error("{got} items in one batch; the limit is {limit}")]
+    #[error(
+        "{got} texts in one batch (a conversation counts as its number of turns); the limit is \
+         {limit} (--max-batch-items)"
+    )]
     TooManyItems { got: usize, limit: usize },
-    #[error("conversation has {limit} turns, the most one conversation may have")]
-    ConversationFull { limit: usize },
+    /// The whole message: a conversation at its turn limit or its character limit.
+    #[error("{0}")]
+    ConversationFull(String),
+    #[error("{got} turns in one conversation; the limit is {limit} (--conversation-max-turns)")]
+    TooManyTurns { got: usize, limit: usize },
+    #[error(
+        "the model would read {got} characters for this request (every text and turn, a \
+         conversation's customer turns twice); the limit is {limit} (--max-request-chars): send \
+         fewer or shorter texts per request"
+    )]
+    TooMuchText { got: usize, limit: usize },
     #[error("{0}")]
     ConversationChanged(String),
     #[error("request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {ms} ms (--body-timeout-ms)")]
+    BodyTimeout { ms: u64 },
+    /// The whole message (names the content type and what was wrong).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("missing or invalid API key (send `Authorization: Bearer <key>`)")]
     Unauthorized,
     /// The whole message: `no route for /x`, `no conversation abc`, `no customer c1`.
@@ -69,11 +88,16 @@ pub fn status_and_kind(e: &ApiError) -> (StatusCode, &'static str) {
         EmptyText => (StatusCode::UNPROCESSABLE_ENTITY, "empty_text"),
         TextTooLong(_) => (StatusCode::UNPROCESSABLE_ENTITY, "text_too_long"),
         NoInput => (StatusCode::UNPROCESSABLE_ENTITY, "no_input"),
+        TextAndTurns => (StatusCode::UNPROCESSABLE_ENTITY, "text_and_turns"),
         BadSpeaker(_) => (StatusCode::UNPROCESSABLE_ENTITY, "bad_speaker"),
         TooManyItems { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_items"),
-        ConversationFull { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "conversation_full"),
+        ConversationFull(_) => (StatusCode::UNPROCESSABLE_ENTITY, "conversation_full"),
+        TooManyTurns { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_many_turns"),
+        TooMuchText { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_much_text"),
         ConversationChanged(_) => (StatusCode::CONFLICT, "conversation_changed"),
         PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        BodyTimeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+        UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
         NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
         MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -123,6 +147,7 @@ impl From<AnalyzeError> for ApiError {
             AnalyzeError::EmptyText => ApiError::EmptyText,
             AnalyzeError::TooLong(_) => ApiError::TextTooLong(e.to_string()),
             AnalyzeError::NoInput => ApiError::NoInput,
+            AnalyzeError::TextAndTurns => ApiError::TextAndTurns,
             AnalyzeError::BadSpeaker(_) => ApiError::BadSpeaker(e.to_string()),
             AnalyzeError::Model(m) => ApiError::Internal(m.to_string()),
         }
@@ -164,6 +189,11 @@ mod tests {
             ApiError::NoInput,
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::TooManyItems { got: 2, limit: 1 },
+            ApiError::TooManyTurns { got: 2, limit: 1 },
+            ApiError::TooMuchText { got: 2, limit: 1 },
+            ApiError::TextAndTurns,
+            ApiError::BodyTimeout { ms: 1 },
+            ApiError::UnsupportedMediaType("x".into()),
             ApiError::MalformedHttp,
             ApiError::UriTooLong,
             ApiError::HeadersTooLarge,

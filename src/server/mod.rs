@@ -3,8 +3,10 @@
 //! response types in [`types`].
 //!
 //! Middleware, outermost first: metrics + request log (every route) → for `/v1/*`: API key (when keys
-//! are configured) → concurrency limit (429 + `Retry-After` when full, never an unbounded queue) →
-//! request timeout (503). Bodies above the limit are refused (413) while being read.
+//! are configured) → body read (the whole body, within `--body-timeout-ms`, else 408; bodies above the
+//! limit are refused with 413 while being read) → concurrency limit (429 + `Retry-After` when full, never
+//! an unbounded queue) → request timeout (503). The body is read before a concurrency slot is taken, so
+//! clients that send headers and then stall hold no slot.
 
 pub mod auth;
 pub mod conversations;
@@ -51,30 +53,101 @@ pub struct AppState {
     max_concurrent: usize,
     body_limit: usize,
     max_batch_items: usize,
+    /// Most characters the model reads for one request (`--max-request-chars`).
+    max_request_chars: usize,
+    /// Most turns in one conversation of `/v1/analyze` or a batch item.
+    max_turns: usize,
     timeout: Duration,
+    body_timeout: Duration,
     model: Arc<str>,
     draining: Arc<AtomicBool>,
 }
 
 /// A JSON body whose every failure is an [`ApiError`]: 413 over the body limit, 400 for invalid UTF-8
-/// or malformed JSON, 422 for a wrong type or a missing field. The content type is not checked.
+/// or malformed JSON, 422 for a wrong type or a missing field, 415 for a multipart body or a body that is
+/// not JSON under a content type that is not JSON (a form). A JSON body is accepted under any content
+/// type, so `curl -d '{…}'` (which says `application/x-www-form-urlencoded`) works.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge {
-                    limit: state.body_limit,
+        let media = media_type(req.headers());
+        if let Some(m) = media.as_deref().filter(|m| m.starts_with("multipart/")) {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "the request body must be JSON (Content-Type: application/json), not {m}"
+            )));
+        }
+        let bytes = read_bytes(req, state).await?;
+        parse_json(&bytes)
+            .map(JsonBody)
+            .map_err(|e| match (e, media) {
+                (e @ (ApiError::MalformedJson(_) | ApiError::InvalidUtf8(_)), Some(m))
+                    if !is_json(&m) =>
+                {
+                    ApiError::UnsupportedMediaType(format!(
+                    "the request body must be JSON (Content-Type: application/json); this one is \
+                     {m} and not JSON: {e}"
+                ))
                 }
-            } else {
-                ApiError::BadBody(r.body_text())
-            }
-        })?;
-        parse_json(&bytes).map(JsonBody)
+                (e, _) => e,
+            })
     }
+}
+
+/// The body's media type (`Content-Type` without parameters, lower case), if given.
+fn media_type(headers: &axum::http::HeaderMap) -> Option<String> {
+    let v = headers.get(header::CONTENT_TYPE)?;
+    let v = String::from_utf8_lossy(v.as_bytes());
+    let m = v
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (!m.is_empty()).then(|| m.chars().take(100).collect())
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// The whole body (413 over the body limit).
+async fn read_bytes(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: state.body_limit,
+            }
+        } else {
+            ApiError::BadBody(r.body_text())
+        }
+    })
+}
+
+/// 413 when a conversation has more turns than `--conversation-max-turns`.
+fn check_turns(st: &AppState, r: &AnalyzeRequest) -> Result<(), ApiError> {
+    let got = r.turns.as_ref().map_or(0, Vec::len);
+    if got > st.max_turns {
+        return Err(ApiError::TooManyTurns {
+            got,
+            limit: st.max_turns,
+        });
+    }
+    Ok(())
+}
+
+/// 413 when the model would read more characters for a request than `--max-request-chars`
+/// ([`AnalysisRequest::model_chars`]: every text and turn, a conversation's customer turns twice).
+fn check_chars(st: &AppState, got: usize) -> Result<(), ApiError> {
+    if got > st.max_request_chars {
+        return Err(ApiError::TooMuchText {
+            got,
+            limit: st.max_request_chars,
+        });
+    }
+    Ok(())
 }
 
 /// Parses a JSON body, sorting failures into the error classes of the API.
@@ -124,8 +197,10 @@ fn with_timings(mut resp: Response, t: &Timings) -> Response {
         (status = 200, description = "The analysis", body = AnalysisSchema),
         (status = 400, description = "Malformed JSON or invalid UTF-8", body = ErrorBody),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
-        (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 422, description = "Wrong types, missing text, empty text, bad speaker", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within `--body-timeout-ms`", body = ErrorBody),
+        (status = 413, description = "Body over the limit, more turns than `--conversation-max-turns`, or more characters than `--max-request-chars`", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON (a form or multipart upload)", body = ErrorBody),
+        (status = 422, description = "Wrong types, missing text, both `text` and `turns`, empty text, text over 20,000 characters, bad speaker", body = ErrorBody),
         (status = 429, description = "Too many requests in flight (see Retry-After)", body = ErrorBody),
         (status = 503, description = "Timeout, not ready or shutting down", body = ErrorBody),
     ))]
@@ -134,8 +209,11 @@ async fn analyze(
     JsonBody(req): JsonBody<AnalyzeRequest>,
 ) -> Result<Response, ApiError> {
     customers::check(req.customer_id.as_deref())?;
+    check_turns(&st, &req)?;
     let customer = req.customer_id.clone();
-    let (mut results, timings) = st.engine.analyze(vec![req.into()]).await;
+    let req = AnalysisRequest::from(req);
+    check_chars(&st, req.model_chars())?;
+    let (mut results, timings) = st.engine.analyze(vec![req]).await;
     let mut analysis = results
         .pop()
         .ok_or_else(|| ApiError::Internal("no result".into()))??;
@@ -147,14 +225,20 @@ async fn analyze(
 
 /// Analyze many texts or conversations; results in the order of `items`.
 ///
-/// A bad item gets `{"error", "kind"}` in its slot; the other items are analyzed.
+/// A bad item gets `{"error", "kind"}` in its slot; the other items are analyzed. A batch holds at most
+/// `--max-batch-items` texts (a conversation counts as its number of turns) and `--max-request-chars`
+/// characters in all.
 #[utoipa::path(post, path = "/v1/analyze/batch", request_body = BatchRequest,
     responses(
         (status = 200, description = "One result per item, in order", body = BatchResponse),
         (status = 400, description = "Malformed JSON or invalid UTF-8", body = ErrorBody),
-        (status = 413, description = "Body over the limit, or too many items", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within `--body-timeout-ms`", body = ErrorBody),
+        (status = 413, description = "Body over the limit, too many texts, or too many characters in all", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON (a form or multipart upload)", body = ErrorBody),
         (status = 422, description = "No `items` list", body = ErrorBody),
-        (status = 429, description = "Too many requests in flight", body = ErrorBody),
+        (status = 429, description = "Too many requests in flight (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Timeout, not ready or shutting down", body = ErrorBody),
     ))]
 async fn analyze_batch(
     State(st): State<AppState>,
@@ -170,19 +254,31 @@ async fn analyze_batch(
     let mut slots: Vec<Option<BatchItem>> = vec![None; n];
     let mut reqs = Vec::with_capacity(n);
     let mut positions = Vec::with_capacity(n);
+    let (mut texts, mut chars) = (0, 0);
     for (i, item) in batch.items.into_iter().enumerate() {
         match serde_json::from_value::<Object<AnalyzeRequest>>(item)
             .map(|Object(r)| r)
             .map_err(|e| ApiError::InvalidRequest(e.to_string()))
             .and_then(|r| customers::check(r.customer_id.as_deref()).map(|_| r))
+            .and_then(|r| check_turns(&st, &r).map(|_| r))
         {
             Ok(r) => {
+                let r = AnalysisRequest::from(r);
+                texts += r.turns.as_ref().map_or(1, |t| t.len().max(1));
+                chars += r.model_chars();
                 positions.push(i);
-                reqs.push(AnalysisRequest::from(r));
+                reqs.push(r);
             }
             Err(e) => slots[i] = Some(BatchItem::Error(e.body())),
         }
     }
+    if texts > st.max_batch_items {
+        return Err(ApiError::TooManyItems {
+            got: texts,
+            limit: st.max_batch_items,
+        });
+    }
+    check_chars(&st, chars)?;
     let customer_ids: Vec<Option<String>> = reqs.iter().map(|r| r.customer_id.clone()).collect();
     let (results, timings) = st.engine.analyze(reqs).await;
     for ((i, r), customer) in positions.into_iter().zip(results).zip(customer_ids) {
@@ -217,9 +313,14 @@ async fn analyze_batch(
     responses(
         (status = 200, description = "Mood, trajectory and handoff decision so far", body = ConversationResponse),
         (status = 400, description = "Malformed JSON or invalid UTF-8", body = ErrorBody),
-        (status = 422, description = "Bad speaker, empty text, or the conversation is full", body = ErrorBody),
-        (status = 409, description = "Another turn was stored while this one was analyzed; nothing stored, post it again", body = ErrorBody),
-        (status = 429, description = "Too many requests in flight", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within `--body-timeout-ms`", body = ErrorBody),
+        (status = 409, description = "Another turn of this conversation was stored while this one was analyzed; nothing was stored. Post the same turn again (at once, or after a short random delay of 50 to 200 ms if it happens again); send the turns of one conversation one at a time, each after the previous reply, to avoid it", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON (a form or multipart upload)", body = ErrorBody),
+        (status = 422, description = "Bad speaker, empty text, text over 20,000 characters, or the conversation is full (`--conversation-max-turns` turns or `--max-request-chars` characters)", body = ErrorBody),
+        (status = 429, description = "Too many requests in flight (see Retry-After)", body = ErrorBody),
+        (status = 503, description = "Timeout, not ready or shutting down", body = ErrorBody),
     ))]
 async fn conversation_turn(
     State(st): State<AppState>,
@@ -427,6 +528,36 @@ async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response
     resp
 }
 
+/// Reads the whole request body before the concurrency limit is reached: 408 when it has not arrived
+/// within `--body-timeout-ms`, 413 as soon as it is known to be over the body limit. The handler then
+/// reads the buffered body at once.
+async fn read_body(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > st.body_limit as u64) {
+        return ApiError::PayloadTooLarge {
+            limit: st.body_limit,
+        }
+        .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let read = read_bytes(Request::from_parts(parts.clone(), body), &st);
+    match tokio::time::timeout(st.body_timeout, read).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => ApiError::BodyTimeout {
+            ms: st.body_timeout.as_millis() as u64,
+        }
+        .into_response(),
+    }
+}
+
 /// 429 with `Retry-After` when `max_concurrent` analysis requests are already being served.
 async fn limit(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let Ok(_permit) = st.limiter.clone().try_acquire_owned() else {
@@ -473,6 +604,7 @@ pub fn router(state: AppState, keys: ApiKeys, protect_probes: bool) -> Router {
         .route("/v1/customers/{id}", get(customers::get_customer))
         .route_layer(middleware::from_fn_with_state(state.clone(), timeout))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit))
+        .route_layer(middleware::from_fn_with_state(state.clone(), read_body))
         .route_layer(middleware::from_fn_with_state(
             keys.clone(),
             auth::require_key,
@@ -568,9 +700,11 @@ async fn serve(
         },
         metrics.clone(),
     )?;
+    let max_request_chars = usize::try_from(args.max_request_chars).unwrap_or(usize::MAX);
     let conversations = Arc::new(Conversations::new(
         Duration::from_secs(args.conversation_ttl_secs),
         args.conversation_max_turns,
+        max_request_chars,
         args.max_conversations,
     ));
     let max_concurrent = args.max_concurrent.max(1);
@@ -583,14 +717,29 @@ async fn serve(
         max_concurrent,
         body_limit: args.body_limit,
         max_batch_items: args.max_batch_items,
+        max_request_chars,
+        max_turns: args.conversation_max_turns.max(1),
         timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
+        body_timeout: Duration::from_millis(args.body_timeout_ms.max(1)),
         model: model.into(),
         draining: Arc::new(AtomicBool::new(false)),
     };
     let keys = ApiKeys::new(&args.api_keys);
     let app = router(state.clone(), keys.clone(), args.protect_probes);
 
-    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| {
+            let host = if args.host.contains(':') {
+                format!("[{}]", args.host)
+            } else {
+                args.host.clone()
+            };
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {host}:{}: {e}", args.port),
+            )
+        })?;
     let addr = listener.local_addr()?;
     // The address line callers wait for; a closed stdout (a supervisor that discards it) must not stop
     // the server, so a failed write is ignored rather than a `println!` panic.
