@@ -660,3 +660,35 @@ fn calm_requests_stay_calm_and_their_look_alikes_escalate() {
         assert_eq!(a["risk"]["priority"], priority, "{text}: {}", a["risk"]);
     }
 }
+
+/// Cases from the stop-37 audit (`/work/audit/ux37`, section 7): a count of calls, a traditional-script
+/// consumer council, Mars is no spark, and a sarcastic thank-you for wasted trips.
+#[test]
+fn audit_counts_councils_sparks_and_wasted_trips() {
+    for (text, priority, reason) in [
+        (
+            "我都打了五次电话了，每次都说会有人联系我，到现在都没有人管",
+            "B",
+            Some("repeat_contact"),
+        ),
+        ("我要投訴到消保會", "A", Some("regulator_threat")),
+        ("插座冒火星了", "A", Some("safety")),
+        ("这家店的菜简直是火星来的，太难吃了", "B", None),
+    ] {
+        let a = analyze(text);
+        assert_eq!(a["risk"]["priority"], priority, "{text}: {}", a["risk"]);
+        match reason {
+            Some(r) => assert!(
+                reasons(&a).contains(&r.to_string()),
+                "{text}: {}",
+                a["risk"]
+            ),
+            None => assert!(reasons(&a).is_empty(), "{text}: {}", a["risk"]),
+        }
+    }
+    let a = analyze("呵呵，真是谢谢你们了，让我白跑三趟");
+    assert_eq!(a["sentiment"]["label"], "negative", "{}", a["sentiment"]);
+    assert!(a["sentiment"]["rule"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("sarcasm")));
+}
