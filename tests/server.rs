@@ -768,6 +768,10 @@ fn customer_history_over_http() {
     {
         let s = Server::start(&["--data-dir", &data], &[]);
         assert_error(&s.get("/v1/customers/c-http"), 404, "not_found");
+        assert_eq!(
+            json_of(&s.get("/v1/customers")),
+            json!({"customers": [], "truncated": false})
+        );
         // Two contacts on /v1/analyze ...
         for (i, text) in negatives[..2].iter().enumerate() {
             let r = s.post(
@@ -818,6 +822,41 @@ fn customer_history_over_http() {
         (c["high_risk"].clone(), c["contacts"].clone()),
         (json!(true), json!(3))
     );
+    // The listing: everyone, or the high-risk ones; a calm second customer is only in the first.
+    let r = s.post(
+        "/v1/analyze",
+        &json!({"text": "收到了，谢谢", "customer_id": "c-calm"}),
+    );
+    assert_eq!(r.0, 200, "{}", r.2);
+    let ids = |v: &Value| -> Vec<String> {
+        v["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = json_of(&s.get("/v1/customers"));
+    assert_eq!(ids(&all), ["c-calm", "c-http"], "{all}");
+    assert_eq!(all["truncated"], false);
+    assert_eq!(
+        ids(&json_of(&s.get("/v1/customers?high_risk=true"))),
+        ["c-http"]
+    );
+    let one = json_of(&s.get("/v1/customers?limit=1"));
+    assert_eq!(
+        (ids(&one).len(), one["truncated"].clone()),
+        (1, json!(true))
+    );
+    for bad in ["?limit=0", "?high_risk=maybe", "?highrisk=1"] {
+        assert_error(
+            &s.get(&format!("/v1/customers{bad}")),
+            422,
+            "invalid_request",
+        );
+    }
+    let doc = json_of(&s.get("/openapi.json"));
+    assert!(doc["paths"]["/v1/customers"]["get"].is_object());
 }
 
 #[test]

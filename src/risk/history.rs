@@ -691,6 +691,15 @@ impl History {
         self.call(|s, rules| s.list(rules, 0))
     }
 
+    /// Every customer, or only the high-risk ones, by id.
+    pub async fn list_async(&self, high_risk: bool) -> Result<Vec<CustomerState>, HistoryError> {
+        self.call_async(move |s, rules| {
+            let min = if high_risk { rules.high_risk_after } else { 0 };
+            s.list(rules, min)
+        })
+        .await
+    }
+
     pub fn record(&self, id: &str, c: Contact) -> Result<CustomerState, HistoryError> {
         let id = id.to_string();
         self.call(move |s, rules| s.record(&id, &c, rules))

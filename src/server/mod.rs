@@ -442,6 +442,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         conversation_turn,
         conversation_delete,
         customers::get_customer,
+        customers::list_customers,
         health,
         ready,
         metrics_text
@@ -454,6 +455,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         BatchItemSchema,
         ConversationResponse,
         CustomerSchema,
+        CustomerListSchema,
         StatusResponse,
         ErrorBody,
         AnalysisSchema,
@@ -601,6 +603,7 @@ pub fn router(state: AppState, keys: ApiKeys, protect_probes: bool) -> Router {
             "/v1/conversations/{id}",
             axum::routing::delete(conversation_delete),
         )
+        .route("/v1/customers", get(customers::list_customers))
         .route("/v1/customers/{id}", get(customers::get_customer))
         .route_layer(middleware::from_fn_with_state(state.clone(), timeout))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit))

@@ -162,6 +162,14 @@ pub struct CustomerSchema {
     pub last_contact_ms: i64,
 }
 
+/// `GET /v1/customers`: customers by id, at most `limit` of them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomerListSchema {
+    pub customers: Vec<CustomerSchema>,
+    /// More customers matched than `limit`.
+    pub truncated: bool,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RiskSchema {
     pub escalate: bool,
