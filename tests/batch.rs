@@ -939,3 +939,80 @@ fn a_history_that_cannot_be_written_stops_the_run_and_a_bad_customer_id_is_count
         "{summary}"
     );
 }
+
+/// A run without `--quiet`: its stderr holds the start notes, the closing lines and then the summary JSON.
+fn label_loud(args: &[&str]) -> (Output, String, Value) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
+    c.arg("label").args(args).current_dir(root());
+    for var in ["XINSHENG_MODEL", "XINSHENG_TEXT_FIELD", "XINSHENG_RESTART"] {
+        c.env_remove(var);
+    }
+    let out = c.output().expect("run xinsheng");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
+    let at = err.find("\n{\n").expect("summary JSON at the end of stderr");
+    let summary = serde_json::from_str(&err[at + 1..]).expect("summary JSON");
+    (out, err[..at].to_string(), summary)
+}
+
+/// Audit ux37 D1: a help-desk export `工单号,日期,客户反馈内容,备注` was labeled from `备注` (mostly `无`).
+#[test]
+fn the_feedback_column_beats_a_remarks_column_and_the_choice_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = [
+        "快递三天了还没到，打电话也没人接",
+        "东西很好，谢谢客服",
+        "你们再不退款我就去12315投诉",
+        "",
+        "价格比别家贵了一倍，坑人",
+    ];
+    let mut body = String::from("工单号,日期,客户反馈内容,备注\n");
+    for (i, t) in texts.iter().enumerate() {
+        body.push_str(&format!("T{i:03},2026-11-0{},{t},无\n", i + 1));
+    }
+    let input = dir.path().join("u8.csv");
+    std::fs::write(&input, &body).unwrap();
+    let output = dir.path().join("u8.out.jsonl");
+    let (_, notes, summary) = label_loud(&["--input", s(&input), "--output", s(&output)]);
+    assert_eq!(summary["text_field"], "客户反馈内容");
+    assert!(
+        notes.contains("text column: \"客户反馈内容\"") && notes.contains("passed over: \"备注\""),
+        "{notes}"
+    );
+    let rows = read_jsonl(&output);
+    assert_eq!(rows[1]["analysis"]["sentiment"]["label"], "positive");
+    assert_eq!(rows[1]["analysis"]["masked_text"], texts[1]);
+    assert_eq!(rows[3]["error"], "text is empty", "the empty feedback is the error");
+    assert_eq!(summary["errors"], 1);
+    // --quiet prints the summary only (the tests' `ok` parses the whole stderr as JSON).
+    let quiet = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--restart",
+    ]));
+    assert_eq!(quiet["text_field"], "客户反馈内容");
+
+    // Two equally plausible columns: exit 2, naming both and --text-field; nothing written.
+    let two = dir.path().join("two.csv");
+    std::fs::write(&two, "工单号,客户反馈内容,客服回复内容\n1,太慢了,抱歉\n").unwrap();
+    let out2 = dir.path().join("two.out.jsonl");
+    let refused = label(&["--input", s(&two), "--output", s(&out2)]);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(
+        msg.contains("客户反馈内容") && msg.contains("客服回复内容") && msg.contains("--text-field"),
+        "{msg}"
+    );
+    assert!(!out2.exists());
+    let chosen = ok(&label(&[
+        "--input",
+        s(&two),
+        "--output",
+        s(&out2),
+        "--text-field",
+        "客户反馈内容",
+    ]));
+    assert_eq!(chosen["errors"], 0);
+}

@@ -940,7 +940,8 @@ impl RowSource for XlsxSource {
     }
 }
 
-/// Column names that hold the text, most likely first (compared case-insensitively).
+/// Column names that say a column holds the text: content, feedback, comment … (compared
+/// case-insensitively).
 pub const TEXT_FIELD_NAMES: &[&str] = &[
     "text",
     "content",
@@ -964,12 +965,51 @@ pub const TEXT_FIELD_NAMES: &[&str] = &[
     "留言内容",
     "问题描述",
     "客户反馈",
-    "备注",
     "正文",
 ];
 
-/// The text column: the one given (it must exist when the file has a header), else the first exact
-/// match from [`TEXT_FIELD_NAMES`], else a column whose name contains one of them.
+/// Names of remarks columns: the text column only when no column has a name from [`TEXT_FIELD_NAMES`] (a
+/// help-desk export's `备注` is mostly `无`, beside the real `客户反馈内容`).
+pub const NOTE_FIELD_NAMES: &[&str] = &["备注"];
+
+/// How plausible a column name is as the text column, best first: 0 `text` itself (the API's name), 1 a
+/// name from [`TEXT_FIELD_NAMES`], 2 a name ending with one (`客户反馈内容`; a Chinese or English compound
+/// names what it is last, so `反馈时间` is a time), 3 a name containing one (`评论id`), 4 a name from
+/// [`NOTE_FIELD_NAMES`], 5 a name containing one (`客服备注`). `None`: not a candidate.
+pub fn text_name_rank(name: &str) -> Option<u8> {
+    let n = name.trim().to_lowercase();
+    if n == "text" {
+        return Some(0);
+    }
+    let rank = |names: &[&str], exact: u8, ends: u8, contains: u8| {
+        if names.iter().any(|c| n == *c) {
+            Some(exact)
+        } else if names.iter().any(|c| n.ends_with(c)) {
+            Some(ends)
+        } else if names.iter().any(|c| n.contains(c)) {
+            Some(contains)
+        } else {
+            None
+        }
+    };
+    rank(TEXT_FIELD_NAMES, 1, 2, 3).or_else(|| rank(NOTE_FIELD_NAMES, 4, 5, 5))
+}
+
+/// The columns that could hold the text, most plausible first ([`text_name_rank`]; column order within a
+/// rank), with their ranks.
+pub fn text_field_candidates(columns: &[String]) -> Vec<(u8, String)> {
+    let mut c: Vec<(u8, String)> = columns
+        .iter()
+        .filter_map(|c| text_name_rank(c).map(|r| (r, c.clone())))
+        .collect();
+    c.sort_by_key(|(r, _)| *r);
+    c
+}
+
+/// The text column: the one given (it must exist when the file has a header), else the one column of the
+/// best [`text_name_rank`]. Two columns of the best rank are equally plausible (`客户反馈内容` and
+/// `客服回复内容`): that is refused, naming both, rather than a silent guess. With no candidate, a file with
+/// a header is refused and a JSONL file gets `text`.
 pub fn resolve_text_field(
     given: Option<&str>,
     columns: &[String],
@@ -983,23 +1023,32 @@ pub fn resolve_text_field(
         }
         return Ok(g.to_string());
     }
-    let lower: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
-    for cand in TEXT_FIELD_NAMES {
-        if let Some(i) = lower.iter().position(|c| c == cand) {
-            return Ok(columns[i].clone());
-        }
-    }
-    for cand in TEXT_FIELD_NAMES.iter().filter(|c| c.chars().count() >= 2) {
-        if let Some(i) = lower.iter().position(|c| c.contains(cand)) {
-            return Ok(columns[i].clone());
-        }
-    }
-    if strict {
-        Err(BatchError::Usage(format!(
+    let candidates = text_field_candidates(columns);
+    match candidates.as_slice() {
+        [] if strict => Err(BatchError::Usage(format!(
             "no text column found among {columns:?}; name it with --text-field"
-        )))
-    } else {
-        Ok("text".to_string())
+        ))),
+        [] => Ok("text".to_string()),
+        [(best, name), rest @ ..] => {
+            let tied: Vec<&String> = rest
+                .iter()
+                .filter(|(r, _)| r == best)
+                .map(|(_, n)| n)
+                .collect();
+            if tied.is_empty() {
+                Ok(name.clone())
+            } else {
+                let mut all = vec![name];
+                all.extend(tied);
+                Err(BatchError::Usage(format!(
+                    "more than one column could hold the text: {}; choose one with --text-field",
+                    all.iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        }
     }
 }
 
@@ -1038,6 +1087,38 @@ mod tests {
             "客户评论内容"
         );
         assert!(resolve_text_field(None, &cols(&["a", "b"]), true).is_err());
+        // A remarks column never beats a column named for the content (the audit's help-desk export).
+        let export = cols(&["工单号", "日期", "客户反馈内容", "备注"]);
+        assert_eq!(
+            resolve_text_field(None, &export, true).unwrap(),
+            "客户反馈内容"
+        );
+        assert_eq!(
+            resolve_text_field(None, &cols(&["工单号", "备注"]), true).unwrap(),
+            "备注"
+        );
+        // A name ending with a text word beats one that only contains it: 反馈时间 is a time.
+        assert_eq!(
+            resolve_text_field(None, &cols(&["客户反馈时间", "客户反馈内容"]), true).unwrap(),
+            "客户反馈内容"
+        );
+        assert_eq!(
+            resolve_text_field(None, &cols(&["comment", "text"]), true).unwrap(),
+            "text"
+        );
+        // Two equally plausible columns: refused, naming both and the flag.
+        let e = resolve_text_field(None, &cols(&["客户反馈内容", "客服回复内容", "备注"]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"客户反馈内容\", \"客服回复内容\"") && e.contains("--text-field") && !e.contains("备注"),
+            "{e}"
+        );
+        assert!(resolve_text_field(None, &cols(&["内容", "评论"]), false).is_err());
+        assert_eq!(
+            resolve_text_field(Some("备注"), &export, true).unwrap(),
+            "备注"
+        );
         assert!(resolve_text_field(Some("x"), &cols(&["a"]), true).is_err());
         assert_eq!(resolve_text_field(None, &[], false).unwrap(), "text");
         assert_eq!(

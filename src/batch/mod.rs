@@ -355,6 +355,32 @@ pub struct Summary {
     pub reasons: std::collections::BTreeMap<String, u64>,
 }
 
+/// The line printed at the start of a run (unless `--quiet`): which column is read as the text, and why.
+fn text_field_note(given: bool, text_field: &str, columns: &[String]) -> String {
+    if given {
+        return format!("text column: {text_field:?} (--text-field)");
+    }
+    let others: Vec<String> = input::text_field_candidates(columns)
+        .into_iter()
+        .filter(|(_, c)| c != text_field)
+        .map(|(_, c)| format!("{c:?}"))
+        .collect();
+    if !columns.iter().any(|c| c == text_field) {
+        return format!(
+            "text column: {text_field:?} (the default: no field of the first rows has a text-like name; \
+             choose one with --text-field)"
+        );
+    }
+    format!(
+        "text column: {text_field:?} (found by its name{}; choose another with --text-field)",
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("; passed over: {}", others.join(", "))
+        }
+    )
+}
+
 /// Whether two paths name one file: the same spelling, or (when both exist) the same file by another name —
 /// `./x.csv`, an absolute path, a symbolic link or a hard link.
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -434,6 +460,9 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     };
     rows.peeked.extend(first);
     let text_field = input::resolve_text_field(opts.text_field.as_deref(), &columns, strict)?;
+    if opts.progress {
+        eprintln!("{}", text_field_note(opts.text_field.is_some(), &text_field, &columns));
+    }
     for (flag, f) in [
         ("--id-field", &opts.id_field),
         ("--date-field", &opts.date_field),
