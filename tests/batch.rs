@@ -1016,3 +1016,69 @@ fn the_feedback_column_beats_a_remarks_column_and_the_choice_is_shown() {
     ]));
     assert_eq!(chosen["errors"], 0);
 }
+
+/// Audit ux37 D2: JSONL → CSV dropped the fields first seen after the first chunk (exit 0).
+#[test]
+fn jsonl_to_csv_keeps_fields_first_seen_late_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("late.jsonl");
+    let mut body = String::new();
+    for i in 0..6 {
+        let mut row = serde_json::json!({"id": i, "text": if i % 2 == 0 { "很满意" } else { "快递太慢了" }});
+        if i == 4 {
+            row["vip"] = "金卡".into();
+            row["phone"] = "13812345678".into();
+        }
+        body.push_str(&format!("{row}\n"));
+    }
+    std::fs::write(&input, &body).unwrap();
+    let output = dir.path().join("late.out.csv");
+    let args = [
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--window",
+        "2",
+    ];
+    let summary = ok(&label(&args));
+    assert_eq!(summary["rows"], 6);
+    let read = || {
+        let mut r = csv::Reader::from_path(&output).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        (header, recs)
+    };
+    let (header, recs) = read();
+    assert_eq!(
+        header[..4],
+        ["\u{feff}id", "text", "vip", "phone"],
+        "every field of the file is a column"
+    );
+    assert_eq!(&recs[4][2], "金卡");
+    assert_eq!(&recs[4][3], "13812345678");
+    assert_eq!(&recs[3][2], "", "a row without the field leaves it empty");
+    let whole = std::fs::read(&output).unwrap();
+
+    // Killed after 2 rows (journal rewound): the rerun resumes and the output is the same.
+    let mut j = journal(&output);
+    let text = String::from_utf8(whole.clone()).unwrap();
+    let bytes: usize = text.split_inclusive('\n').take(3).map(str::len).sum();
+    j["rows_done"] = 2.into();
+    j["output_bytes"] = bytes.into();
+    j["complete"] = false.into();
+    let jpath = format!("{}.journal", output.display());
+    std::fs::write(&jpath, j.to_string()).unwrap();
+    let resumed = ok(&label(&args));
+    assert_eq!(resumed["resumed_at_row"], 2);
+    assert_eq!(std::fs::read(&output).unwrap(), whole);
+
+    // A journal of an earlier version (columns of the first chunk only) is refused, not continued.
+    let mut old = j.clone();
+    old["columns"] = serde_json::json!(["id", "text"]);
+    std::fs::write(&jpath, old.to_string()).unwrap();
+    let refused = label(&args);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("vip") && msg.contains("--restart"), "{msg}");
+}

@@ -80,6 +80,84 @@ pub struct Scan {
     pub bom: Option<&'static Encoding>,
     pub gb18030: Reading,
     pub big5: Reading,
+    /// JSONL: the lines holding only whitespace (each is a row with an `empty line` error).
+    pub blank_lines: u64,
+    /// JSONL, when asked for: the field names of every object line, in the order they first appear (the
+    /// columns of a CSV output, so a field first seen late in the file is not dropped).
+    pub keys: Vec<String>,
+}
+
+/// The field names of one JSON object, its values skipped unread.
+struct KeysOf(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeysOf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeysOf;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<KeysOf, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(KeysOf(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads JSONL lines as the scan's blocks arrive: counts blank lines and collects field names.
+#[derive(Default)]
+struct JsonlLines {
+    partial: Vec<u8>,
+    blank: u64,
+    keys: Vec<String>,
+    seen: std::collections::HashSet<String>,
+    collect_keys: bool,
+}
+
+impl JsonlLines {
+    fn line(&mut self, line: &[u8]) {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            self.blank += 1;
+        } else if self.collect_keys {
+            // Lines that are not objects (or not JSON) have no fields: the reader keeps them under `raw`.
+            if let Ok(KeysOf(keys)) = serde_json::from_slice::<KeysOf>(line) {
+                for k in keys {
+                    if !self.seen.contains(&k) {
+                        self.seen.insert(k.clone());
+                        self.keys.push(k);
+                    }
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, mut block: &[u8]) {
+        while let Some(i) = block.iter().position(|b| *b == b'\n') {
+            if self.partial.is_empty() {
+                self.line(&block[..i]);
+            } else {
+                self.partial.extend_from_slice(&block[..i]);
+                let line = std::mem::take(&mut self.partial);
+                self.line(&line);
+            }
+            block = &block[i + 1..];
+        }
+        self.partial.extend_from_slice(block);
+    }
+
+    fn finish(&mut self) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line);
+        }
+    }
 }
 
 /// How a legacy Chinese encoding reads a file: its malformed sequences, and how many of the characters it
@@ -213,9 +291,14 @@ impl ErrorCounter {
     }
 }
 
-/// Reads the whole file once: size, hash, and (when `text` is set) the malformed-sequence counts that
-/// decide the encoding of a CSV file.
-pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
+/// Reads the whole file once: size, hash; for a CSV file the malformed-sequence counts that decide its
+/// encoding; for a JSONL file its blank lines and (when `keys` is set) every field name.
+pub fn scan(path: &Path, format: InputFormat, keys: bool) -> Result<Scan, BatchError> {
+    let text = format == InputFormat::Csv;
+    let mut jsonl = (format == InputFormat::Jsonl).then(|| JsonlLines {
+        collect_keys: keys,
+        ..JsonlLines::default()
+    });
     let mut file = File::open(path).map_err(|e| BatchError::input(path, e))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut hash = Fnv::default();
@@ -248,12 +331,22 @@ pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
             gb.feed(block, false);
             big5.feed(block, false);
         }
+        if let Some(j) = jsonl.as_mut() {
+            j.feed(block);
+        }
     }
     if text {
         utf8.feed(&[], true);
         gb.feed(&[], true);
         big5.feed(&[], true);
     }
+    let (blank_lines, keys) = match jsonl {
+        Some(mut j) => {
+            j.finish();
+            (j.blank, j.keys)
+        }
+        None => (0, Vec::new()),
+    };
     Ok(Scan {
         size,
         hash: hash.0,
@@ -261,6 +354,8 @@ pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
         bom,
         gb18030: gb.reading,
         big5: big5.reading,
+        blank_lines,
+        keys,
     })
 }
 
@@ -1134,12 +1229,12 @@ mod tests {
         let (gbk, _, _) = GB18030.encode(text);
         let p = dir.path().join("g.csv");
         std::fs::write(&p, &gbk).unwrap();
-        let s = scan(&p, true).unwrap();
+        let s = scan(&p, InputFormat::Csv, false).unwrap();
         assert!(s.utf8_errors > 0 && s.gb18030.errors == 0);
         assert_eq!(choose_encoding(None, &s).unwrap(), GB18030);
         let p2 = dir.path().join("u.csv");
         std::fs::write(&p2, format!("\u{feff}{text}")).unwrap();
-        let s2 = scan(&p2, true).unwrap();
+        let s2 = scan(&p2, InputFormat::Csv, false).unwrap();
         assert_eq!(s2.bom, Some(UTF_8));
         assert_eq!(choose_encoding(None, &s2).unwrap(), UTF_8);
         assert_ne!(s.hash, s2.hash);
@@ -1158,7 +1253,7 @@ mod tests {
     fn detect(dir: &Path, name: &str, bom: &[u8], bytes: &[u8]) -> &'static Encoding {
         let p = dir.join(name);
         std::fs::write(&p, [bom, bytes].concat()).unwrap();
-        choose_encoding(None, &scan(&p, true).unwrap()).unwrap()
+        choose_encoding(None, &scan(&p, InputFormat::Csv, false).unwrap()).unwrap()
     }
 
     fn utf16(text: &str, little: bool) -> Vec<u8> {
@@ -1228,7 +1323,7 @@ mod tests {
         let p = d.join("excel.txt");
         let text = "编号\t客户评论\n1\t客服態度太差了\n2\t\"物流很快，谢谢\"\n";
         std::fs::write(&p, [&[0xFF, 0xFE][..], &utf16(text, true)].concat()).unwrap();
-        let enc = choose_encoding(None, &scan(&p, true).unwrap()).unwrap();
+        let enc = choose_encoding(None, &scan(&p, InputFormat::Csv, false).unwrap()).unwrap();
         let (mut src, delim) = CsvSource::open(&p, enc, None, 0).unwrap();
         assert_eq!(delim, b'\t');
         assert_eq!(src.columns(), ["编号", "客户评论"]);
@@ -1258,6 +1353,26 @@ mod tests {
         for c in "狝篈畉璶禗びщ".chars() {
             assert!(!is_common_hanzi(c), "{c}");
         }
+    }
+
+    #[test]
+    fn a_jsonl_scan_finds_every_field_and_the_blank_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("late.jsonl");
+        // Fields first seen on the last line, a line across the scan's 1 MiB blocks, a blank and a
+        // whitespace-only line, a broken line, a non-object line, a BOM and no final newline.
+        let long = "长".repeat(400_000);
+        let body = format!(
+            "\u{{feff}}{{\"id\":1,\"text\":\"好\"}}\n\n{{\"id\":2,\"text\":\"{long}\",\"x\":{{\"deep\":[1]}}}}\n  \t\r\n{{broken\n[1,2]\n{{\"text\":\"差\",\"vip\":\"金卡\",\"phone\":\"1\"}}"
+        );
+        std::fs::write(&p, &body).unwrap();
+        let s = scan(&p, InputFormat::Jsonl, true).unwrap();
+        assert_eq!(s.keys, ["id", "text", "x", "vip", "phone"]);
+        assert_eq!(s.blank_lines, 2);
+        assert_eq!(s.size, body.len() as u64);
+        let s = scan(&p, InputFormat::Jsonl, false).unwrap();
+        assert!(s.keys.is_empty());
+        assert_eq!(s.blank_lines, 2);
     }
 
     #[test]

@@ -422,7 +422,9 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     let chunk_size = opts.chunk_size.max(1);
 
     // 1. Scan and open the input.
-    let scan = input::scan(&opts.input, in_format == InputFormat::Csv)?;
+    // A CSV output of a JSONL input has a column for every field of the file, not only the first chunk's.
+    let all_keys = in_format == InputFormat::Jsonl && out_format == OutputFormat::Csv;
+    let scan = input::scan(&opts.input, in_format, all_keys)?;
     let mut encoding = None;
     let mut delimiter = None;
     let source: Box<dyn RowSource> = match in_format {
@@ -530,10 +532,26 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     };
 
     let reserved = reserved_names(out_format);
+    let columns = if all_keys { &scan.keys } else { &columns };
+    let expected_columns = output_columns(columns, reserved);
+    if let Some(j) = &previous {
+        if out_format == OutputFormat::Csv && j.columns != expected_columns {
+            let missing: Vec<&String> = expected_columns
+                .iter()
+                .filter(|c| !j.columns.contains(c))
+                .collect();
+            return Err(BatchError::Usage(format!(
+                "{} was started by an earlier xinsheng that wrote only the fields of the first chunk as \
+                 columns; the input has more ({missing:?}), which that output would drop — rerun with \
+                 --restart",
+                opts.output.display()
+            )));
+        }
+    }
     let formatter_columns = previous
         .as_ref()
         .map(|j| j.columns.clone())
-        .unwrap_or_else(|| output_columns(&columns, reserved));
+        .unwrap_or(expected_columns);
     let formatter = Formatter {
         format: out_format,
         columns: formatter_columns,
