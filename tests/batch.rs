@@ -1082,3 +1082,33 @@ fn jsonl_to_csv_keeps_fields_first_seen_late_and_resumes() {
     assert_eq!(refused.status.code(), Some(2), "{msg}");
     assert!(msg.contains("vip") && msg.contains("--restart"), "{msg}");
 }
+
+/// Audit ux37 D5: an existing output with no journal was silently replaced.
+#[test]
+fn an_output_file_label_did_not_write_is_not_overwritten_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_input(dir.path(), 3);
+    for name in ["existing.out.jsonl", "existing.out.csv"] {
+        let output = dir.path().join(name);
+        std::fs::write(&output, "旧文件\n").unwrap();
+        let args = ["--input", s(&input), "--output", s(&output)];
+        let refused = label(&args);
+        let msg = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{msg}");
+        assert!(msg.contains(name) && msg.contains("--restart"), "{msg}");
+        assert_eq!(std::fs::read_to_string(&output).unwrap(), "旧文件\n");
+        assert!(!dir.path().join(format!("{name}.journal")).exists());
+        let mut restart = args.to_vec();
+        restart.push("--restart");
+        assert_eq!(ok(&label(&restart))["rows"], 3);
+        // Its own output (journal beside it) is resumed or rewritten as before.
+        assert_eq!(ok(&label(&args))["rows_this_run"], 0);
+    }
+    // An empty file (`mktemp`, `touch`) holds nothing to lose.
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(
+        ok(&label(&["--input", s(&input), "--output", s(&empty)]))["rows"],
+        3
+    );
+}

@@ -560,6 +560,20 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         Some(j) => j,
         None => {
             let header = formatter.header()?;
+            // An output without a journal was not written by a run of this command (or holds nothing but
+            // the header of one killed before its first journal): never overwrite it unasked.
+            if !opts.restart && output_len.is_some_and(|n| n > 0) && !journal_path.exists() {
+                let ours = output_len == Some(header.len() as u64)
+                    && std::fs::read(&opts.output).is_ok_and(|b| b == header);
+                if !ours {
+                    return Err(BatchError::Usage(format!(
+                        "{} already exists and no run of `xinsheng label` wrote it (there is no {}); \
+                         rerun with --restart to overwrite it, or choose another --output",
+                        opts.output.display(),
+                        journal_path.display()
+                    )));
+                }
+            }
             let mut f = std::fs::File::create(&opts.output).map_err(out_err(&opts.output))?;
             f.write_all(&header).map_err(out_err(&opts.output))?;
             f.sync_all().map_err(out_err(&opts.output))?;
