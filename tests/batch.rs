@@ -405,8 +405,9 @@ fn bad_rows_are_kept_counted_and_never_stop_the_run() {
     .unwrap();
     let out2 = dir.path().join("out2.jsonl");
     let summary = ok(&label(&["--input", s(&jsonl), "--output", s(&out2)]));
-    assert_eq!(summary["rows"], 5);
-    assert_eq!(summary["errors"], 4);
+    assert_eq!(summary["rows"], 6, "the blank line is a row");
+    assert_eq!(summary["errors"], 5);
+    assert_eq!(summary["error_kinds"]["empty_line"], 1);
     assert_eq!(summary["error_kinds"]["broken_line"], 2);
     assert_eq!(summary["error_kinds"]["non_text_value"], 1);
     assert_eq!(summary["error_kinds"]["undecodable_bytes"], 1);
@@ -1111,4 +1112,62 @@ fn an_output_file_label_did_not_write_is_not_overwritten_without_restart() {
         ok(&label(&["--input", s(&input), "--output", s(&empty)]))["rows"],
         3
     );
+}
+
+/// Audit ux37 D6: blank JSONL lines vanished, so output line N was no longer input line N.
+#[test]
+fn blank_jsonl_lines_are_rows_so_line_numbers_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("blank.jsonl");
+    std::fs::write(
+        &input,
+        "{\"text\":\"好\"}\n\n{\"text\":\"差\"}\n   \r\n{\"text\":\"一般\"}\n",
+    )
+    .unwrap();
+    let output = dir.path().join("blank.out.jsonl");
+    let args = ["--input", s(&input), "--output", s(&output)];
+    let summary = ok(&label(&args));
+    assert_eq!(summary["rows"], 5);
+    assert_eq!(summary["errors"], 2);
+    assert_eq!(summary["error_kinds"]["empty_line"], 2);
+    let rows = read_jsonl(&output);
+    assert_eq!(rows.len(), 5, "one output line per input line");
+    assert_eq!(rows[2]["text"], "差");
+    assert_eq!(rows[4]["text"], "一般");
+    for i in [1, 3] {
+        assert!(rows[i]["error"].as_str().unwrap().starts_with("empty line"), "{}", rows[i]);
+        assert_eq!(rows[i].as_object().unwrap().len(), 1);
+    }
+    // The same in a CSV output.
+    let csv_out = dir.path().join("blank.out.csv");
+    ok(&label(&["--input", s(&input), "--output", s(&csv_out)]));
+    let recs: Vec<csv::StringRecord> = csv::Reader::from_path(&csv_out)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(recs.len(), 5);
+    assert!(recs[1].iter().last().unwrap().starts_with("empty line"));
+
+    // A run started by an earlier version (which skipped blank lines, so its row counts do not match)
+    // is refused rather than resumed out of step.
+    let mut j = journal(&output);
+    j.as_object_mut().unwrap().remove("blank_lines_are_rows");
+    j["complete"] = false.into();
+    std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
+    let refused = label(&args);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("blank lines") && msg.contains("--restart"), "{msg}");
+    // Without blank lines in the input, such a journal still resumes.
+    let plain = big_input(dir.path(), 4);
+    let out2 = dir.path().join("plain.out.jsonl");
+    let args2 = ["--input", s(&plain), "--output", s(&out2)];
+    ok(&label(&args2));
+    let mut j = journal(&out2);
+    j.as_object_mut().unwrap().remove("blank_lines_are_rows");
+    std::fs::write(format!("{}.journal", out2.display()), j.to_string()).unwrap();
+    rewind_journal(&out2, 2);
+    assert_eq!(ok(&label(&args2))["resumed_at_row"], 2);
+    assert_eq!(read_jsonl(&out2).len(), 4);
 }

@@ -608,9 +608,12 @@ impl RowSource for JsonlSource {
                     self.line.drain(..3);
                 }
             }
-            // Blank lines are not rows.
+            // A blank line is a row too (with an error), so output line N stays input line N.
             if self.line.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
+                return Ok(Some(RawRow {
+                    fields: Map::new(),
+                    problem: Some("empty line: the line holds no JSON".into()),
+                }));
             }
             return Ok(Some(parse_jsonl_line(&self.line)));
         }
@@ -1373,6 +1376,24 @@ mod tests {
         let s = scan(&p, InputFormat::Jsonl, false).unwrap();
         assert!(s.keys.is_empty());
         assert_eq!(s.blank_lines, 2);
+        // The reader sees the same lines: blank ones are rows too.
+        let mut src = JsonlSource::open(&p, 0).unwrap();
+        let mut problems = Vec::new();
+        while let Some(r) = src.next_row().unwrap() {
+            problems.push(r.problem.map(|p| p.split(':').next().unwrap().to_string()));
+        }
+        assert_eq!(
+            problems,
+            [
+                None,
+                Some("empty line".into()),
+                None,
+                Some("empty line".into()),
+                Some("broken line".into()),
+                Some("broken line".into()),
+                None
+            ]
+        );
     }
 
     #[test]

@@ -531,6 +531,17 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         _ => None,
     };
 
+    if let Some(j) = &previous {
+        if in_format == InputFormat::Jsonl && !j.blank_lines_are_rows && scan.blank_lines > 0 {
+            return Err(BatchError::Usage(format!(
+                "{} was started by an earlier xinsheng that skipped blank lines; the input has {} \
+                 blank lines, which are now rows (error `empty line`, so output line N is input line N) \
+                 — rerun with --restart",
+                opts.output.display(),
+                scan.blank_lines
+            )));
+        }
+    }
     let reserved = reserved_names(out_format);
     let columns = if all_keys { &scan.keys } else { &columns };
     let expected_columns = output_columns(columns, reserved);
@@ -585,6 +596,7 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
                 output_bytes: header.len() as u64,
                 columns: formatter.columns.clone(),
                 complete: false,
+                blank_lines_are_rows: true,
             };
             j.store(&journal_path)?;
             j

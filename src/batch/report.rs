@@ -190,7 +190,9 @@ pub struct Stats {
 
 /// The kind of a row error, for counting.
 pub fn error_kind(msg: &str) -> &'static str {
-    if msg.starts_with("broken") {
+    if msg.starts_with("empty line") {
+        "empty_line"
+    } else if msg.starts_with("broken") {
         "broken_line"
     } else if msg.starts_with("undecodable") {
         "undecodable_bytes"
@@ -494,6 +496,7 @@ fn zh(label: &str) -> &str {
         "broken_line" => "损坏的行",
         "undecodable_bytes" => "无法解码",
         "empty_text" => "空文本",
+        "empty_line" => "空行",
         "non_text_value" => "非文本值",
         "error_cell" => "公式错误单元格",
         "missing_field" => "缺少字段",
