@@ -1171,3 +1171,45 @@ fn blank_jsonl_lines_are_rows_so_line_numbers_match() {
     assert_eq!(ok(&label(&args2))["resumed_at_row"], 2);
     assert_eq!(read_jsonl(&out2).len(), 4);
 }
+
+/// Audit ux37 C6: the report's bad-row examples printed a phone number from an error message.
+#[test]
+fn error_messages_never_echo_pii_into_the_output_or_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pii.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"id\":1,\"text\":\"我的电话13812345678，快递丢了\"}\n",
+            "{\"id\":2,\"text\":13712345678}\n",
+            "{\"id\":3,\"turns\":[{\"speaker\":\"customer\",\"text\":13912345678}]}\n",
+            "{\"id\":4,\"text\":[\"15012345678\"]}\n",
+        ),
+    )
+    .unwrap();
+    for name in ["pii.out.jsonl", "pii.out.csv"] {
+        let output = dir.path().join(name);
+        let summary = ok(&label(&["--input", s(&input), "--output", s(&output)]));
+        assert_eq!(summary["errors"], 3);
+        assert_eq!(summary["error_kinds"]["non_text_value"], 2, "{summary}");
+        let report =
+            std::fs::read_to_string(dir.path().join(format!("{name}.report.html"))).unwrap();
+        for phone in ["13812345678", "13712345678", "13912345678", "15012345678"] {
+            assert!(!report.contains(phone), "{name}: {phone} in the report");
+        }
+        assert!(report.contains("non-text value (a number) in field `text`"));
+        assert!(report.contains("non-text value (a list) in field `text`"));
+        let text = std::fs::read_to_string(&output).unwrap();
+        if name.ends_with(".jsonl") {
+            let rows = read_jsonl(&output);
+            for r in &rows[1..] {
+                let e = r["error"].as_str().unwrap();
+                assert!(!e.contains("123456"), "{e}");
+            }
+            // The input fields stay unchanged: the output holds the input's numbers in them.
+            assert_eq!(rows[1]["text"], 13712345678u64);
+        } else {
+            assert!(!text.contains("13912345678"), "{text}");
+        }
+    }
+}

@@ -159,7 +159,16 @@ pub fn request_for(
             "spreadsheet error cell {} in field `{text_field}`",
             o["cell_error"]
         )),
-        Some(other) => Err(format!("non-text value in field `{text_field}`: {other}")),
+        // The value is not echoed: a number in a text column is often a phone or an id number.
+        Some(other) => Err(format!(
+            "non-text value ({}) in field `{text_field}`",
+            match other {
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "true or false",
+                Value::Array(_) => "a list",
+                _ => "an object",
+            }
+        )),
         None => Err(format!("no field `{text_field}`")),
     }
 }
@@ -317,7 +326,9 @@ fn label_chunk(
                     );
                 }
                 Err(e) => {
-                    fields.insert("error".into(), Value::String(e));
+                    // A message may quote the input (a `turns` value serde could not read): PII masked,
+                    // as everywhere xinsheng writes text itself.
+                    fields.insert("error".into(), Value::String(analyzer.mask(&e)));
                 }
             }
             Ok(fields)
@@ -749,9 +760,11 @@ mod tests {
             request_for(&obj(json!({"内容": "太慢"})), "内容", true).unwrap(),
             Request::text("太慢")
         );
-        assert!(request_for(&obj(json!({"内容": 5})), "内容", true)
-            .unwrap_err()
-            .contains("non-text"));
+        assert_eq!(
+            request_for(&obj(json!({"内容": 13712345678u64})), "内容", true).unwrap_err(),
+            "non-text value (a number) in field `内容`",
+            "the value is not echoed"
+        );
         assert_eq!(
             request_for(&obj(json!({"内容": null})), "内容", true).unwrap_err(),
             "text is empty"

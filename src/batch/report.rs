@@ -964,7 +964,8 @@ pub fn html(stats: &Stats, summary: &Summary) -> String {
                 h,
                 "<tr><td>{row}</td><td>{}</td><td>{}</td></tr>",
                 escape(id.as_deref().unwrap_or("")),
-                escape(e)
+                // Outputs of earlier versions may hold messages that quote the input.
+                escape(&crate::text::pii::mask(e))
             );
         }
         h.push_str("</table>");
