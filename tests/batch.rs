@@ -1199,7 +1199,6 @@ fn error_messages_never_echo_pii_into_the_output_or_the_report() {
         }
         assert!(report.contains("non-text value (a number) in field `text`"));
         assert!(report.contains("non-text value (a list) in field `text`"));
-        let text = std::fs::read_to_string(&output).unwrap();
         if name.ends_with(".jsonl") {
             let rows = read_jsonl(&output);
             for r in &rows[1..] {
@@ -1209,7 +1208,11 @@ fn error_messages_never_echo_pii_into_the_output_or_the_report() {
             // The input fields stay unchanged: the output holds the input's numbers in them.
             assert_eq!(rows[1]["text"], 13712345678u64);
         } else {
-            assert!(!text.contains("13912345678"), "{text}");
+            let mut r = csv::Reader::from_path(&output).unwrap();
+            for rec in r.records().skip(1) {
+                let e = rec.unwrap().iter().last().unwrap().to_string();
+                assert!(!e.is_empty() && !e.contains("123456"), "{e}");
+            }
         }
     }
 }
