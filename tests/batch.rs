@@ -1216,3 +1216,51 @@ fn error_messages_never_echo_pii_into_the_output_or_the_report() {
         }
     }
 }
+
+/// Audit ux37 C7: CSV output cells starting with `=`, `+`, `@` ran as formulas in Excel.
+#[test]
+fn csv_output_neutralises_formulas_but_keeps_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("formula.csv");
+    std::fs::write(
+        &input,
+        concat!(
+            "id,text,score\n",
+            "1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")客服态度差\",-0.5\n",
+            "2,\"+1+1 退款太慢\",+3\n",
+            "3,\"@SUM(1,1) 差评\",=1\n",
+            "4,\"-我要投诉，电话13812345678\",7\n",
+        ),
+    )
+    .unwrap();
+    let output = dir.path().join("formula.out.csv");
+    let summary = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--id-field",
+        "id",
+    ]));
+    assert_eq!(summary["errors"], 0);
+    let mut r = csv::Reader::from_path(&output).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    for (i, first) in ["=", "+", "@", "-"].iter().enumerate() {
+        for c in ["text", "masked_text"] {
+            let cell = &recs[i][col(c)];
+            assert!(cell.starts_with(&format!("'{first}")), "{c}: {cell}");
+        }
+    }
+    assert!(recs[3][col("masked_text")].starts_with("'-我要投诉"));
+    assert!(!recs[3][col("masked_text")].contains("13812345678"));
+    // Numbers stay numbers; a text that is a formula does not.
+    assert_eq!(&recs[0][col("score")], "-0.5");
+    assert_eq!(&recs[1][col("score")], "+3");
+    assert_eq!(&recs[2][col("score")], "'=1");
+    // The report reads the cells back as the texts they are.
+    let report = std::fs::read_to_string(dir.path().join("formula.out.csv.report.html")).unwrap();
+    assert!(report.contains("@SUM(1,1)"));
+    assert!(!report.contains("&#39;@SUM") && !report.contains("&#39;=HYPERLINK"));
+}

@@ -381,7 +381,7 @@ impl Stats {
                     .headers()
                     .map_err(|e| err(e.to_string()))?
                     .iter()
-                    .map(|h| h.trim_start_matches('\u{feff}').to_string())
+                    .map(|h| super::output::csv_unsafe(h.trim_start_matches('\u{feff}')).to_string())
                     .collect();
                 // The analysis columns are the last ones (an input column may share a name).
                 let index = |name: &str| headers.iter().rposition(|h| h == name);
@@ -400,7 +400,9 @@ impl Stats {
                             "\u{0}date" => date_idx,
                             _ => idx.get(name).copied(),
                         }?;
-                        rec.get(i).filter(|v| !v.is_empty()).map(str::to_string)
+                        rec.get(i)
+                            .filter(|v| !v.is_empty())
+                            .map(|v| super::output::csv_unsafe(v).to_string())
                     };
                     stats.add(Record::from_csv(
                         n,
