@@ -1264,3 +1264,59 @@ fn csv_output_neutralises_formulas_but_keeps_numbers() {
     assert!(report.contains("@SUM(1,1)"));
     assert!(!report.contains("&#39;@SUM") && !report.contains("&#39;=HYPERLINK"));
 }
+
+/// Audit ux37 C8: a mistyped --text-field on JSONL made every row an error with exit 0 (CSV and xlsx: exit 2).
+#[test]
+fn a_jsonl_text_field_in_no_row_of_the_first_chunk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_input(dir.path(), 5);
+    let output = dir.path().join("tf.out.jsonl");
+    let refused = label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--text-field",
+        "nope",
+    ]);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(
+        msg.contains("--text-field \"nope\"") && msg.contains("\"n\"") && msg.contains("\"text\""),
+        "{msg}"
+    );
+    assert!(!output.exists());
+    // No text-like field at all: refused too, pointing to --text-field.
+    let odd = dir.path().join("odd.jsonl");
+    std::fs::write(&odd, "{\"a\":\"好\"}\n{\"a\":\"差\"}\n").unwrap();
+    let msg = label(&["--input", s(&odd), "--output", s(&output)]);
+    assert_eq!(msg.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&msg.stderr).contains("--text-field"));
+    // A field some rows lack still labels (those rows get `no field`), and conversations need no text field.
+    let mixed = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        concat!(
+            "{\"a\":\"x\"}\n",
+            "{\"正文\":\"太慢了\"}\n",
+            "{\"turns\":[{\"speaker\":\"customer\",\"text\":\"在吗\"}]}\n",
+        ),
+    )
+    .unwrap();
+    let summary = ok(&label(&["--input", s(&mixed), "--output", s(&output)]));
+    assert_eq!(summary["text_field"], "正文");
+    assert_eq!(summary["error_kinds"]["missing_field"], 1);
+    let conv = dir.path().join("conv.jsonl");
+    std::fs::write(
+        &conv,
+        "{\"turns\":[{\"speaker\":\"customer\",\"text\":\"在吗\"}]}\n",
+    )
+    .unwrap();
+    let summary = ok(&label(&[
+        "--input",
+        s(&conv),
+        "--output",
+        s(&dir.path().join("conv.out.jsonl")),
+    ]));
+    assert_eq!(summary["errors"], 0);
+}

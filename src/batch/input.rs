@@ -1366,7 +1366,7 @@ mod tests {
         // whitespace-only line, a broken line, a non-object line, a BOM and no final newline.
         let long = "长".repeat(400_000);
         let body = format!(
-            "\u{{feff}}{{\"id\":1,\"text\":\"好\"}}\n\n{{\"id\":2,\"text\":\"{long}\",\"x\":{{\"deep\":[1]}}}}\n  \t\r\n{{broken\n[1,2]\n{{\"text\":\"差\",\"vip\":\"金卡\",\"phone\":\"1\"}}"
+            "\u{feff}{{\"id\":1,\"text\":\"好\"}}\n\n{{\"id\":2,\"text\":\"{long}\",\"x\":{{\"deep\":[1]}}}}\n  \t\r\n{{broken\n[1,2]\n{{\"text\":\"差\",\"vip\":\"金卡\",\"phone\":\"1\"}}"
         );
         std::fs::write(&p, &body).unwrap();
         let s = scan(&p, InputFormat::Jsonl, true).unwrap();

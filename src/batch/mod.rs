@@ -471,8 +471,29 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     } else {
         (rows.source.columns().to_vec(), true)
     };
-    rows.peeked.extend(first);
     let text_field = input::resolve_text_field(opts.text_field.as_deref(), &columns, strict)?;
+    if in_format == InputFormat::Jsonl {
+        // A JSONL file has no header: a text field in no text row of the first chunk is a typo (or the
+        // wrong file), refused as a CSV or xlsx column that does not exist is, not a file of errors.
+        let mut texts = first
+            .iter()
+            .filter(|r| r.problem.is_none() && !r.fields.contains_key("turns"));
+        let some = texts.clone().next().is_some();
+        if some && !texts.any(|r| r.fields.contains_key(&text_field)) {
+            return Err(BatchError::Usage(match &opts.text_field {
+                Some(f) => format!(
+                    "--text-field {f:?} is in none of the first {} rows; the fields there are {columns:?}",
+                    first.len()
+                ),
+                None => format!(
+                    "no text field found among the fields of the first {} rows, {columns:?}; name it \
+                     with --text-field",
+                    first.len()
+                ),
+            }));
+        }
+    }
+    rows.peeked.extend(first);
     if opts.progress {
         eprintln!("{}", text_field_note(opts.text_field.is_some(), &text_field, &columns));
     }
