@@ -1053,7 +1053,7 @@ fn jsonl_to_csv_keeps_fields_first_seen_late_and_resumes() {
     let (header, recs) = read();
     assert_eq!(
         header[..4],
-        ["\u{feff}id", "text", "vip", "phone"],
+        ["id", "text", "vip", "phone"],
         "every field of the file is a column"
     );
     assert_eq!(&recs[4][2], "金卡");
