@@ -951,7 +951,9 @@ fn label_loud(args: &[&str]) -> (Output, String, Value) {
     let out = c.output().expect("run xinsheng");
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
-    let at = err.find("\n{\n").expect("summary JSON at the end of stderr");
+    let at = err
+        .find("\n{\n")
+        .expect("summary JSON at the end of stderr");
     let summary = serde_json::from_str(&err[at + 1..]).expect("summary JSON");
     (out, err[..at].to_string(), summary)
 }
@@ -983,7 +985,10 @@ fn the_feedback_column_beats_a_remarks_column_and_the_choice_is_shown() {
     let rows = read_jsonl(&output);
     assert_eq!(rows[1]["analysis"]["sentiment"]["label"], "positive");
     assert_eq!(rows[1]["analysis"]["masked_text"], texts[1]);
-    assert_eq!(rows[3]["error"], "text is empty", "the empty feedback is the error");
+    assert_eq!(
+        rows[3]["error"], "text is empty",
+        "the empty feedback is the error"
+    );
     assert_eq!(summary["errors"], 1);
     // --quiet prints the summary only (the tests' `ok` parses the whole stderr as JSON).
     let quiet = ok(&label(&[
@@ -1003,7 +1008,9 @@ fn the_feedback_column_beats_a_remarks_column_and_the_choice_is_shown() {
     let msg = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{msg}");
     assert!(
-        msg.contains("客户反馈内容") && msg.contains("客服回复内容") && msg.contains("--text-field"),
+        msg.contains("客户反馈内容")
+            && msg.contains("客服回复内容")
+            && msg.contains("--text-field"),
         "{msg}"
     );
     assert!(!out2.exists());
@@ -1025,7 +1032,8 @@ fn jsonl_to_csv_keeps_fields_first_seen_late_and_resumes() {
     let input = dir.path().join("late.jsonl");
     let mut body = String::new();
     for i in 0..6 {
-        let mut row = serde_json::json!({"id": i, "text": if i % 2 == 0 { "很满意" } else { "快递太慢了" }});
+        let mut row =
+            serde_json::json!({"id": i, "text": if i % 2 == 0 { "很满意" } else { "快递太慢了" }});
         if i == 4 {
             row["vip"] = "金卡".into();
             row["phone"] = "13812345678".into();
@@ -1135,7 +1143,11 @@ fn blank_jsonl_lines_are_rows_so_line_numbers_match() {
     assert_eq!(rows[2]["text"], "差");
     assert_eq!(rows[4]["text"], "一般");
     for i in [1, 3] {
-        assert!(rows[i]["error"].as_str().unwrap().starts_with("empty line"), "{}", rows[i]);
+        assert!(
+            rows[i]["error"].as_str().unwrap().starts_with("empty line"),
+            "{}",
+            rows[i]
+        );
         assert_eq!(rows[i].as_object().unwrap().len(), 1);
     }
     // The same in a CSV output.
@@ -1158,7 +1170,10 @@ fn blank_jsonl_lines_are_rows_so_line_numbers_match() {
     let refused = label(&args);
     let msg = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{msg}");
-    assert!(msg.contains("blank lines") && msg.contains("--restart"), "{msg}");
+    assert!(
+        msg.contains("blank lines") && msg.contains("--restart"),
+        "{msg}"
+    );
     // Without blank lines in the input, such a journal still resumes.
     let plain = big_input(dir.path(), 4);
     let out2 = dir.path().join("plain.out.jsonl");

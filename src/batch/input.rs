@@ -1209,7 +1209,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("\"客户反馈内容\", \"客服回复内容\"") && e.contains("--text-field") && !e.contains("备注"),
+            e.contains("\"客户反馈内容\", \"客服回复内容\"")
+                && e.contains("--text-field")
+                && !e.contains("备注"),
             "{e}"
         );
         assert!(resolve_text_field(None, &cols(&["内容", "评论"]), false).is_err());

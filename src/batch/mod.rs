@@ -495,7 +495,10 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     }
     rows.peeked.extend(first);
     if opts.progress {
-        eprintln!("{}", text_field_note(opts.text_field.is_some(), &text_field, &columns));
+        eprintln!(
+            "{}",
+            text_field_note(opts.text_field.is_some(), &text_field, &columns)
+        );
     }
     for (flag, f) in [
         ("--id-field", &opts.id_field),

@@ -148,8 +148,11 @@ impl Formatter {
             OutputFormat::Csv => {
                 let mut buf = b"\xEF\xBB\xBF".to_vec();
                 let mut w = csv::WriterBuilder::new().from_writer(&mut buf);
-                let mut names: Vec<String> =
-                    self.columns.iter().map(|c| csv_safe(c).into_owned()).collect();
+                let mut names: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|c| csv_safe(c).into_owned())
+                    .collect();
                 names.extend(ANALYSIS_COLUMNS.iter().map(|c| c.to_string()));
                 w.write_record(&names).map_err(csv_err)?;
                 w.flush().map_err(|e| BatchError::Output(e.to_string()))?;
@@ -230,7 +233,10 @@ mod tests {
         assert!(OutputFormat::from_path(Path::new("x.xlsx")).is_err());
         // Formulas are neutralised, numbers are not, and the report reads the text back exactly.
         for (text, cell) in [
-            ("=HYPERLINK(\"http://evil.example\")", "'=HYPERLINK(\"http://evil.example\")"),
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
             ("+1+1 退款太慢", "'+1+1 退款太慢"),
             ("@SUM(1,1)", "'@SUM(1,1)"),
             ("-", "'-"),

@@ -381,7 +381,9 @@ impl Stats {
                     .headers()
                     .map_err(|e| err(e.to_string()))?
                     .iter()
-                    .map(|h| super::output::csv_unsafe(h.trim_start_matches('\u{feff}')).to_string())
+                    .map(|h| {
+                        super::output::csv_unsafe(h.trim_start_matches('\u{feff}')).to_string()
+                    })
                     .collect();
                 // The analysis columns are the last ones (an input column may share a name).
                 let index = |name: &str| headers.iter().rposition(|h| h == name);
