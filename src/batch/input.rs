@@ -593,30 +593,28 @@ pub fn parse_jsonl_line(bytes: &[u8]) -> RawRow {
 
 impl RowSource for JsonlSource {
     fn next_row(&mut self) -> Result<Option<RawRow>, BatchError> {
-        loop {
-            self.line.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.line)
-                .map_err(|e| BatchError::input(&self.path, e))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            if !self.started {
-                self.started = true;
-                if self.line.starts_with(b"\xEF\xBB\xBF") {
-                    self.line.drain(..3);
-                }
-            }
-            // A blank line is a row too (with an error), so output line N stays input line N.
-            if self.line.iter().all(|b| b.is_ascii_whitespace()) {
-                return Ok(Some(RawRow {
-                    fields: Map::new(),
-                    problem: Some("empty line: the line holds no JSON".into()),
-                }));
-            }
-            return Ok(Some(parse_jsonl_line(&self.line)));
+        self.line.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| BatchError::input(&self.path, e))?;
+        if n == 0 {
+            return Ok(None);
         }
+        if !self.started {
+            self.started = true;
+            if self.line.starts_with(b"\xEF\xBB\xBF") {
+                self.line.drain(..3);
+            }
+        }
+        // A blank line is a row too (with an error), so output line N stays input line N.
+        if self.line.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Some(RawRow {
+                fields: Map::new(),
+                problem: Some("empty line: the line holds no JSON".into()),
+            }));
+        }
+        Ok(Some(parse_jsonl_line(&self.line)))
     }
     fn columns(&self) -> &[String] {
         &[]
