@@ -111,6 +111,48 @@ impl<'de> serde::Deserialize<'de> for KeysOf {
     }
 }
 
+/// The fields of one JSON object in file order, a repeated name included.
+struct PairsOf(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for PairsOf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PairsOf;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<PairsOf, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(kv) = m.next_entry::<String, Value>()? {
+                    pairs.push(kv);
+                }
+                Ok(PairsOf(pairs))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The field names of one object line as the reader names them: a name repeated in the line gets `_2`,
+/// `_3` … (as a repeated CSV header does), so no value is lost.
+fn dedupe_keys(keys: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let mut name = k.clone();
+        let mut n = 2;
+        while out.contains(&name) {
+            name = format!("{k}_{n}");
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
 /// Reads JSONL lines as the scan's blocks arrive: counts blank lines and collects field names.
 #[derive(Default)]
 struct JsonlLines {
@@ -128,7 +170,7 @@ impl JsonlLines {
         } else if self.collect_keys {
             // Lines that are not objects (or not JSON) have no fields: the reader keeps them under `raw`.
             if let Ok(KeysOf(keys)) = serde_json::from_slice::<KeysOf>(line) {
-                for k in keys {
+                for k in dedupe_keys(keys) {
                     if !self.seen.contains(&k) {
                         self.seen.insert(k.clone());
                         self.keys.push(k);
@@ -570,10 +612,27 @@ pub fn parse_jsonl_line(bytes: &[u8]) -> RawRow {
         };
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => RawRow {
-            fields: m,
-            problem: None,
-        },
+        Ok(Value::Object(m)) => {
+            // serde_json keeps the last value of a repeated name; keep each instead (`text`, `text_2`).
+            let repeated = serde_json::from_str::<KeysOf>(text).is_ok_and(|k| k.0.len() > m.len());
+            let pairs = repeated
+                .then(|| serde_json::from_str::<PairsOf>(text).ok())
+                .flatten();
+            let fields = match pairs {
+                Some(PairsOf(pairs)) => {
+                    let names = dedupe_keys(pairs.iter().map(|(k, _)| k.clone()).collect());
+                    names
+                        .into_iter()
+                        .zip(pairs.into_iter().map(|(_, v)| v))
+                        .collect()
+                }
+                None => m,
+            };
+            RawRow {
+                fields,
+                problem: None,
+            }
+        }
         Ok(other) => {
             fields.insert("raw".into(), other);
             RawRow {
@@ -1393,6 +1452,25 @@ mod tests {
                 Some("broken line".into()),
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_jsonl_field_keeps_both_values() {
+        let row = parse_jsonl_line(
+            "{\"id\":14,\"text\":\"重复字段\",\"text\":\"第二个值\",\"text\":3}\n".as_bytes(),
+        );
+        assert!(row.problem.is_none());
+        assert_eq!(
+            Value::Object(row.fields),
+            serde_json::json!({"id": 14, "text": "重复字段", "text_2": "第二个值", "text_3": 3})
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dup.jsonl");
+        std::fs::write(&p, "{\"text\":\"a\",\"text\":\"b\"}\n{\"text_2\":1}\n").unwrap();
+        assert_eq!(
+            scan(&p, InputFormat::Jsonl, true).unwrap().keys,
+            ["text", "text_2"]
         );
     }
 
