@@ -1159,7 +1159,11 @@ fn blank_jsonl_lines_are_rows_so_line_numbers_match() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(recs.len(), 5);
-    assert!(recs[1].iter().last().unwrap().starts_with("empty line"));
+    assert!(recs[1]
+        .iter()
+        .next_back()
+        .unwrap()
+        .starts_with("empty line"));
 
     // A run started by an earlier version (which skipped blank lines, so its row counts do not match)
     // is refused rather than resumed out of step.
@@ -1225,7 +1229,7 @@ fn error_messages_never_echo_pii_into_the_output_or_the_report() {
         } else {
             let mut r = csv::Reader::from_path(&output).unwrap();
             for rec in r.records().skip(1) {
-                let e = rec.unwrap().iter().last().unwrap().to_string();
+                let e = rec.unwrap().iter().next_back().unwrap().to_string();
                 assert!(!e.is_empty() && !e.contains("123456"), "{e}");
             }
         }
