@@ -349,10 +349,11 @@ pub struct LabelArgs {
         value_parser = window_rows
     )]
     pub window: usize,
-    /// Start over, ignoring the journal of an earlier interrupted run (by default a rerun resumes).
+    /// Start over, ignoring the journal of an earlier interrupted run (by default a rerun resumes); also
+    /// needed to overwrite an existing output that no label run wrote.
     #[arg(long, env = "XINSHENG_RESTART", value_parser = clap::builder::BoolishValueParser::new())]
     pub restart: bool,
-    /// No progress bar.
+    /// No progress bar, no start notes (the text column chosen) and no closing lines: only the summary.
     #[arg(long, env = "XINSHENG_QUIET", value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: bool,
 }

@@ -405,8 +405,9 @@ fn bad_rows_are_kept_counted_and_never_stop_the_run() {
     .unwrap();
     let out2 = dir.path().join("out2.jsonl");
     let summary = ok(&label(&["--input", s(&jsonl), "--output", s(&out2)]));
-    assert_eq!(summary["rows"], 5);
-    assert_eq!(summary["errors"], 4);
+    assert_eq!(summary["rows"], 6, "the blank line is a row");
+    assert_eq!(summary["errors"], 5);
+    assert_eq!(summary["error_kinds"]["empty_line"], 1);
     assert_eq!(summary["error_kinds"]["broken_line"], 2);
     assert_eq!(summary["error_kinds"]["non_text_value"], 1);
     assert_eq!(summary["error_kinds"]["undecodable_bytes"], 1);
@@ -938,4 +939,403 @@ fn a_history_that_cannot_be_written_stops_the_run_and_a_bad_customer_id_is_count
         summary["history_note"].as_str().unwrap().contains("row 3"),
         "{summary}"
     );
+}
+
+/// A run without `--quiet`: its stderr holds the start notes, the closing lines and then the summary JSON.
+fn label_loud(args: &[&str]) -> (Output, String, Value) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xinsheng"));
+    c.arg("label").args(args).current_dir(root());
+    for var in ["XINSHENG_MODEL", "XINSHENG_TEXT_FIELD", "XINSHENG_RESTART"] {
+        c.env_remove(var);
+    }
+    let out = c.output().expect("run xinsheng");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "exit {:?}: {err}", out.status.code());
+    let at = err
+        .find("\n{\n")
+        .expect("summary JSON at the end of stderr");
+    let summary = serde_json::from_str(&err[at + 1..]).expect("summary JSON");
+    (out, err[..at].to_string(), summary)
+}
+
+/// Audit ux37 D1: a help-desk export `工单号,日期,客户反馈内容,备注` was labeled from `备注` (mostly `无`).
+#[test]
+fn the_feedback_column_beats_a_remarks_column_and_the_choice_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = [
+        "快递三天了还没到，打电话也没人接",
+        "东西很好，谢谢客服",
+        "你们再不退款我就去12315投诉",
+        "",
+        "价格比别家贵了一倍，坑人",
+    ];
+    let mut body = String::from("工单号,日期,客户反馈内容,备注\n");
+    for (i, t) in texts.iter().enumerate() {
+        body.push_str(&format!("T{i:03},2026-11-0{},{t},无\n", i + 1));
+    }
+    let input = dir.path().join("u8.csv");
+    std::fs::write(&input, &body).unwrap();
+    let output = dir.path().join("u8.out.jsonl");
+    let (_, notes, summary) = label_loud(&["--input", s(&input), "--output", s(&output)]);
+    assert_eq!(summary["text_field"], "客户反馈内容");
+    assert!(
+        notes.contains("text column: \"客户反馈内容\"") && notes.contains("passed over: \"备注\""),
+        "{notes}"
+    );
+    let rows = read_jsonl(&output);
+    assert_eq!(rows[1]["analysis"]["sentiment"]["label"], "positive");
+    assert_eq!(rows[1]["analysis"]["masked_text"], texts[1]);
+    assert_eq!(
+        rows[3]["error"], "text is empty",
+        "the empty feedback is the error"
+    );
+    assert_eq!(summary["errors"], 1);
+    // --quiet prints the summary only (the tests' `ok` parses the whole stderr as JSON).
+    let quiet = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--restart",
+    ]));
+    assert_eq!(quiet["text_field"], "客户反馈内容");
+
+    // Two equally plausible columns: exit 2, naming both and --text-field; nothing written.
+    let two = dir.path().join("two.csv");
+    std::fs::write(&two, "工单号,客户反馈内容,客服回复内容\n1,太慢了,抱歉\n").unwrap();
+    let out2 = dir.path().join("two.out.jsonl");
+    let refused = label(&["--input", s(&two), "--output", s(&out2)]);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(
+        msg.contains("客户反馈内容")
+            && msg.contains("客服回复内容")
+            && msg.contains("--text-field"),
+        "{msg}"
+    );
+    assert!(!out2.exists());
+    let chosen = ok(&label(&[
+        "--input",
+        s(&two),
+        "--output",
+        s(&out2),
+        "--text-field",
+        "客户反馈内容",
+    ]));
+    assert_eq!(chosen["errors"], 0);
+}
+
+/// Audit ux37 D2: JSONL → CSV dropped the fields first seen after the first chunk (exit 0).
+#[test]
+fn jsonl_to_csv_keeps_fields_first_seen_late_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("late.jsonl");
+    let mut body = String::new();
+    for i in 0..6 {
+        let mut row =
+            serde_json::json!({"id": i, "text": if i % 2 == 0 { "很满意" } else { "快递太慢了" }});
+        if i == 4 {
+            row["vip"] = "金卡".into();
+            row["phone"] = "13812345678".into();
+        }
+        body.push_str(&format!("{row}\n"));
+    }
+    std::fs::write(&input, &body).unwrap();
+    let output = dir.path().join("late.out.csv");
+    let args = [
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--window",
+        "2",
+    ];
+    let summary = ok(&label(&args));
+    assert_eq!(summary["rows"], 6);
+    let read = || {
+        let mut r = csv::Reader::from_path(&output).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        (header, recs)
+    };
+    let (header, recs) = read();
+    assert_eq!(
+        header[..4],
+        ["id", "text", "vip", "phone"],
+        "every field of the file is a column"
+    );
+    assert_eq!(&recs[4][2], "金卡");
+    assert_eq!(&recs[4][3], "13812345678");
+    assert_eq!(&recs[3][2], "", "a row without the field leaves it empty");
+    let whole = std::fs::read(&output).unwrap();
+
+    // Killed after 2 rows (journal rewound): the rerun resumes and the output is the same.
+    let mut j = journal(&output);
+    let text = String::from_utf8(whole.clone()).unwrap();
+    let bytes: usize = text.split_inclusive('\n').take(3).map(str::len).sum();
+    j["rows_done"] = 2.into();
+    j["output_bytes"] = bytes.into();
+    j["complete"] = false.into();
+    let jpath = format!("{}.journal", output.display());
+    std::fs::write(&jpath, j.to_string()).unwrap();
+    let resumed = ok(&label(&args));
+    assert_eq!(resumed["resumed_at_row"], 2);
+    assert_eq!(std::fs::read(&output).unwrap(), whole);
+
+    // A journal of an earlier version (columns of the first chunk only) is refused, not continued.
+    let mut old = j.clone();
+    old["columns"] = serde_json::json!(["id", "text"]);
+    std::fs::write(&jpath, old.to_string()).unwrap();
+    let refused = label(&args);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("vip") && msg.contains("--restart"), "{msg}");
+}
+
+/// Audit ux37 D5: an existing output with no journal was silently replaced.
+#[test]
+fn an_output_file_label_did_not_write_is_not_overwritten_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_input(dir.path(), 3);
+    for name in ["existing.out.jsonl", "existing.out.csv"] {
+        let output = dir.path().join(name);
+        std::fs::write(&output, "旧文件\n").unwrap();
+        let args = ["--input", s(&input), "--output", s(&output)];
+        let refused = label(&args);
+        let msg = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{msg}");
+        assert!(msg.contains(name) && msg.contains("--restart"), "{msg}");
+        assert_eq!(std::fs::read_to_string(&output).unwrap(), "旧文件\n");
+        assert!(!dir.path().join(format!("{name}.journal")).exists());
+        let mut restart = args.to_vec();
+        restart.push("--restart");
+        assert_eq!(ok(&label(&restart))["rows"], 3);
+        // Its own output (journal beside it) is resumed or rewritten as before.
+        assert_eq!(ok(&label(&args))["rows_this_run"], 0);
+    }
+    // An empty file (`mktemp`, `touch`) holds nothing to lose.
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    assert_eq!(
+        ok(&label(&["--input", s(&input), "--output", s(&empty)]))["rows"],
+        3
+    );
+}
+
+/// Audit ux37 D6: blank JSONL lines vanished, so output line N was no longer input line N.
+#[test]
+fn blank_jsonl_lines_are_rows_so_line_numbers_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("blank.jsonl");
+    std::fs::write(
+        &input,
+        "{\"text\":\"好\"}\n\n{\"text\":\"差\"}\n   \r\n{\"text\":\"一般\"}\n",
+    )
+    .unwrap();
+    let output = dir.path().join("blank.out.jsonl");
+    let args = ["--input", s(&input), "--output", s(&output)];
+    let summary = ok(&label(&args));
+    assert_eq!(summary["rows"], 5);
+    assert_eq!(summary["errors"], 2);
+    assert_eq!(summary["error_kinds"]["empty_line"], 2);
+    let rows = read_jsonl(&output);
+    assert_eq!(rows.len(), 5, "one output line per input line");
+    assert_eq!(rows[2]["text"], "差");
+    assert_eq!(rows[4]["text"], "一般");
+    for i in [1, 3] {
+        assert!(
+            rows[i]["error"].as_str().unwrap().starts_with("empty line"),
+            "{}",
+            rows[i]
+        );
+        assert_eq!(rows[i].as_object().unwrap().len(), 1);
+    }
+    // The same in a CSV output.
+    let csv_out = dir.path().join("blank.out.csv");
+    ok(&label(&["--input", s(&input), "--output", s(&csv_out)]));
+    let recs: Vec<csv::StringRecord> = csv::Reader::from_path(&csv_out)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(recs.len(), 5);
+    assert!(recs[1]
+        .iter()
+        .next_back()
+        .unwrap()
+        .starts_with("empty line"));
+
+    // A run started by an earlier version (which skipped blank lines, so its row counts do not match)
+    // is refused rather than resumed out of step.
+    let mut j = journal(&output);
+    j.as_object_mut().unwrap().remove("blank_lines_are_rows");
+    j["complete"] = false.into();
+    std::fs::write(format!("{}.journal", output.display()), j.to_string()).unwrap();
+    let refused = label(&args);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(
+        msg.contains("blank lines") && msg.contains("--restart"),
+        "{msg}"
+    );
+    // Without blank lines in the input, such a journal still resumes.
+    let plain = big_input(dir.path(), 4);
+    let out2 = dir.path().join("plain.out.jsonl");
+    let args2 = ["--input", s(&plain), "--output", s(&out2)];
+    ok(&label(&args2));
+    let mut j = journal(&out2);
+    j.as_object_mut().unwrap().remove("blank_lines_are_rows");
+    std::fs::write(format!("{}.journal", out2.display()), j.to_string()).unwrap();
+    rewind_journal(&out2, 2);
+    assert_eq!(ok(&label(&args2))["resumed_at_row"], 2);
+    assert_eq!(read_jsonl(&out2).len(), 4);
+}
+
+/// Audit ux37 C6: the report's bad-row examples printed a phone number from an error message.
+#[test]
+fn error_messages_never_echo_pii_into_the_output_or_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pii.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            "{\"id\":1,\"text\":\"我的电话13812345678，快递丢了\"}\n",
+            "{\"id\":2,\"text\":13712345678}\n",
+            "{\"id\":3,\"turns\":[{\"speaker\":\"customer\",\"text\":13912345678}]}\n",
+            "{\"id\":4,\"text\":[\"15012345678\"]}\n",
+        ),
+    )
+    .unwrap();
+    for name in ["pii.out.jsonl", "pii.out.csv"] {
+        let output = dir.path().join(name);
+        let summary = ok(&label(&["--input", s(&input), "--output", s(&output)]));
+        assert_eq!(summary["errors"], 3);
+        assert_eq!(summary["error_kinds"]["non_text_value"], 2, "{summary}");
+        let report =
+            std::fs::read_to_string(dir.path().join(format!("{name}.report.html"))).unwrap();
+        for phone in ["13812345678", "13712345678", "13912345678", "15012345678"] {
+            assert!(!report.contains(phone), "{name}: {phone} in the report");
+        }
+        assert!(report.contains("non-text value (a number) in field `text`"));
+        assert!(report.contains("non-text value (a list) in field `text`"));
+        if name.ends_with(".jsonl") {
+            let rows = read_jsonl(&output);
+            for r in &rows[1..] {
+                let e = r["error"].as_str().unwrap();
+                assert!(!e.contains("123456"), "{e}");
+            }
+            // The input fields stay unchanged: the output holds the input's numbers in them.
+            assert_eq!(rows[1]["text"], 13712345678u64);
+        } else {
+            let mut r = csv::Reader::from_path(&output).unwrap();
+            for rec in r.records().skip(1) {
+                let e = rec.unwrap().iter().next_back().unwrap().to_string();
+                assert!(!e.is_empty() && !e.contains("123456"), "{e}");
+            }
+        }
+    }
+}
+
+/// Audit ux37 C7: CSV output cells starting with `=`, `+`, `@` ran as formulas in Excel.
+#[test]
+fn csv_output_neutralises_formulas_but_keeps_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("formula.csv");
+    std::fs::write(
+        &input,
+        concat!(
+            "id,text,score\n",
+            "1,\"=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")客服态度差\",-0.5\n",
+            "2,\"+1+1 退款太慢\",+3\n",
+            "3,\"@SUM(1,1) 差评\",=1\n",
+            "4,\"-我要投诉，电话13812345678\",7\n",
+        ),
+    )
+    .unwrap();
+    let output = dir.path().join("formula.out.csv");
+    let summary = ok(&label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--id-field",
+        "id",
+    ]));
+    assert_eq!(summary["errors"], 0);
+    let mut r = csv::Reader::from_path(&output).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    for (i, first) in ["=", "+", "@", "-"].iter().enumerate() {
+        for c in ["text", "masked_text"] {
+            let cell = &recs[i][col(c)];
+            assert!(cell.starts_with(&format!("'{first}")), "{c}: {cell}");
+        }
+    }
+    assert!(recs[3][col("masked_text")].starts_with("'-我要投诉"));
+    assert!(!recs[3][col("masked_text")].contains("13812345678"));
+    // Numbers stay numbers; a text that is a formula does not.
+    assert_eq!(&recs[0][col("score")], "-0.5");
+    assert_eq!(&recs[1][col("score")], "+3");
+    assert_eq!(&recs[2][col("score")], "'=1");
+    // The report reads the cells back as the texts they are.
+    let report = std::fs::read_to_string(dir.path().join("formula.out.csv.report.html")).unwrap();
+    assert!(report.contains("@SUM(1,1)"));
+    assert!(!report.contains("&#39;@SUM") && !report.contains("&#39;=HYPERLINK"));
+}
+
+/// Audit ux37 C8: a mistyped --text-field on JSONL made every row an error with exit 0 (CSV and xlsx: exit 2).
+#[test]
+fn a_jsonl_text_field_in_no_row_of_the_first_chunk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = big_input(dir.path(), 5);
+    let output = dir.path().join("tf.out.jsonl");
+    let refused = label(&[
+        "--input",
+        s(&input),
+        "--output",
+        s(&output),
+        "--text-field",
+        "nope",
+    ]);
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{msg}");
+    assert!(
+        msg.contains("--text-field \"nope\"") && msg.contains("\"n\"") && msg.contains("\"text\""),
+        "{msg}"
+    );
+    assert!(!output.exists());
+    // No text-like field at all: refused too, pointing to --text-field.
+    let odd = dir.path().join("odd.jsonl");
+    std::fs::write(&odd, "{\"a\":\"好\"}\n{\"a\":\"差\"}\n").unwrap();
+    let msg = label(&["--input", s(&odd), "--output", s(&output)]);
+    assert_eq!(msg.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&msg.stderr).contains("--text-field"));
+    // A field some rows lack still labels (those rows get `no field`), and conversations need no text field.
+    let mixed = dir.path().join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        concat!(
+            "{\"a\":\"x\"}\n",
+            "{\"正文\":\"太慢了\"}\n",
+            "{\"turns\":[{\"speaker\":\"customer\",\"text\":\"在吗\"}]}\n",
+        ),
+    )
+    .unwrap();
+    let summary = ok(&label(&["--input", s(&mixed), "--output", s(&output)]));
+    assert_eq!(summary["text_field"], "正文");
+    assert_eq!(summary["error_kinds"]["missing_field"], 1);
+    let conv = dir.path().join("conv.jsonl");
+    std::fs::write(
+        &conv,
+        "{\"turns\":[{\"speaker\":\"customer\",\"text\":\"在吗\"}]}\n",
+    )
+    .unwrap();
+    let summary = ok(&label(&[
+        "--input",
+        s(&conv),
+        "--output",
+        s(&dir.path().join("conv.out.jsonl")),
+    ]));
+    assert_eq!(summary["errors"], 0);
 }

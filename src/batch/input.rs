@@ -80,6 +80,126 @@ pub struct Scan {
     pub bom: Option<&'static Encoding>,
     pub gb18030: Reading,
     pub big5: Reading,
+    /// JSONL: the lines holding only whitespace (each is a row with an `empty line` error).
+    pub blank_lines: u64,
+    /// JSONL, when asked for: the field names of every object line, in the order they first appear (the
+    /// columns of a CSV output, so a field first seen late in the file is not dropped).
+    pub keys: Vec<String>,
+}
+
+/// The field names of one JSON object, its values skipped unread.
+struct KeysOf(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeysOf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeysOf;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<KeysOf, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(KeysOf(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The fields of one JSON object in file order, a repeated name included.
+struct PairsOf(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for PairsOf {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = PairsOf;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<PairsOf, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(kv) = m.next_entry::<String, Value>()? {
+                    pairs.push(kv);
+                }
+                Ok(PairsOf(pairs))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The field names of one object line as the reader names them: a name repeated in the line gets `_2`,
+/// `_3` … (as a repeated CSV header does), so no value is lost.
+fn dedupe_keys(keys: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let mut name = k.clone();
+        let mut n = 2;
+        while out.contains(&name) {
+            name = format!("{k}_{n}");
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
+/// Reads JSONL lines as the scan's blocks arrive: counts blank lines and collects field names.
+#[derive(Default)]
+struct JsonlLines {
+    partial: Vec<u8>,
+    blank: u64,
+    keys: Vec<String>,
+    seen: std::collections::HashSet<String>,
+    collect_keys: bool,
+}
+
+impl JsonlLines {
+    fn line(&mut self, line: &[u8]) {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            self.blank += 1;
+        } else if self.collect_keys {
+            // Lines that are not objects (or not JSON) have no fields: the reader keeps them under `raw`.
+            if let Ok(KeysOf(keys)) = serde_json::from_slice::<KeysOf>(line) {
+                for k in dedupe_keys(keys) {
+                    if !self.seen.contains(&k) {
+                        self.seen.insert(k.clone());
+                        self.keys.push(k);
+                    }
+                }
+            }
+        }
+    }
+
+    fn feed(&mut self, mut block: &[u8]) {
+        while let Some(i) = block.iter().position(|b| *b == b'\n') {
+            if self.partial.is_empty() {
+                self.line(&block[..i]);
+            } else {
+                self.partial.extend_from_slice(&block[..i]);
+                let line = std::mem::take(&mut self.partial);
+                self.line(&line);
+            }
+            block = &block[i + 1..];
+        }
+        self.partial.extend_from_slice(block);
+    }
+
+    fn finish(&mut self) {
+        if !self.partial.is_empty() {
+            let line = std::mem::take(&mut self.partial);
+            self.line(&line);
+        }
+    }
 }
 
 /// How a legacy Chinese encoding reads a file: its malformed sequences, and how many of the characters it
@@ -213,9 +333,14 @@ impl ErrorCounter {
     }
 }
 
-/// Reads the whole file once: size, hash, and (when `text` is set) the malformed-sequence counts that
-/// decide the encoding of a CSV file.
-pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
+/// Reads the whole file once: size, hash; for a CSV file the malformed-sequence counts that decide its
+/// encoding; for a JSONL file its blank lines and (when `keys` is set) every field name.
+pub fn scan(path: &Path, format: InputFormat, keys: bool) -> Result<Scan, BatchError> {
+    let text = format == InputFormat::Csv;
+    let mut jsonl = (format == InputFormat::Jsonl).then(|| JsonlLines {
+        collect_keys: keys,
+        ..JsonlLines::default()
+    });
     let mut file = File::open(path).map_err(|e| BatchError::input(path, e))?;
     let mut buf = vec![0u8; 1 << 20];
     let mut hash = Fnv::default();
@@ -248,12 +373,22 @@ pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
             gb.feed(block, false);
             big5.feed(block, false);
         }
+        if let Some(j) = jsonl.as_mut() {
+            j.feed(block);
+        }
     }
     if text {
         utf8.feed(&[], true);
         gb.feed(&[], true);
         big5.feed(&[], true);
     }
+    let (blank_lines, keys) = match jsonl {
+        Some(mut j) => {
+            j.finish();
+            (j.blank, j.keys)
+        }
+        None => (0, Vec::new()),
+    };
     Ok(Scan {
         size,
         hash: hash.0,
@@ -261,6 +396,8 @@ pub fn scan(path: &Path, text: bool) -> Result<Scan, BatchError> {
         bom,
         gb18030: gb.reading,
         big5: big5.reading,
+        blank_lines,
+        keys,
     })
 }
 
@@ -475,10 +612,27 @@ pub fn parse_jsonl_line(bytes: &[u8]) -> RawRow {
         };
     }
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => RawRow {
-            fields: m,
-            problem: None,
-        },
+        Ok(Value::Object(m)) => {
+            // serde_json keeps the last value of a repeated name; keep each instead (`text`, `text_2`).
+            let repeated = serde_json::from_str::<KeysOf>(text).is_ok_and(|k| k.0.len() > m.len());
+            let pairs = repeated
+                .then(|| serde_json::from_str::<PairsOf>(text).ok())
+                .flatten();
+            let fields = match pairs {
+                Some(PairsOf(pairs)) => {
+                    let names = dedupe_keys(pairs.iter().map(|(k, _)| k.clone()).collect());
+                    names
+                        .into_iter()
+                        .zip(pairs.into_iter().map(|(_, v)| v))
+                        .collect()
+                }
+                None => m,
+            };
+            RawRow {
+                fields,
+                problem: None,
+            }
+        }
         Ok(other) => {
             fields.insert("raw".into(), other);
             RawRow {
@@ -498,27 +652,28 @@ pub fn parse_jsonl_line(bytes: &[u8]) -> RawRow {
 
 impl RowSource for JsonlSource {
     fn next_row(&mut self) -> Result<Option<RawRow>, BatchError> {
-        loop {
-            self.line.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.line)
-                .map_err(|e| BatchError::input(&self.path, e))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            if !self.started {
-                self.started = true;
-                if self.line.starts_with(b"\xEF\xBB\xBF") {
-                    self.line.drain(..3);
-                }
-            }
-            // Blank lines are not rows.
-            if self.line.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
-            }
-            return Ok(Some(parse_jsonl_line(&self.line)));
+        self.line.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| BatchError::input(&self.path, e))?;
+        if n == 0 {
+            return Ok(None);
         }
+        if !self.started {
+            self.started = true;
+            if self.line.starts_with(b"\xEF\xBB\xBF") {
+                self.line.drain(..3);
+            }
+        }
+        // A blank line is a row too (with an error), so output line N stays input line N.
+        if self.line.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(Some(RawRow {
+                fields: Map::new(),
+                problem: Some("empty line: the line holds no JSON".into()),
+            }));
+        }
+        Ok(Some(parse_jsonl_line(&self.line)))
     }
     fn columns(&self) -> &[String] {
         &[]
@@ -940,7 +1095,8 @@ impl RowSource for XlsxSource {
     }
 }
 
-/// Column names that hold the text, most likely first (compared case-insensitively).
+/// Column names that say a column holds the text: content, feedback, comment … (compared
+/// case-insensitively).
 pub const TEXT_FIELD_NAMES: &[&str] = &[
     "text",
     "content",
@@ -964,12 +1120,51 @@ pub const TEXT_FIELD_NAMES: &[&str] = &[
     "留言内容",
     "问题描述",
     "客户反馈",
-    "备注",
     "正文",
 ];
 
-/// The text column: the one given (it must exist when the file has a header), else the first exact
-/// match from [`TEXT_FIELD_NAMES`], else a column whose name contains one of them.
+/// Names of remarks columns: the text column only when no column has a name from [`TEXT_FIELD_NAMES`] (a
+/// help-desk export's `备注` is mostly `无`, beside the real `客户反馈内容`).
+pub const NOTE_FIELD_NAMES: &[&str] = &["备注"];
+
+/// How plausible a column name is as the text column, best first: 0 `text` itself (the API's name), 1 a
+/// name from [`TEXT_FIELD_NAMES`], 2 a name ending with one (`客户反馈内容`; a Chinese or English compound
+/// names what it is last, so `反馈时间` is a time), 3 a name containing one (`评论id`), 4 a name from
+/// [`NOTE_FIELD_NAMES`], 5 a name containing one (`客服备注`). `None`: not a candidate.
+pub fn text_name_rank(name: &str) -> Option<u8> {
+    let n = name.trim().to_lowercase();
+    if n == "text" {
+        return Some(0);
+    }
+    let rank = |names: &[&str], exact: u8, ends: u8, contains: u8| {
+        if names.iter().any(|c| n == *c) {
+            Some(exact)
+        } else if names.iter().any(|c| n.ends_with(c)) {
+            Some(ends)
+        } else if names.iter().any(|c| n.contains(c)) {
+            Some(contains)
+        } else {
+            None
+        }
+    };
+    rank(TEXT_FIELD_NAMES, 1, 2, 3).or_else(|| rank(NOTE_FIELD_NAMES, 4, 5, 5))
+}
+
+/// The columns that could hold the text, most plausible first ([`text_name_rank`]; column order within a
+/// rank), with their ranks.
+pub fn text_field_candidates(columns: &[String]) -> Vec<(u8, String)> {
+    let mut c: Vec<(u8, String)> = columns
+        .iter()
+        .filter_map(|c| text_name_rank(c).map(|r| (r, c.clone())))
+        .collect();
+    c.sort_by_key(|(r, _)| *r);
+    c
+}
+
+/// The text column: the one given (it must exist when the file has a header), else the one column of the
+/// best [`text_name_rank`]. Two columns of the best rank are equally plausible (`客户反馈内容` and
+/// `客服回复内容`): that is refused, naming both, rather than a silent guess. With no candidate, a file with
+/// a header is refused and a JSONL file gets `text`.
 pub fn resolve_text_field(
     given: Option<&str>,
     columns: &[String],
@@ -983,23 +1178,32 @@ pub fn resolve_text_field(
         }
         return Ok(g.to_string());
     }
-    let lower: Vec<String> = columns.iter().map(|c| c.to_lowercase()).collect();
-    for cand in TEXT_FIELD_NAMES {
-        if let Some(i) = lower.iter().position(|c| c == cand) {
-            return Ok(columns[i].clone());
-        }
-    }
-    for cand in TEXT_FIELD_NAMES.iter().filter(|c| c.chars().count() >= 2) {
-        if let Some(i) = lower.iter().position(|c| c.contains(cand)) {
-            return Ok(columns[i].clone());
-        }
-    }
-    if strict {
-        Err(BatchError::Usage(format!(
+    let candidates = text_field_candidates(columns);
+    match candidates.as_slice() {
+        [] if strict => Err(BatchError::Usage(format!(
             "no text column found among {columns:?}; name it with --text-field"
-        )))
-    } else {
-        Ok("text".to_string())
+        ))),
+        [] => Ok("text".to_string()),
+        [(best, name), rest @ ..] => {
+            let tied: Vec<&String> = rest
+                .iter()
+                .filter(|(r, _)| r == best)
+                .map(|(_, n)| n)
+                .collect();
+            if tied.is_empty() {
+                Ok(name.clone())
+            } else {
+                let mut all = vec![name];
+                all.extend(tied);
+                Err(BatchError::Usage(format!(
+                    "more than one column could hold the text: {}; choose one with --text-field",
+                    all.iter()
+                        .map(|n| format!("{n:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        }
     }
 }
 
@@ -1038,6 +1242,40 @@ mod tests {
             "客户评论内容"
         );
         assert!(resolve_text_field(None, &cols(&["a", "b"]), true).is_err());
+        // A remarks column never beats a column named for the content (the audit's help-desk export).
+        let export = cols(&["工单号", "日期", "客户反馈内容", "备注"]);
+        assert_eq!(
+            resolve_text_field(None, &export, true).unwrap(),
+            "客户反馈内容"
+        );
+        assert_eq!(
+            resolve_text_field(None, &cols(&["工单号", "备注"]), true).unwrap(),
+            "备注"
+        );
+        // A name ending with a text word beats one that only contains it: 反馈时间 is a time.
+        assert_eq!(
+            resolve_text_field(None, &cols(&["客户反馈时间", "客户反馈内容"]), true).unwrap(),
+            "客户反馈内容"
+        );
+        assert_eq!(
+            resolve_text_field(None, &cols(&["comment", "text"]), true).unwrap(),
+            "text"
+        );
+        // Two equally plausible columns: refused, naming both and the flag.
+        let e = resolve_text_field(None, &cols(&["客户反馈内容", "客服回复内容", "备注"]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"客户反馈内容\", \"客服回复内容\"")
+                && e.contains("--text-field")
+                && !e.contains("备注"),
+            "{e}"
+        );
+        assert!(resolve_text_field(None, &cols(&["内容", "评论"]), false).is_err());
+        assert_eq!(
+            resolve_text_field(Some("备注"), &export, true).unwrap(),
+            "备注"
+        );
         assert!(resolve_text_field(Some("x"), &cols(&["a"]), true).is_err());
         assert_eq!(resolve_text_field(None, &[], false).unwrap(), "text");
         assert_eq!(
@@ -1053,12 +1291,12 @@ mod tests {
         let (gbk, _, _) = GB18030.encode(text);
         let p = dir.path().join("g.csv");
         std::fs::write(&p, &gbk).unwrap();
-        let s = scan(&p, true).unwrap();
+        let s = scan(&p, InputFormat::Csv, false).unwrap();
         assert!(s.utf8_errors > 0 && s.gb18030.errors == 0);
         assert_eq!(choose_encoding(None, &s).unwrap(), GB18030);
         let p2 = dir.path().join("u.csv");
         std::fs::write(&p2, format!("\u{feff}{text}")).unwrap();
-        let s2 = scan(&p2, true).unwrap();
+        let s2 = scan(&p2, InputFormat::Csv, false).unwrap();
         assert_eq!(s2.bom, Some(UTF_8));
         assert_eq!(choose_encoding(None, &s2).unwrap(), UTF_8);
         assert_ne!(s.hash, s2.hash);
@@ -1077,7 +1315,7 @@ mod tests {
     fn detect(dir: &Path, name: &str, bom: &[u8], bytes: &[u8]) -> &'static Encoding {
         let p = dir.join(name);
         std::fs::write(&p, [bom, bytes].concat()).unwrap();
-        choose_encoding(None, &scan(&p, true).unwrap()).unwrap()
+        choose_encoding(None, &scan(&p, InputFormat::Csv, false).unwrap()).unwrap()
     }
 
     fn utf16(text: &str, little: bool) -> Vec<u8> {
@@ -1147,7 +1385,7 @@ mod tests {
         let p = d.join("excel.txt");
         let text = "编号\t客户评论\n1\t客服態度太差了\n2\t\"物流很快，谢谢\"\n";
         std::fs::write(&p, [&[0xFF, 0xFE][..], &utf16(text, true)].concat()).unwrap();
-        let enc = choose_encoding(None, &scan(&p, true).unwrap()).unwrap();
+        let enc = choose_encoding(None, &scan(&p, InputFormat::Csv, false).unwrap()).unwrap();
         let (mut src, delim) = CsvSource::open(&p, enc, None, 0).unwrap();
         assert_eq!(delim, b'\t');
         assert_eq!(src.columns(), ["编号", "客户评论"]);
@@ -1177,6 +1415,63 @@ mod tests {
         for c in "狝篈畉璶禗びщ".chars() {
             assert!(!is_common_hanzi(c), "{c}");
         }
+    }
+
+    #[test]
+    fn a_jsonl_scan_finds_every_field_and_the_blank_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("late.jsonl");
+        // Fields first seen on the last line, a line across the scan's 1 MiB blocks, a blank and a
+        // whitespace-only line, a broken line, a non-object line, a BOM and no final newline.
+        let long = "长".repeat(400_000);
+        let body = format!(
+            "\u{feff}{{\"id\":1,\"text\":\"好\"}}\n\n{{\"id\":2,\"text\":\"{long}\",\"x\":{{\"deep\":[1]}}}}\n  \t\r\n{{broken\n[1,2]\n{{\"text\":\"差\",\"vip\":\"金卡\",\"phone\":\"1\"}}"
+        );
+        std::fs::write(&p, &body).unwrap();
+        let s = scan(&p, InputFormat::Jsonl, true).unwrap();
+        assert_eq!(s.keys, ["id", "text", "x", "vip", "phone"]);
+        assert_eq!(s.blank_lines, 2);
+        assert_eq!(s.size, body.len() as u64);
+        let s = scan(&p, InputFormat::Jsonl, false).unwrap();
+        assert!(s.keys.is_empty());
+        assert_eq!(s.blank_lines, 2);
+        // The reader sees the same lines: blank ones are rows too.
+        let mut src = JsonlSource::open(&p, 0).unwrap();
+        let mut problems = Vec::new();
+        while let Some(r) = src.next_row().unwrap() {
+            problems.push(r.problem.map(|p| p.split(':').next().unwrap().to_string()));
+        }
+        assert_eq!(
+            problems,
+            [
+                None,
+                Some("empty line".into()),
+                None,
+                Some("empty line".into()),
+                Some("broken line".into()),
+                Some("broken line".into()),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_jsonl_field_keeps_both_values() {
+        let row = parse_jsonl_line(
+            "{\"id\":14,\"text\":\"重复字段\",\"text\":\"第二个值\",\"text\":3}\n".as_bytes(),
+        );
+        assert!(row.problem.is_none());
+        assert_eq!(
+            Value::Object(row.fields),
+            serde_json::json!({"id": 14, "text": "重复字段", "text_2": "第二个值", "text_3": 3})
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dup.jsonl");
+        std::fs::write(&p, "{\"text\":\"a\",\"text\":\"b\"}\n{\"text_2\":1}\n").unwrap();
+        assert_eq!(
+            scan(&p, InputFormat::Jsonl, true).unwrap().keys,
+            ["text", "text_2"]
+        );
     }
 
     #[test]

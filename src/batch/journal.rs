@@ -86,6 +86,10 @@ pub struct Journal {
     /// Input columns of a CSV output (fixed by the first chunk of a JSONL input).
     pub columns: Vec<String>,
     pub complete: bool,
+    /// Blank JSONL lines are rows (`empty line` errors). False in journals written before they were, whose
+    /// row counts skip them: such a run cannot resume in step with an input that has blank lines.
+    #[serde(default)]
+    pub blank_lines_are_rows: bool,
 }
 
 pub fn path_for(output: &Path) -> PathBuf {
@@ -177,6 +181,7 @@ mod tests {
             output_bytes: 99,
             columns: vec!["a".into()],
             complete: false,
+            blank_lines_are_rows: true,
         };
         j.store(&p).unwrap();
         assert_eq!(Journal::load(&p).unwrap(), Some(j));

@@ -159,7 +159,16 @@ pub fn request_for(
             "spreadsheet error cell {} in field `{text_field}`",
             o["cell_error"]
         )),
-        Some(other) => Err(format!("non-text value in field `{text_field}`: {other}")),
+        // The value is not echoed: a number in a text column is often a phone or an id number.
+        Some(other) => Err(format!(
+            "non-text value ({}) in field `{text_field}`",
+            match other {
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "true or false",
+                Value::Array(_) => "a list",
+                _ => "an object",
+            }
+        )),
         None => Err(format!("no field `{text_field}`")),
     }
 }
@@ -317,7 +326,9 @@ fn label_chunk(
                     );
                 }
                 Err(e) => {
-                    fields.insert("error".into(), Value::String(e));
+                    // A message may quote the input (a `turns` value serde could not read): PII masked,
+                    // as everywhere xinsheng writes text itself.
+                    fields.insert("error".into(), Value::String(analyzer.mask(&e)));
                 }
             }
             Ok(fields)
@@ -353,6 +364,32 @@ pub struct Summary {
     pub priority: std::collections::BTreeMap<String, u64>,
     pub escalated: u64,
     pub reasons: std::collections::BTreeMap<String, u64>,
+}
+
+/// The line printed at the start of a run (unless `--quiet`): which column is read as the text, and why.
+fn text_field_note(given: bool, text_field: &str, columns: &[String]) -> String {
+    if given {
+        return format!("text column: {text_field:?} (--text-field)");
+    }
+    let others: Vec<String> = input::text_field_candidates(columns)
+        .into_iter()
+        .filter(|(_, c)| c != text_field)
+        .map(|(_, c)| format!("{c:?}"))
+        .collect();
+    if !columns.iter().any(|c| c == text_field) {
+        return format!(
+            "text column: {text_field:?} (the default: no field of the first rows has a text-like name; \
+             choose one with --text-field)"
+        );
+    }
+    format!(
+        "text column: {text_field:?} (found by its name{}; choose another with --text-field)",
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("; passed over: {}", others.join(", "))
+        }
+    )
 }
 
 /// Whether two paths name one file: the same spelling, or (when both exist) the same file by another name —
@@ -396,7 +433,9 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     let chunk_size = opts.chunk_size.max(1);
 
     // 1. Scan and open the input.
-    let scan = input::scan(&opts.input, in_format == InputFormat::Csv)?;
+    // A CSV output of a JSONL input has a column for every field of the file, not only the first chunk's.
+    let all_keys = in_format == InputFormat::Jsonl && out_format == OutputFormat::Csv;
+    let scan = input::scan(&opts.input, in_format, all_keys)?;
     let mut encoding = None;
     let mut delimiter = None;
     let source: Box<dyn RowSource> = match in_format {
@@ -432,8 +471,35 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
     } else {
         (rows.source.columns().to_vec(), true)
     };
-    rows.peeked.extend(first);
     let text_field = input::resolve_text_field(opts.text_field.as_deref(), &columns, strict)?;
+    if in_format == InputFormat::Jsonl {
+        // A JSONL file has no header: a text field in no text row of the first chunk is a typo (or the
+        // wrong file), refused as a CSV or xlsx column that does not exist is, not a file of errors.
+        let mut texts = first
+            .iter()
+            .filter(|r| r.problem.is_none() && !r.fields.contains_key("turns"));
+        let some = texts.clone().next().is_some();
+        if some && !texts.any(|r| r.fields.contains_key(&text_field)) {
+            return Err(BatchError::Usage(match &opts.text_field {
+                Some(f) => format!(
+                    "--text-field {f:?} is in none of the first {} rows; the fields there are {columns:?}",
+                    first.len()
+                ),
+                None => format!(
+                    "no text field found among the fields of the first {} rows, {columns:?}; name it \
+                     with --text-field",
+                    first.len()
+                ),
+            }));
+        }
+    }
+    rows.peeked.extend(first);
+    if opts.progress {
+        eprintln!(
+            "{}",
+            text_field_note(opts.text_field.is_some(), &text_field, &columns)
+        );
+    }
     for (flag, f) in [
         ("--id-field", &opts.id_field),
         ("--date-field", &opts.date_field),
@@ -500,11 +566,38 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         _ => None,
     };
 
+    if let Some(j) = &previous {
+        if in_format == InputFormat::Jsonl && !j.blank_lines_are_rows && scan.blank_lines > 0 {
+            return Err(BatchError::Usage(format!(
+                "{} was started by an earlier xinsheng that skipped blank lines; the input has {} \
+                 blank lines, which are now rows (error `empty line`, so output line N is input line N) \
+                 — rerun with --restart",
+                opts.output.display(),
+                scan.blank_lines
+            )));
+        }
+    }
     let reserved = reserved_names(out_format);
+    let columns = if all_keys { &scan.keys } else { &columns };
+    let expected_columns = output_columns(columns, reserved);
+    if let Some(j) = &previous {
+        if out_format == OutputFormat::Csv && j.columns != expected_columns {
+            let missing: Vec<&String> = expected_columns
+                .iter()
+                .filter(|c| !j.columns.contains(c))
+                .collect();
+            return Err(BatchError::Usage(format!(
+                "{} was started by an earlier xinsheng that wrote only the fields of the first chunk as \
+                 columns; the input has more ({missing:?}), which that output would drop — rerun with \
+                 --restart",
+                opts.output.display()
+            )));
+        }
+    }
     let formatter_columns = previous
         .as_ref()
         .map(|j| j.columns.clone())
-        .unwrap_or_else(|| output_columns(&columns, reserved));
+        .unwrap_or(expected_columns);
     let formatter = Formatter {
         format: out_format,
         columns: formatter_columns,
@@ -513,6 +606,20 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
         Some(j) => j,
         None => {
             let header = formatter.header()?;
+            // An output without a journal was not written by a run of this command (or holds nothing but
+            // the header of one killed before its first journal): never overwrite it unasked.
+            if !opts.restart && output_len.is_some_and(|n| n > 0) && !journal_path.exists() {
+                let ours = output_len == Some(header.len() as u64)
+                    && std::fs::read(&opts.output).is_ok_and(|b| b == header);
+                if !ours {
+                    return Err(BatchError::Usage(format!(
+                        "{} already exists and no run of `xinsheng label` wrote it (there is no {}); \
+                         rerun with --restart to overwrite it, or choose another --output",
+                        opts.output.display(),
+                        journal_path.display()
+                    )));
+                }
+            }
             let mut f = std::fs::File::create(&opts.output).map_err(out_err(&opts.output))?;
             f.write_all(&header).map_err(out_err(&opts.output))?;
             f.sync_all().map_err(out_err(&opts.output))?;
@@ -524,6 +631,7 @@ pub fn label_file(analyzer: &Analyzer, opts: &LabelOptions<'_>) -> Result<Summar
                 output_bytes: header.len() as u64,
                 columns: formatter.columns.clone(),
                 complete: false,
+                blank_lines_are_rows: true,
             };
             j.store(&journal_path)?;
             j
@@ -676,9 +784,11 @@ mod tests {
             request_for(&obj(json!({"内容": "太慢"})), "内容", true).unwrap(),
             Request::text("太慢")
         );
-        assert!(request_for(&obj(json!({"内容": 5})), "内容", true)
-            .unwrap_err()
-            .contains("non-text"));
+        assert_eq!(
+            request_for(&obj(json!({"内容": 13712345678u64})), "内容", true).unwrap_err(),
+            "non-text value (a number) in field `内容`",
+            "the value is not echoed"
+        );
         assert_eq!(
             request_for(&obj(json!({"内容": null})), "内容", true).unwrap_err(),
             "text is empty"

@@ -2,7 +2,8 @@
 //! fsync'd before the journal records it, so the journal's byte offset always ends on a whole row.
 //!
 //! `.jsonl`: the input row's fields unchanged, plus `analysis` (the contract) or `error`.
-//! `.csv`: UTF-8 with a BOM (Excel opens it right), the input columns, then [`ANALYSIS_COLUMNS`].
+//! `.csv`: UTF-8 with a BOM (Excel opens it right), the input columns, then [`ANALYSIS_COLUMNS`]; a text
+//! cell a spreadsheet would run as a formula gets a leading `'` ([`csv_safe`]).
 
 use super::input::extension;
 use super::BatchError;
@@ -49,6 +50,35 @@ pub const ANALYSIS_COLUMNS: &[&str] = &[
     "masked_text",
     "error",
 ];
+
+/// A CSV cell as written: a text starting with `=`, `+`, `-`, `@`, a tab or a carriage return (what Excel
+/// and LibreOffice run as a formula: `=HYPERLINK(…)`, `@SUM(…)`) gets a leading `'` (OWASP's advice on CSV
+/// injection), and so does one that already starts with `'`s before such a character, so [`csv_unsafe`]
+/// gives back the text exactly. A number stays a number: `-0.5` and `+86` are left alone.
+pub fn csv_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s
+        .trim_start_matches('\'')
+        .starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !s.parse::<f64>().is_ok_and(f64::is_finite) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// The text of a CSV cell [`csv_safe`] wrote.
+pub fn csv_unsafe(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest)
+            if rest
+                .trim_start_matches('\'')
+                .starts_with(['=', '+', '-', '@', '\t', '\r']) =>
+        {
+            rest
+        }
+        _ => s,
+    }
+}
 
 /// A labeled row: the input fields plus `analysis` or `error` (JSONL shape).
 pub type Labeled = Map<String, Value>;
@@ -118,8 +148,12 @@ impl Formatter {
             OutputFormat::Csv => {
                 let mut buf = b"\xEF\xBB\xBF".to_vec();
                 let mut w = csv::WriterBuilder::new().from_writer(&mut buf);
-                let mut names: Vec<&str> = self.columns.iter().map(String::as_str).collect();
-                names.extend(ANALYSIS_COLUMNS.iter().copied());
+                let mut names: Vec<String> = self
+                    .columns
+                    .iter()
+                    .map(|c| csv_safe(c).into_owned())
+                    .collect();
+                names.extend(ANALYSIS_COLUMNS.iter().map(|c| c.to_string()));
                 w.write_record(&names).map_err(csv_err)?;
                 w.flush().map_err(|e| BatchError::Output(e.to_string()))?;
                 drop(w);
@@ -144,7 +178,8 @@ impl Formatter {
                     let mut record: Vec<String> =
                         self.columns.iter().map(|c| cell(row.get(c))).collect();
                     record.extend(flatten(row));
-                    w.write_record(&record).map_err(csv_err)?;
+                    w.write_record(record.iter().map(|c| csv_safe(c).into_owned()))
+                        .map_err(csv_err)?;
                 }
                 w.flush().map_err(|e| BatchError::Output(e.to_string()))?;
             }
@@ -196,6 +231,35 @@ mod tests {
             "8,,,,,,,,,,,,text is empty\n"
         );
         assert!(OutputFormat::from_path(Path::new("x.xlsx")).is_err());
+        // Formulas are neutralised, numbers are not, and the report reads the text back exactly.
+        for (text, cell) in [
+            (
+                "=HYPERLINK(\"http://evil.example\")",
+                "'=HYPERLINK(\"http://evil.example\")",
+            ),
+            ("+1+1 退款太慢", "'+1+1 退款太慢"),
+            ("@SUM(1,1)", "'@SUM(1,1)"),
+            ("-", "'-"),
+            ("\t=1", "'\t=1"),
+            ("'=1", "''=1"),
+            ("'引号", "'引号"),
+            ("-0.5", "-0.5"),
+            ("+86", "+86"),
+            ("1e3", "1e3"),
+            ("-inf", "'-inf"),
+            ("好评 =1", "好评 =1"),
+        ] {
+            assert_eq!(csv_safe(text), cell, "{text:?}");
+            assert_eq!(csv_unsafe(cell), text, "{cell:?}");
+        }
+        let row = json!({"id": "-3", "内容": "=1+1", "analysis": {"masked_text": "=1+1", "keywords": ["-", "=x"]}});
+        let mut buf = Vec::new();
+        f.write_rows(&[row.as_object().unwrap().clone()], &mut buf)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "-3,'=1+1,,,,,,,,,'-;=x,'=1+1,\n"
+        );
         assert_eq!(
             OutputFormat::from_path(Path::new("x.CSV")).unwrap(),
             OutputFormat::Csv

@@ -190,7 +190,9 @@ pub struct Stats {
 
 /// The kind of a row error, for counting.
 pub fn error_kind(msg: &str) -> &'static str {
-    if msg.starts_with("broken") {
+    if msg.starts_with("empty line") {
+        "empty_line"
+    } else if msg.starts_with("broken") {
         "broken_line"
     } else if msg.starts_with("undecodable") {
         "undecodable_bytes"
@@ -379,7 +381,9 @@ impl Stats {
                     .headers()
                     .map_err(|e| err(e.to_string()))?
                     .iter()
-                    .map(|h| h.trim_start_matches('\u{feff}').to_string())
+                    .map(|h| {
+                        super::output::csv_unsafe(h.trim_start_matches('\u{feff}')).to_string()
+                    })
                     .collect();
                 // The analysis columns are the last ones (an input column may share a name).
                 let index = |name: &str| headers.iter().rposition(|h| h == name);
@@ -398,7 +402,9 @@ impl Stats {
                             "\u{0}date" => date_idx,
                             _ => idx.get(name).copied(),
                         }?;
-                        rec.get(i).filter(|v| !v.is_empty()).map(str::to_string)
+                        rec.get(i)
+                            .filter(|v| !v.is_empty())
+                            .map(|v| super::output::csv_unsafe(v).to_string())
                     };
                     stats.add(Record::from_csv(
                         n,
@@ -494,6 +500,7 @@ fn zh(label: &str) -> &str {
         "broken_line" => "损坏的行",
         "undecodable_bytes" => "无法解码",
         "empty_text" => "空文本",
+        "empty_line" => "空行",
         "non_text_value" => "非文本值",
         "error_cell" => "公式错误单元格",
         "missing_field" => "缺少字段",
@@ -622,12 +629,28 @@ fn hbars(items: &[(String, u64, String)], total: u64) -> String {
 }
 
 /// Stacked columns (negative / neutral / positive) per period, with the negative share as a line.
-fn trend_chart(periods: &[(String, Period)]) -> String {
+/// Bars of rows by sentiment per period, placed by date (a period without rows is a gap, not hidden), and
+/// the negative share as a line; `step` is the period in days (1 or 7).
+fn trend_chart(periods: &[(String, Period)], step: i64) -> String {
     let (w, h, left, right, top, bottom) = (900.0, 300.0, 50.0, 50.0, 16.0, 56.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
-    let max = periods.iter().map(|p| p.1.rows).max().unwrap_or(1).max(1) as f64;
-    let n = periods.len().max(1) as f64;
+    // The count axis has 4 intervals of a round number of whole rows (1, 2, 2.5 or 5 × 10ⁿ, at least 1).
+    let max_rows = periods.iter().map(|p| p.1.rows).max().unwrap_or(1).max(1) as f64;
+    let raw = max_rows / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let tick = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|t| *t >= raw)
+        .unwrap_or(raw)
+        .max(1.0)
+        .ceil();
+    let max = tick * 4.0;
+    let day = |label: &str| parse_day(label).unwrap_or(0);
+    let first = periods.first().map_or(0, |p| day(&p.0));
+    let last = periods.last().map_or(0, |p| day(&p.0));
+    let n = ((last - first) / step.max(1) + 1).max(1) as f64;
     let slot = plot_w / n;
     let bar = (slot * 0.7).clamp(1.0, 40.0);
     let mut svg = format!(
@@ -638,12 +661,11 @@ fn trend_chart(periods: &[(String, Period)]) -> String {
         let _ = write!(
             svg,
             "<line x1=\"{left}\" x2=\"{:.0}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e6e9ed\"/>\
-             <text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" class=\"ax\">{:.*}</text>\
+             <text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" class=\"ax\">{:.0}</text>\
              <text x=\"{:.0}\" y=\"{:.1}\" class=\"ax\">{}%</text>",
             w - right,
             left - 6.0,
             y + 4.0,
-            if max >= 8.0 { 0 } else { 1 },
             max * k as f64 / 4.0,
             w - right + 6.0,
             y + 4.0,
@@ -653,7 +675,8 @@ fn trend_chart(periods: &[(String, Period)]) -> String {
     let label_every = (periods.len() / 12).max(1);
     let mut line = String::new();
     for (i, (label, p)) in periods.iter().enumerate() {
-        let x = left + slot * i as f64 + (slot - bar) / 2.0;
+        let at = (day(label) - first) / step.max(1);
+        let x = left + slot * at as f64 + (slot - bar) / 2.0;
         let mut y = top + plot_h;
         for (count, color) in [
             (p.negative, sentiment_color("negative")),
@@ -880,9 +903,10 @@ pub fn html(stats: &Stats, summary: &Summary) -> String {
         if periods.is_empty() {
             h.push_str("<p class=\"muted\">日期字段中没有可识别的日期。</p>");
         } else {
-            h.push_str(&trend_chart(&periods));
+            h.push_str(&trend_chart(&periods, if weekly { 7 } else { 1 }));
             h.push_str("<table><tr><th>期间</th><th>行数</th><th>负面</th><th>负面占比</th><th>需升级</th></tr>");
-            for (label, p) in periods.iter().rev().take(14) {
+            // The last 14 periods, oldest first as in the chart.
+            for (label, p) in &periods[periods.len().saturating_sub(14)..] {
                 let _ = write!(
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -898,12 +922,22 @@ pub fn html(stats: &Stats, summary: &Summary) -> String {
         h.push_str("</section>");
     }
 
-    // Highest-risk rows.
+    // Highest-risk rows. The ID column only when the rows have ids (`--id-field`).
+    let show_id = stats.top_risk.iter().any(|r| r.id.is_some())
+        || stats.error_examples.iter().any(|e| e.1.is_some());
+    let id_cell = |id: &Option<String>| {
+        if show_id {
+            format!("<td>{}</td>", escape(id.as_deref().unwrap_or("")))
+        } else {
+            String::new()
+        }
+    };
     let _ = write!(
         h,
         "<section><h2>风险最高的 {} 行<small>highest-risk rows · 文本已脱敏</small></h2>\
-         <table><tr><th>行</th><th>ID</th><th>优先级</th><th>风险分</th><th>原因</th><th>情感</th><th>文本（脱敏）</th></tr>",
-        stats.top_risk.len()
+         <table><tr><th>行</th>{}<th>优先级</th><th>风险分</th><th>原因</th><th>情感</th><th>文本（脱敏）</th></tr>",
+        stats.top_risk.len(),
+        if show_id { "<th>ID</th>" } else { "" }
     );
     for r in &stats.top_risk {
         let p = r.priority.as_deref().unwrap_or("-");
@@ -924,10 +958,10 @@ pub fn html(stats: &Stats, summary: &Summary) -> String {
         let text: String = r.masked_text.chars().take(240).collect();
         let _ = write!(
             h,
-            "<tr><td>{}</td><td>{}</td><td><span class=\"pill\" style=\"background:{}\">{}</span>{}</td><td>{:.2}</td><td>{}</td>\
+            "<tr><td>{}</td>{}<td><span class=\"pill\" style=\"background:{}\">{}</span>{}</td><td>{:.2}</td><td>{}</td>\
              <td><span style=\"color:{}\">{}</span></td><td class=\"text\">{}{}</td></tr>",
             r.row,
-            escape(r.id.as_deref().unwrap_or("")),
+            id_cell(&r.id),
             priority_color(p),
             escape(p),
             if r.escalate { " ⚑" } else { "" },
@@ -955,13 +989,16 @@ pub fn html(stats: &Stats, summary: &Summary) -> String {
         for (k, n) in kinds {
             let _ = write!(h, "<tr><td>{}</td><td>{n}</td></tr>", named(k));
         }
-        h.push_str("</table><h2 style=\"margin-top:16px\"><small>示例 examples</small></h2><table><tr><th>行</th><th>ID</th><th>错误</th></tr>");
+        h.push_str("</table><h2 style=\"margin-top:16px\"><small>示例 examples</small></h2><table><tr><th>行</th>");
+        h.push_str(if show_id { "<th>ID</th>" } else { "" });
+        h.push_str("<th>错误</th></tr>");
         for (row, id, e) in &stats.error_examples {
             let _ = write!(
                 h,
-                "<tr><td>{row}</td><td>{}</td><td>{}</td></tr>",
-                escape(id.as_deref().unwrap_or("")),
-                escape(e)
+                "<tr><td>{row}</td>{}<td>{}</td></tr>",
+                id_cell(id),
+                // Outputs of earlier versions may hold messages that quote the input.
+                escape(&crate::text::pii::mask(e))
             );
         }
         h.push_str("</table>");
@@ -1050,6 +1087,39 @@ mod tests {
         assert!(!weekly);
         assert_eq!(periods.len(), 28);
         assert_eq!(periods.iter().map(|p| p.1.rows).sum::<u64>(), 200);
+    }
+
+    #[test]
+    fn trend_bars_stand_at_their_dates_on_a_whole_row_axis() {
+        let p = |n: u64| Period {
+            rows: n,
+            negative: n,
+            ..Period::default()
+        };
+        let periods = vec![
+            ("2026-11-01".to_string(), p(1)),
+            ("2026-11-05".to_string(), p(2)),
+            ("2026-11-06".to_string(), p(1)),
+        ];
+        let svg = trend_chart(&periods, 1);
+        let xs: Vec<f64> = svg
+            .match_indices("<rect x=\"")
+            .map(|(i, m)| {
+                svg[i + m.len()..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        // Six days, six slots: 11-05 stands in the fifth (three rects per period), not the second.
+        assert!(xs[0] < 150.0 && xs[3] > 600.0 && xs[3] < 660.0, "{xs:?}");
+        // Whole rows on the count axis (0 1 2 3 4), never 0.5.
+        assert!(
+            svg.contains(">3</text>") && !svg.contains(".5</text>"),
+            "{svg}"
+        );
     }
 
     #[test]
