@@ -901,12 +901,15 @@ fn a_silent_or_trickling_client_is_disconnected_after_the_header_timeout() {
 
 #[test]
 fn a_turn_that_timed_out_is_not_kept_so_its_retry_is_not_a_duplicate() {
-    // Every analysis takes longer than 1 ms, so every turn gets a 503; deleting answers at once.
+    // A turn of 4,400 characters is read in about 40 windows, far longer than 1 ms (a short turn
+    // sometimes finished within 1 ms on the int8 engine), so every turn gets a 503; deleting answers at
+    // once.
     let s = Server::start(&["--request-timeout-ms", "1"], &[]);
+    let long = "等了一个星期都没人处理".repeat(400);
     for _ in 0..2 {
         let r = s.post(
             "/v1/conversations/retry-1/turns",
-            &json!({"speaker": "customer", "text": "等了一个星期都没人处理"}),
+            &json!({"speaker": "customer", "text": long}),
         );
         assert_eq!(r.0, 503, "{}", r.2);
         assert_eq!(json_of(&r)["kind"], "timeout");
