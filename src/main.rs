@@ -464,11 +464,7 @@ fn run(s: Settings) -> Result<(), Failure> {
             }
             let policy = load_policy(&s)?;
             let h = history(&s, &policy);
-            let states = if c.high_risk {
-                h.high_risk()?
-            } else {
-                h.all()?
-            };
+            let states = h.list(c.high_risk)?;
             for state in states {
                 out!("{}", serde_json::to_string(&state)?)?;
             }

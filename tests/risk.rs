@@ -41,6 +41,15 @@ fn command(args: &[&str], data_dir: Option<&Path>) -> Command {
     cmd
 }
 
+/// The JSON objects a successful command printed, one per line.
+fn json_lines(out: Output) -> Vec<Value> {
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn ok_json(out: &Output) -> Value {
     assert!(
         out.status.success(),
@@ -203,12 +212,7 @@ fn three_negative_contacts_across_runs_make_a_high_risk_customer() {
     let c = ok_json(&run(&["customer", "客户-007"], d));
     assert_eq!(c["high_risk"], true, "{c}");
     assert!(c["risk_score"].as_f64().unwrap() > 0.0);
-    let out = run(&["customers", "--high-risk"], d);
-    assert!(out.status.success());
-    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(run(&["customers", "--high-risk"], d));
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["id"], "客户-007");
     // A calm contact resets the run.
@@ -586,23 +590,16 @@ fn reading_customers_creates_no_store_and_lists_everyone() {
         &["analyze", "--customer-id", "客户-101", "客服态度太差了"],
         d,
     ));
-    let lines = |out: Output| -> Vec<Value> {
-        assert!(out.status.success());
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
-    let all = lines(run(&["customers"], d));
+    let all = json_lines(run(&["customers"], d));
     let ids: Vec<&str> = all.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["客户-100", "客户-101"]);
     assert_eq!(all[1]["consecutive_negative"], 1);
     assert!(all.iter().all(|c| c["high_risk"] == false));
-    assert!(lines(run(&["customers", "--high-risk"], d)).is_empty());
+    assert!(json_lines(run(&["customers", "--high-risk"], d)).is_empty());
     // Boolean environment values as shells write them.
-    assert!(lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "1")).is_empty());
+    assert!(json_lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "1")).is_empty());
     assert_eq!(
-        lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "0")).len(),
+        json_lines(run_env(&["customers"], d, "XINSHENG_HIGH_RISK", "0")).len(),
         2
     );
 }

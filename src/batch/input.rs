@@ -142,15 +142,20 @@ impl<'de> serde::Deserialize<'de> for PairsOf {
 fn dedupe_keys(keys: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(keys.len());
     for k in keys {
-        let mut name = k.clone();
-        let mut n = 2;
-        while out.contains(&name) {
-            name = format!("{k}_{n}");
-            n += 1;
-        }
-        out.push(name);
+        push_numbered(&mut out, k);
     }
     out
+}
+
+/// Adds `name` to `names`, as `name_2`, `name_3` … when it is already there.
+fn push_numbered(names: &mut Vec<String>, name: String) {
+    let mut unique = name.clone();
+    let mut k = 2;
+    while names.contains(&unique) {
+        unique = format!("{name}_{k}");
+        k += 1;
+    }
+    names.push(unique);
 }
 
 /// Reads JSONL lines as the scan's blocks arrive: counts blank lines and collects field names.
@@ -550,20 +555,12 @@ fn unique_columns(raw: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for (i, name) in raw.into_iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}').to_string();
-        let mut name = if name.is_empty() {
+        let name = if name.is_empty() {
             format!("column_{}", i + 1)
         } else {
             name
         };
-        if out.contains(&name) {
-            let base = name.clone();
-            let mut k = 2;
-            while out.contains(&name) {
-                name = format!("{base}_{k}");
-                k += 1;
-            }
-        }
-        out.push(name);
+        push_numbered(&mut out, name);
     }
     out
 }

@@ -682,22 +682,14 @@ impl History {
             .await
     }
 
-    pub fn high_risk(&self) -> Result<Vec<CustomerState>, HistoryError> {
-        self.call(|s, rules| s.high_risk(rules))
-    }
-
-    /// Every customer, by id.
-    pub fn all(&self) -> Result<Vec<CustomerState>, HistoryError> {
-        self.call(|s, rules| s.list(rules, 0))
-    }
-
     /// Every customer, or only the high-risk ones, by id.
+    pub fn list(&self, high_risk: bool) -> Result<Vec<CustomerState>, HistoryError> {
+        self.call(move |s, rules| list_with_rule(s, rules, high_risk))
+    }
+
     pub async fn list_async(&self, high_risk: bool) -> Result<Vec<CustomerState>, HistoryError> {
-        self.call_async(move |s, rules| {
-            let min = if high_risk { rules.high_risk_after } else { 0 };
-            s.list(rules, min)
-        })
-        .await
+        self.call_async(move |s, rules| list_with_rule(s, rules, high_risk))
+            .await
     }
 
     pub fn record(&self, id: &str, c: Contact) -> Result<CustomerState, HistoryError> {
@@ -721,6 +713,14 @@ fn get_with_rule(
         c.high_risk = c.consecutive_negative >= rules.high_risk_after;
         c
     }))
+}
+
+fn list_with_rule(
+    s: &mut dyn HistoryStore,
+    rules: &HistoryRules,
+    high_risk: bool,
+) -> Result<Vec<CustomerState>, HistoryError> {
+    s.list(rules, if high_risk { rules.high_risk_after } else { 0 })
 }
 
 /// Stands in for a store that could not be opened: every call fails with the open error.

@@ -71,7 +71,7 @@ pub struct Learned<'a> {
 /// A score as JSON with four decimals (an f64, so that `0.7207` does not come out as `0.7206999659538269`
 /// once the analysis passes through `serde_json::Value`).
 fn serialize_round4<S: serde::Serializer>(x: &f32, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((f64::from(*x) * 10_000.0).round() / 10_000.0)
+    s.serialize_f64(fit::round4(f64::from(*x)))
 }
 
 fn serialize_option_round4<S: serde::Serializer>(x: &Option<f32>, s: S) -> Result<S::Ok, S::Error> {
