@@ -477,14 +477,37 @@ fn bad_input_is_a_4xx_with_error_and_kind() {
 
 #[test]
 fn default_body_limit_is_one_mebibyte() {
+    use std::io::{Read, Write};
     let s = Server::start(&[], &[]);
     let big = format!("{{\"text\": \"{}\"}}", "a".repeat(1024 * 1024 + 10));
-    let v = assert_error(
-        &s.post_bytes("/v1/analyze", big.as_bytes(), &[]),
-        413,
-        "payload_too_large",
+    // Sent chunked (no length declared): refused while being read, once past the limit.
+    let chunked = finish(
+        agent()
+            .post(&s.url("/v1/analyze"))
+            .set("Content-Type", "application/json")
+            .send(std::io::Cursor::new(big.clone().into_bytes())),
     );
+    let v = assert_error(&chunked, 413, "payload_too_large");
     assert!(v["error"].as_str().unwrap().contains("1048576"), "{v}");
+    // With its length declared: refused before the body is read. The client reads the reply without
+    // sending the body (as curl does with `Expect: 100-continue`); a client that insists on writing the
+    // whole body may find the connection already closed.
+    let mut c = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+    let head = format!(
+        "POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        big.len()
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reply = Vec::new();
+    let _ = c.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
+    assert!(
+        reply.contains("payload_too_large") && reply.contains("1048576"),
+        "{reply}"
+    );
     // Under the body limit but over the per-text limit.
     let long = json!({ "text": "差".repeat(20_001) });
     assert_error(&s.post("/v1/analyze", &long), 422, "text_too_long");
